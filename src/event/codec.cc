@@ -1,0 +1,748 @@
+#include "event/codec.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+namespace supportpipe::event {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+constexpr TimeMicros kMaxFuture = 24LL * 3600 * 1000000;
+constexpr size_t kMaxIdBytes = 512;
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+std::string PointerToken(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+Status Bad(std::string pointer, std::string msg) {
+  return InvalidArgument(std::move(msg), std::move(pointer));
+}
+
+Status ParseError(simdjson::error_code err) {
+  switch (err) {
+    case simdjson::UTF8_ERROR: return Bad("", "invalid UTF-8 in the event");
+    case simdjson::TRAILING_CONTENT: return Bad("", "more than one JSON value where one event was expected");
+    case simdjson::EMPTY: return Bad("", "empty event");
+    default: return Bad("", fmt::format("not valid JSON: {}", simdjson::error_message(err)));
+  }
+}
+
+// Reads an id-like value: a non-empty string, or an integer written as a string.
+Result<std::string> IdValue(element v, const std::string& ptr) {
+  std::string out;
+  switch (v.type()) {
+    case element_type::STRING: out = std::string(v.get_string().value()); break;
+    case element_type::INT64: out = std::to_string(v.get_int64().value()); break;
+    case element_type::UINT64: out = std::to_string(v.get_uint64().value()); break;
+    default: return Bad(ptr, "must be a string (or an integer id)");
+  }
+  if (out.empty()) return Bad(ptr, "must not be empty");
+  if (out.size() > kMaxIdBytes) return Bad(ptr, "is longer than 512 bytes");
+  return out;
+}
+
+// A text value; null means absent.
+Status TextValue(element v, const std::string& ptr, std::optional<std::string>* out) {
+  switch (v.type()) {
+    case element_type::NULL_VALUE: out->reset(); return Status::Ok();
+    case element_type::STRING: *out = std::string(v.get_string().value()); return Status::Ok();
+    case element_type::INT64: *out = std::to_string(v.get_int64().value()); return Status::Ok();
+    case element_type::UINT64: *out = std::to_string(v.get_uint64().value()); return Status::Ok();
+    default: return Bad(ptr, "must be a string");
+  }
+}
+
+Status StringList(element v, const std::string& ptr, std::vector<std::string>* out) {
+  simdjson::dom::array arr;
+  if (v.get_array().get(arr)) return Bad(ptr, "must be an array of strings");
+  size_t i = 0;
+  for (element item : arr) {
+    std::string_view s;
+    if (item.get_string().get(s)) return Bad(fmt::format("{}/{}", ptr, i), "must be a string");
+    out->emplace_back(s);
+    ++i;
+  }
+  return Status::Ok();
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+template <size_t N>
+bool OneOf(const std::string& v, const char* const (&set)[N]) {
+  return std::any_of(std::begin(set), std::end(set), [&](const char* s) { return v == s; });
+}
+
+Status NormaliseStatus(std::optional<std::string>* s, const std::string& ptr) {
+  if (!*s) return Status::Ok();
+  **s = Lower(**s);
+  if (!OneOf(**s, kStatuses)) {
+    return Bad(ptr, "must be one of new, open, pending, hold, solved, closed, deleted (put the "
+                    "producer's own word in attributes.vendor_status)");
+  }
+  return Status::Ok();
+}
+
+Status NormalisePriority(std::optional<std::string>* s, const std::string& ptr) {
+  if (!*s) return Status::Ok();
+  **s = Lower(**s);
+  if (!OneOf(**s, kPriorities)) return Bad(ptr, "must be one of low, normal, high, urgent");
+  return Status::Ok();
+}
+
+class Decoder {
+ public:
+  Decoder(Event* e, const DecodeOptions& opt) : e_(*e), opt_(opt) {}
+
+  Status Unknown(std::string key, element v) {
+    e_.attributes.emplace_back(std::move(key), simdjson::minify(v));
+    ++e_.drift_fields;
+    return Status::Ok();
+  }
+
+  Status Ticket(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/ticket", "must be an object");
+    auto& t = e_.ticket.emplace();
+    bool has_id = false;
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const std::string ptr = "/ticket/" + PointerToken(k);
+      element x = field.value;
+      if (k == "id") {
+        ASSIGN_OR_RETURN(t.id, IdValue(x, ptr));
+        has_id = true;
+      } else if (k == "status") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.status));
+      } else if (k == "priority") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.priority));
+      } else if (k == "channel") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.channel));
+      } else if (k == "subject") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.subject));
+      } else if (k == "group") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.group));
+      } else if (k == "assignee") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.assignee));
+      } else if (k == "requester") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.requester));
+      } else if (k == "organization") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.organization));
+      } else if (k == "brand") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &t.brand));
+      } else if (k == "tags") {
+        if (!x.is_null()) RETURN_IF_ERROR(StringList(x, ptr, &t.tags.emplace()));
+      } else if (k == "custom_fields") {
+        if (!x.is_null()) {
+          if (!x.is_object()) return Bad(ptr, "must be an object");
+          t.custom_fields = simdjson::minify(x);
+        }
+      } else {
+        RETURN_IF_ERROR(Unknown("ticket." + std::string(k), x));
+      }
+    }
+    if (!has_id) return Bad("/ticket/id", "is required");
+    RETURN_IF_ERROR(NormaliseStatus(&t.status, "/ticket/status"));
+    return NormalisePriority(&t.priority, "/ticket/priority");
+  }
+
+  Status Changes(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/changes", "must be an object");
+    for (auto field : obj) {
+      const std::string ptr = "/changes/" + PointerToken(field.key);
+      object fv;
+      if (element(field.value).get_object().get(fv)) {
+        return Bad(ptr, "must be an object {\"from\": ..., \"to\": ...}");
+      }
+      Change c;
+      c.field = std::string(field.key);
+      for (auto part : fv) {
+        element x = part.value;
+        if (part.key == "from") {
+          c.from_json = simdjson::minify(x);
+        } else if (part.key == "to") {
+          c.to_json = simdjson::minify(x);
+          if (x.is_array()) {
+            RETURN_IF_ERROR(StringList(x, ptr + "/to", &c.to_list.emplace()));
+          } else if (!x.is_null()) {
+            if (x.is_string() || x.is_int64() || x.is_uint64()) {
+              RETURN_IF_ERROR(TextValue(x, ptr + "/to", &c.to_text));
+            }
+          }
+        } else {
+          return Bad(ptr + "/" + PointerToken(part.key), "unknown member (only from and to)");
+        }
+      }
+      if (c.field == "status") {
+        if (c.to_text) RETURN_IF_ERROR(NormaliseStatus(&c.to_text, ptr + "/to"));
+        if (c.to_text) c.to_json = "\"" + *c.to_text + "\"";
+      } else if (c.field == "priority") {
+        if (c.to_text) RETURN_IF_ERROR(NormalisePriority(&c.to_text, ptr + "/to"));
+        if (c.to_text) c.to_json = "\"" + *c.to_text + "\"";
+      } else if (c.field == "tags" && c.to_json != "null" && !c.to_list) {
+        return Bad(ptr + "/to", "must be the full new list of tags");
+      }
+      e_.changes.push_back(std::move(c));
+    }
+    return Status::Ok();
+  }
+
+  Status Message(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/message", "must be an object");
+    auto& m = e_.message.emplace();
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const std::string ptr = "/message/" + PointerToken(k);
+      element x = field.value;
+      if (k == "id") {
+        ASSIGN_OR_RETURN(std::string id, IdValue(x, ptr));
+        m.id = std::move(id);
+      } else if (k == "author") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &m.author));
+      } else if (k == "author_role") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &m.author_role));
+        if (m.author_role) {
+          *m.author_role = Lower(*m.author_role);
+          if (*m.author_role != "customer" && *m.author_role != "agent" &&
+              *m.author_role != "system") {
+            return Bad(ptr, "must be one of customer, agent, system");
+          }
+        }
+      } else if (k == "public") {
+        if (!x.is_bool()) return Bad(ptr, "must be true or false");
+        m.is_public = x.get_bool().value();
+      } else if (k == "body") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &m.body));
+      } else if (k == "channel") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &m.channel));
+      } else {
+        RETURN_IF_ERROR(Unknown("message." + std::string(k), x));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Customer(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/customer", "must be an object");
+    auto& c = e_.customer.emplace();
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const std::string ptr = "/customer/" + PointerToken(k);
+      element x = field.value;
+      if (k == "id") {
+        ASSIGN_OR_RETURN(c.id, IdValue(x, ptr));
+      } else if (k == "email") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.email));
+      } else if (k == "name") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.name));
+      } else if (k == "phone") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.phone));
+      } else if (k == "organization") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.organization));
+      } else if (k == "tier") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.tier));
+      } else {
+        RETURN_IF_ERROR(Unknown("customer." + std::string(k), x));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Agent(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/agent", "must be an object");
+    auto& a = e_.agent.emplace();
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const std::string ptr = "/agent/" + PointerToken(k);
+      element x = field.value;
+      if (k == "id") {
+        ASSIGN_OR_RETURN(a.id, IdValue(x, ptr));
+      } else if (k == "name") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &a.name));
+      } else if (k == "email") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &a.email));
+      } else if (k == "group") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &a.group));
+      } else {
+        RETURN_IF_ERROR(Unknown("agent." + std::string(k), x));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Csat(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/csat", "must be an object");
+    auto& c = e_.csat.emplace();
+    bool has_rating = false;
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const std::string ptr = "/csat/" + PointerToken(k);
+      element x = field.value;
+      if (k == "rating") {
+        has_rating = true;
+        if (x.is_int64() || x.is_uint64()) {
+          const int64_t r = x.is_int64() ? x.get_int64().value() : -1;
+          if (r < 1 || r > 5) return Bad(ptr, "must be good, bad, or an integer from 1 to 5");
+          c.rating = std::to_string(r);
+        } else if (x.is_string()) {
+          c.rating = Lower(x.get_string().value());
+          if (c.rating != "good" && c.rating != "bad" &&
+              !(c.rating.size() == 1 && c.rating[0] >= '1' && c.rating[0] <= '5')) {
+            return Bad(ptr, "must be good, bad, or an integer from 1 to 5");
+          }
+        } else {
+          return Bad(ptr, "must be good, bad, or an integer from 1 to 5");
+        }
+      } else if (k == "comment") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.comment));
+      } else {
+        RETURN_IF_ERROR(Unknown("csat." + std::string(k), x));
+      }
+    }
+    if (!has_rating) return Bad("/csat/rating", "is required");
+    return Status::Ok();
+  }
+
+  Status Attributes(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/attributes", "must be an object");
+    for (auto field : obj) {
+      e_.attributes.emplace_back(std::string(field.key), simdjson::minify(element(field.value)));
+    }
+    return Status::Ok();
+  }
+
+  Status Time(element v, const std::string& ptr, TimeMicros* out) {
+    Result<TimeMicros> t = InvalidArgument("");
+    if (v.is_string()) {
+      t = ParseRfc3339(v.get_string().value());
+    } else if (v.is_number()) {
+      t = FromUnixNumber(v.get_double().value());
+    } else {
+      return Bad(ptr, "must be an RFC 3339 string or a Unix timestamp number");
+    }
+    if (!t.ok()) return Bad(ptr, t.status().message());
+    *out = *t;
+    return Status::Ok();
+  }
+
+  Status Top(element root) {
+    object obj;
+    if (root.get_object().get(obj)) return Bad("", "an event must be a JSON object");
+    bool has_spec = false, has_id = false, has_type = false, has_time = false;
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const std::string ptr = "/" + PointerToken(k);
+      element x = field.value;
+      if (k == "spec") {
+        std::string_view s;
+        if (x.get_string().get(s) || s != kSpec) return Bad(ptr, "must be \"supportpipe/v1\"");
+        has_spec = true;
+      } else if (k == "id") {
+        ASSIGN_OR_RETURN(e_.id, IdValue(x, ptr));
+        has_id = true;
+      } else if (k == "type") {
+        std::string_view s;
+        if (x.get_string().get(s)) return Bad(ptr, "must be a string");
+        e_.type = std::string(s);
+        has_type = true;
+      } else if (k == "occurred_at") {
+        RETURN_IF_ERROR(Time(x, ptr, &e_.occurred_at));
+        has_time = true;
+      } else if (k == "received_at" && opt_.trusted) {
+        RETURN_IF_ERROR(Time(x, ptr, &e_.received_at));
+      } else if (k == "source") {
+        std::optional<std::string> s;
+        RETURN_IF_ERROR(TextValue(x, ptr, &s));
+        if (s) e_.source = *s;
+      } else if (k == "sequence") {
+        if (x.is_int64()) {
+          e_.sequence = x.get_int64().value();
+        } else if (!x.is_null()) {
+          return Bad(ptr, "must be an integer");
+        }
+      } else if (k == "ticket") {
+        if (!x.is_null()) RETURN_IF_ERROR(Ticket(x));
+      } else if (k == "changes") {
+        if (!x.is_null()) RETURN_IF_ERROR(Changes(x));
+      } else if (k == "message") {
+        if (!x.is_null()) RETURN_IF_ERROR(Message(x));
+      } else if (k == "customer") {
+        if (!x.is_null()) RETURN_IF_ERROR(Customer(x));
+      } else if (k == "agent") {
+        if (!x.is_null()) RETURN_IF_ERROR(Agent(x));
+      } else if (k == "csat") {
+        if (!x.is_null()) RETURN_IF_ERROR(Csat(x));
+      } else if (k == "attributes") {
+        if (!x.is_null()) RETURN_IF_ERROR(Attributes(x));
+      } else if (k == "drift_fields" && opt_.trusted) {
+        if (x.is_int64()) e_.drift_fields = static_cast<int>(x.get_int64().value());
+      } else {
+        RETURN_IF_ERROR(Unknown(std::string(k), x));
+      }
+    }
+    if (!has_spec) return Bad("/spec", "is required (\"supportpipe/v1\")");
+    if (!has_id) return Bad("/id", "is required");
+    if (!has_type) return Bad("/type", "is required");
+    if (!has_time) return Bad("/occurred_at", "is required");
+    return CheckType();
+  }
+
+  Status CheckType() {
+    const std::string& t = e_.type;
+    if (IsDerivedType(t)) {
+      if (!opt_.trusted) return Bad("/type", fmt::format("\"{}\" is emitted by supportpipe only", t));
+    } else if (!IsProducerType(t)) {
+      return Bad("/type", fmt::format("unknown event type \"{}\"", t));
+    }
+    if (!opt_.trusted && e_.occurred_at > opt_.now + kMaxFuture) {
+      return Bad("/occurred_at", "is more than 24 h ahead of the server clock");
+    }
+    const bool ticket_scoped = t.rfind("ticket.", 0) == 0 || t.rfind("message.", 0) == 0 ||
+                               t.rfind("csat.", 0) == 0 || t.rfind("sla.", 0) == 0;
+    if (ticket_scoped && !e_.ticket) return Bad("/ticket/id", fmt::format("is required for {}", t));
+    if (t == "customer.upserted" && (!e_.customer || e_.customer->id.empty())) {
+      return Bad("/customer/id", "is required for customer.upserted");
+    }
+    if (t == "agent.upserted" && (!e_.agent || e_.agent->id.empty())) {
+      return Bad("/agent/id", "is required for agent.upserted");
+    }
+    if (e_.customer && e_.customer->id.empty()) return Bad("/customer/id", "is required");
+    if (e_.agent && e_.agent->id.empty()) return Bad("/agent/id", "is required");
+    if (t == "message.created") {
+      if (!e_.message) return Bad("/message", "is required for message.created");
+      if (!e_.message->author_role) {
+        return Bad("/message/author_role", "is required (customer, agent or system)");
+      }
+    }
+    if (t == "csat.submitted" && !e_.csat) return Bad("/csat/rating", "is required for csat.submitted");
+    if (t == "ticket.status_changed") {
+      const Change* c = e_.FindChange("status");
+      if (!c || !c->to_text) return Bad("/changes/status/to", "is required for ticket.status_changed");
+    }
+    if (t == "ticket.priority_changed" && !e_.FindChange("priority")) {
+      return Bad("/changes/priority", "is required for ticket.priority_changed");
+    }
+    if (t == "ticket.tags_changed" && !e_.FindChange("tags")) {
+      return Bad("/changes/tags", "is required for ticket.tags_changed");
+    }
+    if (t == "ticket.assigned" && !e_.FindChange("assignee") && !e_.FindChange("group")) {
+      return Bad("/changes/assignee", "ticket.assigned needs changes.assignee or changes.group");
+    }
+    if (t == "ticket.created" && e_.ticket && !e_.ticket->status) e_.ticket->status = "new";
+    return Status::Ok();
+  }
+
+ private:
+  Event& e_;
+  const DecodeOptions& opt_;
+};
+
+void WriteOpt(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
+              const std::optional<std::string>& v) {
+  if (!v) return;
+  w.Key(key);
+  w.String(v->data(), static_cast<rapidjson::SizeType>(v->size()));
+}
+
+void WriteStr(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& v) {
+  w.Key(key);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+void WriteRaw(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& raw) {
+  w.RawValue(raw.data(), raw.size(), rapidjson::kObjectType);
+}
+
+}  // namespace
+
+bool IsProducerType(std::string_view t) {
+  static constexpr std::string_view kTypes[] = {
+      "ticket.created",     "ticket.updated",        "ticket.status_changed",
+      "ticket.assigned",    "ticket.priority_changed", "ticket.tags_changed",
+      "ticket.merged",      "ticket.deleted",        "message.created",
+      "customer.upserted",  "agent.upserted",        "csat.submitted"};
+  return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
+}
+
+bool IsDerivedType(std::string_view t) {
+  static constexpr std::string_view kTypes[] = {"sla.applied",      "sla.warning",
+                                                "sla.breached",     "sla.fulfilled",
+                                                "ticket.escalated", "surge.detected"};
+  return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
+}
+
+Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& options) {
+  element root;
+  if (auto err = ThreadParser().parse(json.data(), json.size()).get(root)) return ParseError(err);
+  Event e;
+  Decoder d(&e, options);
+  RETURN_IF_ERROR(d.Top(root));
+  return e;
+}
+
+std::string EncodeEvent(const Event& e) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  WriteStr(w, "spec", std::string(kSpec));
+  WriteStr(w, "id", e.id);
+  WriteStr(w, "type", e.type);
+  if (!e.source.empty()) WriteStr(w, "source", e.source);
+  WriteStr(w, "occurred_at", FormatRfc3339(e.occurred_at));
+  if (e.received_at) WriteStr(w, "received_at", FormatRfc3339(e.received_at));
+  if (e.sequence) {
+    w.Key("sequence");
+    w.Int64(*e.sequence);
+  }
+  if (e.ticket) {
+    const Ticket& t = *e.ticket;
+    w.Key("ticket");
+    w.StartObject();
+    WriteStr(w, "id", t.id);
+    WriteOpt(w, "status", t.status);
+    WriteOpt(w, "priority", t.priority);
+    WriteOpt(w, "channel", t.channel);
+    WriteOpt(w, "subject", t.subject);
+    WriteOpt(w, "group", t.group);
+    WriteOpt(w, "assignee", t.assignee);
+    WriteOpt(w, "requester", t.requester);
+    WriteOpt(w, "organization", t.organization);
+    WriteOpt(w, "brand", t.brand);
+    if (t.tags) {
+      w.Key("tags");
+      w.StartArray();
+      for (const auto& tag : *t.tags) w.String(tag.data(), static_cast<rapidjson::SizeType>(tag.size()));
+      w.EndArray();
+    }
+    if (!t.custom_fields.empty()) {
+      w.Key("custom_fields");
+      WriteRaw(w, t.custom_fields);
+    }
+    w.EndObject();
+  }
+  if (!e.changes.empty()) {
+    w.Key("changes");
+    w.StartObject();
+    for (const auto& c : e.changes) {
+      w.Key(c.field.data(), static_cast<rapidjson::SizeType>(c.field.size()));
+      w.StartObject();
+      w.Key("from");
+      WriteRaw(w, c.from_json);
+      w.Key("to");
+      WriteRaw(w, c.to_json);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  if (e.message) {
+    const Message& m = *e.message;
+    w.Key("message");
+    w.StartObject();
+    WriteOpt(w, "id", m.id);
+    WriteOpt(w, "author", m.author);
+    WriteOpt(w, "author_role", m.author_role);
+    w.Key("public");
+    w.Bool(m.is_public);
+    WriteOpt(w, "body", m.body);
+    WriteOpt(w, "channel", m.channel);
+    w.EndObject();
+  }
+  if (e.customer) {
+    const Customer& c = *e.customer;
+    w.Key("customer");
+    w.StartObject();
+    WriteStr(w, "id", c.id);
+    WriteOpt(w, "email", c.email);
+    WriteOpt(w, "name", c.name);
+    WriteOpt(w, "phone", c.phone);
+    WriteOpt(w, "organization", c.organization);
+    WriteOpt(w, "tier", c.tier);
+    w.EndObject();
+  }
+  if (e.agent) {
+    const Agent& a = *e.agent;
+    w.Key("agent");
+    w.StartObject();
+    WriteStr(w, "id", a.id);
+    WriteOpt(w, "name", a.name);
+    WriteOpt(w, "email", a.email);
+    WriteOpt(w, "group", a.group);
+    w.EndObject();
+  }
+  if (e.csat) {
+    w.Key("csat");
+    w.StartObject();
+    WriteStr(w, "rating", e.csat->rating);
+    WriteOpt(w, "comment", e.csat->comment);
+    w.EndObject();
+  }
+  if (!e.attributes.empty()) {
+    w.Key("attributes");
+    w.StartObject();
+    for (const auto& [k, v] : e.attributes) {
+      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+      WriteRaw(w, v);
+    }
+    w.EndObject();
+  }
+  if (e.drift_fields) {
+    w.Key("drift_fields");
+    w.Int(e.drift_fields);
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Finds the top-level elements of the array that starts at body[pos] == '['. Strings and
+// nesting are tracked so that commas inside values do not split; each element is then
+// parsed on its own, so one bad element (even invalid UTF-8) fails only itself.
+Status SplitArray(std::string_view body, std::vector<BatchItem>* out) {
+  size_t i = body.find('[') + 1;
+  size_t start = std::string::npos;
+  int depth = 0;
+  bool in_string = false;
+  for (; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (start == std::string::npos && !IsSpace(c) && !(depth == 0 && (c == ',' || c == ']'))) {
+      start = i;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '{': case '[': ++depth; break;
+      case '}': case ']':
+        if (depth == 0) {  // the closing bracket of the batch
+          if (start != std::string::npos) {
+            size_t end = i;
+            while (end > start && IsSpace(body[end - 1])) --end;
+            out->push_back({out->size(), body.substr(start, end - start)});
+          }
+          for (size_t j = i + 1; j < body.size(); ++j) {
+            if (!IsSpace(body[j])) return InvalidArgument("unexpected content after the JSON array");
+          }
+          return Status::Ok();
+        }
+        --depth;
+        break;
+      case ',':
+        if (depth == 0) {
+          if (start == std::string::npos) return InvalidArgument("empty element in the JSON array");
+          size_t end = i;
+          while (end > start && IsSpace(body[end - 1])) --end;
+          out->push_back({out->size(), body.substr(start, end - start)});
+          start = std::string::npos;
+        }
+        break;
+      default: break;
+    }
+  }
+  return InvalidArgument("the JSON array is not terminated");
+}
+
+// The index just past the object or array that starts at body[start] (or body.size()
+// when it is not terminated); strings are skipped with their escapes.
+size_t ValueEnd(std::string_view body, size_t start) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = start; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return i + 1;
+    }
+  }
+  return body.size();
+}
+
+void SplitLines(std::string_view body, std::vector<BatchItem>* out) {
+  size_t line_no = 0;
+  while (!body.empty()) {
+    size_t nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    while (!line.empty() && IsSpace(line.back())) line.remove_suffix(1);
+    while (!line.empty() && IsSpace(line.front())) line.remove_prefix(1);
+    if (!line.empty()) out->push_back({line_no, line});
+    if (!line.empty()) ++line_no;
+  }
+}
+
+}  // namespace
+
+Batch SplitBatch(std::string_view body, bool ndjson_hint) {
+  Batch b;
+  size_t first = 0;
+  while (first < body.size() && IsSpace(body[first])) ++first;
+  if (first == body.size()) {
+    b.error = InvalidArgument("the request body is empty");
+    return b;
+  }
+  if (ndjson_hint) {
+    SplitLines(body, &b.items);
+    return b;
+  }
+  if (body[first] == '[') {
+    b.error = SplitArray(body, &b.items);
+    if (!b.error.ok()) b.items.clear();
+    return b;
+  }
+  // One object, unless the body holds several values: then it is JSON lines.
+  size_t end = ValueEnd(body, first);
+  while (end < body.size() && IsSpace(body[end])) ++end;
+  if (end < body.size()) {
+    SplitLines(body, &b.items);
+  } else {
+    b.items.push_back({0, body.substr(first)});
+  }
+  return b;
+}
+
+bool IsWellFormedJson(std::string_view body) {
+  simdjson::dom::element root;
+  return !ThreadParser().parse(body.data(), body.size()).get(root);
+}
+
+}  // namespace supportpipe::event

@@ -1,0 +1,53 @@
+// Decoding and encoding canonical events, and splitting request bodies into events.
+//
+//   for (const BatchItem& item : SplitBatch(body, /*ndjson_hint=*/false).items) {
+//     Result<Event> e = DecodeCanonical(item.bytes, {.now = now});
+//     if (!e.ok()) Reject(item.index, e.status().field(), e.status().message());
+//   }
+//
+// Decode failures are InvalidArgument with field() set to the JSON pointer of the
+// offending member ("/ticket/id"). Functions are thread-safe (each thread keeps its own
+// parser).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "event/event.h"
+
+namespace supportpipe::event {
+
+struct DecodeOptions {
+  TimeMicros now = 0;  // for rejecting timestamps more than 24 h ahead
+  // Reading our own stored events: derived types allowed, received_at and source read
+  // from the document, no clock check.
+  bool trusted = false;
+};
+
+Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& options);
+
+// The stored form: compact JSON with occurred_at/received_at normalised to UTC, unknown
+// fields folded into "attributes". DecodeCanonical(EncodeEvent(e), {.trusted = true})
+// reproduces e.
+std::string EncodeEvent(const Event& e);
+
+struct BatchItem {
+  size_t index = 0;
+  std::string_view bytes;
+};
+
+struct Batch {
+  std::vector<BatchItem> items;
+  Status error;  // the body as a whole is unusable (not JSON, an unterminated array, ...)
+};
+
+// One object, a JSON array of objects, or JSON lines (one object per line; chosen when
+// `ndjson_hint` is set or when the body holds several top-level values).
+Batch SplitBatch(std::string_view body, bool ndjson_hint);
+
+// True when the bytes are one well-formed JSON value in valid UTF-8.
+bool IsWellFormedJson(std::string_view body);
+
+}  // namespace supportpipe::event

@@ -1,0 +1,135 @@
+#include "event/codec.h"
+
+#include <gtest/gtest.h>
+
+namespace supportpipe::event {
+namespace {
+
+constexpr TimeMicros kNow = 1764494102LL * 1000000;  // 2025-11-30T09:15:02Z
+
+const char* kFull = R"({
+  "spec": "supportpipe/v1", "id": "evt_01J9ZK3", "type": "message.created",
+  "occurred_at": "2025-11-30T10:15:02+01:00", "source": "acme-zendesk", "sequence": 7,
+  "ticket": {"id": 4711, "status": "Open", "priority": "high", "channel": "email",
+             "subject": "Refund not received", "group": "billing", "assignee": "a-7",
+             "requester": "c-42", "organization": "o-3", "brand": "acme", "tags": ["refund"],
+             "custom_fields": {"order_id": "A-99"}, "sla_badge": "gold"},
+  "changes": {"status": {"from": "new", "to": "open"}},
+  "message": {"id": "m-9", "author": "c-42", "author_role": "customer", "public": true,
+              "body": "Hi, it's been 10 days…", "channel": "email"},
+  "customer": {"id": "c-42", "email": "ana@example.com", "name": "Ana Løvlie", "tier": "vip"},
+  "attributes": {"anything": [1, 2]},
+  "extra_top": {"x": null}
+})";
+
+Result<Event> Decode(std::string_view s) { return DecodeCanonical(s, {.now = kNow}); }
+
+TEST(CodecTest, DecodesEveryFieldAndNormalises) {
+  auto r = Decode(kFull);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Event& e = *r;
+  EXPECT_EQ(e.id, "evt_01J9ZK3");
+  EXPECT_EQ(e.occurred_at, kNow);
+  EXPECT_EQ(e.sequence, 7);
+  EXPECT_EQ(e.ticket->id, "4711");
+  EXPECT_EQ(e.ticket->status, "open");
+  EXPECT_EQ(e.ticket->custom_fields, R"({"order_id":"A-99"})");
+  EXPECT_EQ(e.message->body, "Hi, it's been 10 days…");
+  EXPECT_EQ(e.customer->name, "Ana Løvlie");
+  EXPECT_EQ(e.FindChange("status")->to_text, "open");
+  EXPECT_EQ(e.drift_fields, 2);
+}
+
+TEST(CodecTest, UnknownFieldsAreKeptUnderAttributes) {
+  auto e = *Decode(kFull);
+  std::map<std::string, std::string> attrs(e.attributes.begin(), e.attributes.end());
+  EXPECT_EQ(attrs["anything"], "[1,2]");
+  EXPECT_EQ(attrs["ticket.sla_badge"], "\"gold\"");
+  EXPECT_EQ(attrs["extra_top"], R"({"x":null})");
+}
+
+TEST(CodecTest, EncodeThenTrustedDecodeRoundTrips) {
+  auto e = *Decode(kFull);
+  e.received_at = kNow + 5;
+  const std::string stored = EncodeEvent(e);
+  auto back = DecodeCanonical(stored, {.trusted = true});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(EncodeEvent(*back), stored);
+  EXPECT_EQ(back->received_at, kNow + 5);
+  EXPECT_EQ(back->drift_fields, 2);
+}
+
+struct BadCase {
+  const char* json;
+  const char* pointer;
+};
+
+TEST(CodecTest, RejectionsNameTheOffendingField) {
+  const BadCase cases[] = {
+      {R"({"id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/spec"},
+      {R"({"spec":"supportpipe/v1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/id"},
+      {R"({"spec":"supportpipe/v1","id":"","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.exploded","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/type"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"sla.breached","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/type"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01 00:00","ticket":{"id":"1"}})", "/occurred_at"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2030-01-01T00:00:00Z","ticket":{"id":"1"}})", "/occurred_at"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z"})", "/ticket/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","status":"waiting"}})", "/ticket/status"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","tags":["a",3]}})", "/ticket/tags/1"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.status_changed","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/changes/status/to"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"message.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"message":{"body":"x"}})", "/message/author_role"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"message.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"message":{"author_role":"bot"}})", "/message/author_role"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"csat.submitted","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"csat":{"rating":7}})", "/csat/rating"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"customer.upserted","occurred_at":"2025-01-01T00:00:00Z"})", "/customer/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","a/b":{"c":1}},"changes":{"priority":{"to":"meh"}}})", "/changes/priority/to"},
+  };
+  for (const auto& c : cases) {
+    auto r = Decode(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.status().field(), c.pointer) << c.json << " -> " << r.status().message();
+  }
+}
+
+TEST(CodecTest, InvalidUtf8FailsThatEventOnly) {
+  std::string bad = R"({"spec":"supportpipe/v1","id":"x","type":"ticket.created","occurred_at":1764494000,"ticket":{"id":"1","subject":")";
+  bad += "\xff\xfe";
+  bad += R"("}})";
+  auto r = Decode(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("UTF-8"), std::string::npos);
+}
+
+TEST(CodecTest, CreatedTicketDefaultsToNew) {
+  auto r = Decode(R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":1764494000000,"ticket":{"id":"9"}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->ticket->status, "new");
+  EXPECT_EQ(r->occurred_at, 1764494000000LL * 1000);
+}
+
+TEST(SplitBatchTest, SplitsArraysWithoutBeingFooledByStrings) {
+  auto b = SplitBatch(R"( [ {"a":"x,]}"}, {"b":[1,2]} ,{"c":"\"]"} ] )", false);
+  ASSERT_TRUE(b.error.ok());
+  ASSERT_EQ(b.items.size(), 3u);
+  EXPECT_EQ(b.items[0].bytes, R"({"a":"x,]}"})");
+  EXPECT_EQ(b.items[1].bytes, R"({"b":[1,2]})");
+  EXPECT_EQ(b.items[2].bytes, R"({"c":"\"]"})");
+}
+
+TEST(SplitBatchTest, DetectsJsonLinesAndSingleObjects) {
+  auto lines = SplitBatch("{\"a\":1}\n\n{\"b\":2}\n", false);
+  EXPECT_EQ(lines.items.size(), 2u);
+  auto one = SplitBatch("{\n \"a\": 1\n}\n", false);
+  EXPECT_EQ(one.items.size(), 1u);
+  auto hinted = SplitBatch("{\"a\":1}\nnot json\n", true);
+  ASSERT_EQ(hinted.items.size(), 2u);
+  EXPECT_EQ(hinted.items[1].bytes, "not json");
+}
+
+TEST(SplitBatchTest, UnterminatedArrayIsAnError) {
+  EXPECT_FALSE(SplitBatch("[{\"a\":1},", false).error.ok());
+  EXPECT_FALSE(SplitBatch("   ", false).error.ok());
+  EXPECT_FALSE(SplitBatch("[{}] x", false).error.ok());
+}
+
+}  // namespace
+}  // namespace supportpipe::event

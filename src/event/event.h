@@ -1,0 +1,98 @@
+// The canonical event (supportpipe/v1): one fact about one ticket, customer or agent
+// at one instant. docs/events.md and schemas/event.v1.json describe it for producers;
+// keep all three in step.
+//
+//   Result<Event> e = DecodeCanonical(bytes, {.now = clock.Now()});
+//   std::string stored = EncodeEvent(*e);   // what the event log keeps
+//
+// Plain values; not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/time.h"
+
+namespace supportpipe::event {
+
+inline constexpr std::string_view kSpec = "supportpipe/v1";
+
+struct Ticket {
+  std::string id;
+  std::optional<std::string> status, priority, channel, subject, group, assignee, requester,
+      organization, brand;
+  std::optional<std::vector<std::string>> tags;
+  std::string custom_fields;  // a JSON object as text, or empty
+};
+
+// One entry of `changes`: field -> {from, to}. Values are kept as JSON text; `to_text`
+// and `to_list` are filled when `to` is a string (or number) and a list of strings.
+struct Change {
+  std::string field;
+  std::string from_json = "null";
+  std::string to_json = "null";
+  std::optional<std::string> to_text;
+  std::optional<std::vector<std::string>> to_list;
+};
+
+struct Message {
+  std::optional<std::string> id, author, author_role, body, channel;
+  bool is_public = true;
+};
+
+struct Customer {
+  std::string id;
+  std::optional<std::string> email, name, phone, organization, tier;
+};
+
+struct Agent {
+  std::string id;
+  std::optional<std::string> name, email, group;
+};
+
+struct Csat {
+  std::string rating;  // "good", "bad", or "1".."5"
+  std::optional<std::string> comment;
+};
+
+struct Event {
+  std::string id;
+  std::string type;
+  std::string source;
+  TimeMicros occurred_at = 0;
+  TimeMicros received_at = 0;
+  std::optional<int64_t> sequence;
+  std::optional<Ticket> ticket;
+  std::vector<Change> changes;
+  std::optional<Message> message;
+  std::optional<Customer> customer;
+  std::optional<Agent> agent;
+  std::optional<Csat> csat;
+  // Producer attributes plus every field the spec does not know, as (key, JSON text).
+  std::vector<std::pair<std::string, std::string>> attributes;
+  int drift_fields = 0;  // unknown fields moved into attributes
+
+  const Change* FindChange(std::string_view field) const {
+    for (const auto& c : changes) {
+      if (c.field == field) return &c;
+    }
+    return nullptr;
+  }
+  // The ticket this event is about, or "" for customer/agent events.
+  std::string_view TicketId() const { return ticket ? std::string_view(ticket->id) : ""; }
+};
+
+// Types a producer may send. Derived types (sla.*, ticket.escalated, surge.detected) are
+// emitted by supportpipe only.
+bool IsProducerType(std::string_view type);
+bool IsDerivedType(std::string_view type);
+
+inline constexpr const char* kStatuses[] = {"new",    "open",   "pending", "hold",
+                                            "solved", "closed", "deleted"};
+inline constexpr const char* kPriorities[] = {"low", "normal", "high", "urgent"};
+
+}  // namespace supportpipe::event
