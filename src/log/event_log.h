@@ -1,0 +1,130 @@
+// EventLog: the durable, replayable logs between pipeline stages.
+//
+// Two streams: "raw" (the exact bytes each sender gave us) and "events" (canonical
+// events). Every stage is a consumer with its own committed cursor; it commits only
+// after its own output is durable, so a crash replays a little and loses nothing.
+// Appends are idempotent by key, so at-least-once hand-offs give exactly-once effect.
+//
+//   std::vector<AppendResult> res;
+//   RETURN_IF_ERROR(log.AppendRaw(records, &res));      // durable when OK
+//   ASSIGN_OR_RETURN(auto batch, log.ReadRaw(cursor, 1000));
+//   ... process ...
+//   RETURN_IF_ERROR(log.CommitCursor("processor", batch.back().offset));
+//
+// Backends: sqlite/ (embedded). All implementations pass event_log_contract.h.
+// Thread-safety: implementations may be called from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+
+namespace supportpipe::log {
+
+using Offset = uint64_t;  // 1-based, increasing in commit order; 0 = "before the first"
+
+// What kind of request produced a raw record; decides how the processor decodes it.
+inline constexpr std::string_view kKindEvent = "event";      // one canonical event
+inline constexpr std::string_view kKindWebhook = "webhook";  // a vendor webhook body
+
+struct RawRecord {
+  Offset offset = 0;          // set by the log
+  std::string source;         // configured source name
+  std::string kind;           // kKindEvent or kKindWebhook
+  std::string vendor;         // the source's vendor at receipt time
+  std::string delivery_id;    // de-duplication key within the source
+  TimeMicros received_at = 0;
+  std::string headers;        // JSON object of the request headers kept for lineage
+  std::string body;           // exactly as received
+};
+
+struct EventRecord {
+  Offset offset = 0;  // set by the log
+  std::string source;
+  std::string event_id;
+  std::string ticket_id;  // "" when not about a ticket; the partition key
+  std::string type;
+  TimeMicros occurred_at = 0;
+  Offset raw_offset = 0;  // lineage: the raw record it came from
+  std::string payload;    // event::EncodeEvent
+};
+
+enum class AppendOutcome {
+  kAppended,   // new
+  kDuplicate,  // the key was already there; nothing changed
+  kReplaced,   // same key from the same raw record, new payload (a replay after a fix)
+};
+
+struct AppendResult {
+  AppendOutcome outcome = AppendOutcome::kAppended;
+  Offset offset = 0;  // where the record now is (the existing one for duplicates)
+};
+
+struct DeadLetter {
+  int64_t id = 0;  // set by the log
+  std::string stage;   // "decode", "validate", "load", ...
+  std::string reason;
+  std::string field;   // JSON pointer, when known
+  std::string source;
+  Offset raw_offset = 0;
+  int64_t item = 0;    // index of the event inside a raw batch
+  std::string event_id;
+  TimeMicros created_at = 0;
+  std::string state = "open";  // open | replayed
+  int64_t attempts = 1;
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Appends raw records in one durable step: when OK is returned every record is on
+  // stable storage. A record whose (source, delivery_id) is already present is not
+  // stored again; its result is kDuplicate with the existing offset. `results` gets one
+  // entry per record, in order. Unavailable on a transient storage failure.
+  virtual Status AppendRaw(std::span<const RawRecord> records,
+                           std::vector<AppendResult>* results) = 0;
+
+  // Up to `max` raw records with offset > `after`, in offset order.
+  virtual Result<std::vector<RawRecord>> ReadRaw(Offset after, size_t max) = 0;
+  virtual Result<std::optional<RawRecord>> GetRaw(Offset offset) = 0;
+  // Raw records of `source` received in [from, to), offset > after, in offset order.
+  virtual Result<std::vector<RawRecord>> FindRaw(std::string_view source, TimeMicros from,
+                                                 TimeMicros to, Offset after, size_t max) = 0;
+
+  // Appends canonical events durably. The first event with a given (source, event_id)
+  // wins: a later one from another raw record is kDuplicate. The same key from the same
+  // raw record with a different payload is kReplaced: the event moves to a new offset
+  // so that consumers load the re-derived version. Identical payloads are kDuplicate.
+  virtual Status AppendEvents(std::span<const EventRecord> records,
+                              std::vector<AppendResult>* results) = 0;
+  virtual Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) = 0;
+
+  // The highest offset in a stream ("raw" or "events"); 0 when empty.
+  virtual Result<Offset> LastOffset(std::string_view stream) = 0;
+
+  // A consumer's committed position (0 when it never committed).
+  virtual Result<Offset> GetCursor(std::string_view consumer) = 0;
+  // Durably records a consumer's position. Positions only move forward unless
+  // `allow_rewind` (replays from the start).
+  virtual Status CommitCursor(std::string_view consumer, Offset offset,
+                              bool allow_rewind = false) = 0;
+
+  // Records failures. Idempotent per (stage, raw_offset, item): a repeat updates the
+  // reason, re-opens the entry and counts the attempt.
+  virtual Status AddDeadLetters(std::span<const DeadLetter> letters) = 0;
+  // Entries with id > after_id (state "" = any), oldest first.
+  virtual Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view state,
+                                                          int64_t after_id, size_t max) = 0;
+  virtual Result<std::optional<DeadLetter>> GetDeadLetter(int64_t id) = 0;
+  virtual Status SetDeadLetterState(int64_t id, std::string_view state) = 0;
+  virtual Result<int64_t> CountDeadLetters(std::string_view state) = 0;
+};
+
+}  // namespace supportpipe::log

@@ -1,0 +1,184 @@
+#include "log/event_log_contract.h"
+
+#include <filesystem>
+#include <thread>
+
+namespace supportpipe::log {
+namespace {
+
+RawRecord Raw(std::string source, std::string delivery_id, std::string body, TimeMicros at = 1000) {
+  RawRecord r;
+  r.source = std::move(source);
+  r.kind = std::string(kKindWebhook);
+  r.vendor = "standard";
+  r.delivery_id = std::move(delivery_id);
+  r.received_at = at;
+  r.headers = "{}";
+  r.body = std::move(body);
+  return r;
+}
+
+EventRecord Ev(std::string id, Offset raw_offset, std::string payload) {
+  EventRecord e;
+  e.source = "s";
+  e.event_id = std::move(id);
+  e.ticket_id = "t1";
+  e.type = "ticket.created";
+  e.occurred_at = 5;
+  e.raw_offset = raw_offset;
+  e.payload = std::move(payload);
+  return e;
+}
+
+}  // namespace
+
+void EventLogContract::SetUp() {
+  dir_ = (std::filesystem::temp_directory_path() /
+          ("sp_log_" + std::to_string(::getpid()) + "_" +
+           testing::UnitTest::GetInstance()->current_test_info()->name()))
+             .string();
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  log_ = Reopen();
+}
+
+void EventLogContract::TearDown() {
+  log_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+std::unique_ptr<EventLog> EventLogContract::Reopen() {
+  auto r = GetParam().open(dir_);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+TEST_P(EventLogContract, ReadRawReturnsRecordsInAppendOrderWithExactBytes) {
+  std::string binary("{\"a\":1}\r\n\0\xff", 11);
+  std::vector<RawRecord> in = {Raw("s", "d1", "one"), Raw("s", "d2", binary)};
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(log_->AppendRaw(in, &res).ok());
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].outcome, AppendOutcome::kAppended);
+  EXPECT_LT(res[0].offset, res[1].offset);
+  auto out = log_->ReadRaw(0, 10);
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].body, "one");
+  EXPECT_EQ((*out)[1].body, binary);
+  EXPECT_EQ((*out)[1].offset, res[1].offset);
+  EXPECT_EQ(log_->ReadRaw(res[0].offset, 10)->size(), 1u);
+  EXPECT_EQ(*log_->LastOffset("raw"), res[1].offset);
+}
+
+TEST_P(EventLogContract, DuplicateDeliveryIdIsNotStoredTwice) {
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("s", "d1", "first")}, &res).ok());
+  const Offset first = res[0].offset;
+  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("s", "d1", "second"), Raw("other", "d1", "x")}, &res).ok());
+  EXPECT_EQ(res[0].outcome, AppendOutcome::kDuplicate);
+  EXPECT_EQ(res[0].offset, first);
+  EXPECT_EQ(res[1].outcome, AppendOutcome::kAppended);  // keys are per source
+  auto all = *log_->ReadRaw(0, 10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].body, "first");
+}
+
+TEST_P(EventLogContract, AppendedRecordsSurviveReopen) {
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("s", "d1", "kept")}, &res).ok());
+  ASSERT_TRUE(log_->CommitCursor("processor", res[0].offset).ok());
+  log_ = Reopen();
+  EXPECT_EQ(log_->ReadRaw(0, 10)->at(0).body, "kept");
+  EXPECT_EQ(*log_->GetCursor("processor"), res[0].offset);
+}
+
+TEST_P(EventLogContract, FindRawFiltersBySourceAndTime) {
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("a", "1", "x", 100), Raw("a", "2", "y", 200),
+                                                      Raw("b", "3", "z", 150), Raw("a", "4", "w", 300)},
+                              &res)
+                  .ok());
+  auto found = *log_->FindRaw("a", 100, 300, 0, 10);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].body, "x");
+  EXPECT_EQ(found[1].body, "y");
+  EXPECT_EQ(log_->FindRaw("a", 100, 300, found[0].offset, 10)->size(), 1u);
+  auto one = *log_->GetRaw(res[2].offset);
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->source, "b");
+  EXPECT_FALSE(log_->GetRaw(9999)->has_value());
+}
+
+TEST_P(EventLogContract, FirstEventWinsAndRederivationReplaces) {
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{Ev("e1", 1, "v1")}, &res).ok());
+  const Offset first = res[0].offset;
+  // Same id from another raw record with another body: a no-op.
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{Ev("e1", 2, "other")}, &res).ok());
+  EXPECT_EQ(res[0].outcome, AppendOutcome::kDuplicate);
+  EXPECT_EQ(res[0].offset, first);
+  // Same raw record, same payload: a no-op too.
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{Ev("e1", 1, "v1")}, &res).ok());
+  EXPECT_EQ(res[0].outcome, AppendOutcome::kDuplicate);
+  // Same raw record re-processed by a fixed mapping: replaced at a new offset.
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{Ev("e1", 1, "v2")}, &res).ok());
+  EXPECT_EQ(res[0].outcome, AppendOutcome::kReplaced);
+  EXPECT_GT(res[0].offset, first);
+  auto events = *log_->ReadEvents(0, 10);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].payload, "v2");
+  EXPECT_EQ(events[0].ticket_id, "t1");
+  EXPECT_EQ(*log_->LastOffset("events"), res[0].offset);
+}
+
+TEST_P(EventLogContract, CursorsMoveForwardUnlessRewindIsAsked) {
+  EXPECT_EQ(*log_->GetCursor("c"), 0u);
+  ASSERT_TRUE(log_->CommitCursor("c", 10).ok());
+  ASSERT_TRUE(log_->CommitCursor("c", 5).ok());
+  EXPECT_EQ(*log_->GetCursor("c"), 10u);
+  ASSERT_TRUE(log_->CommitCursor("c", 5, /*allow_rewind=*/true).ok());
+  EXPECT_EQ(*log_->GetCursor("c"), 5u);
+}
+
+TEST_P(EventLogContract, DeadLettersAreIdempotentPerStageRecordAndItem) {
+  DeadLetter d;
+  d.stage = "validate";
+  d.reason = "is required";
+  d.field = "/id";
+  d.source = "s";
+  d.raw_offset = 7;
+  d.item = 2;
+  d.created_at = 1;
+  ASSERT_TRUE(log_->AddDeadLetters(std::vector<DeadLetter>{d}).ok());
+  d.reason = "still required";
+  ASSERT_TRUE(log_->AddDeadLetters(std::vector<DeadLetter>{d}).ok());
+  auto all = *log_->ListDeadLetters("", 0, 10);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].reason, "still required");
+  EXPECT_EQ(all[0].attempts, 2);
+  EXPECT_EQ(*log_->CountDeadLetters("open"), 1);
+  ASSERT_TRUE(log_->SetDeadLetterState(all[0].id, "replayed").ok());
+  EXPECT_EQ(*log_->CountDeadLetters("open"), 0);
+  EXPECT_EQ((*log_->GetDeadLetter(all[0].id))->state, "replayed");
+  EXPECT_EQ(log_->SetDeadLetterState(999, "replayed").code(), StatusCode::kNotFound);
+}
+
+TEST_P(EventLogContract, ConcurrentAppendersAllLand) {
+  constexpr int kThreads = 4, kPer = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPer; ++i) {
+        std::vector<AppendResult> res;
+        Status st = log_->AppendRaw(
+            std::vector<RawRecord>{Raw("s", std::to_string(t) + "-" + std::to_string(i), "b")}, &res);
+        EXPECT_TRUE(st.ok()) << st.ToString();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(log_->ReadRaw(0, 10000)->size(), static_cast<size_t>(kThreads * kPer));
+}
+
+}  // namespace supportpipe::log

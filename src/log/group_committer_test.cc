@@ -1,0 +1,73 @@
+#include "log/group_committer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+
+#include "log/sqlite/sqlite_event_log.h"
+
+namespace supportpipe::log {
+namespace {
+
+class GroupCommitterTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sp_gc_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    log_ = std::move(OpenSqliteEventLog((dir_ / "log.db").string())).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static RawRecord Rec(std::string id) {
+    RawRecord r;
+    r.source = "s";
+    r.kind = "event";
+    r.vendor = "canonical";
+    r.delivery_id = std::move(id);
+    r.headers = "{}";
+    r.body = "{}";
+    return r;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(GroupCommitterTest, EveryCallbackSeesItsOwnDurableResults) {
+  std::atomic<int> commits{0};
+  std::vector<std::future<std::vector<AppendResult>>> futures;
+  {
+    GroupCommitter gc(*log_, {.on_commit = [&](size_t) { ++commits; }});
+    for (int i = 0; i < 300; ++i) {
+      auto p = std::make_shared<std::promise<std::vector<AppendResult>>>();
+      futures.push_back(p->get_future());
+      std::vector<RawRecord> recs = {Rec("id" + std::to_string(i)), Rec("id" + std::to_string(i / 2))};
+      ASSERT_TRUE(gc.Submit(std::move(recs), [p](const Status& st, std::vector<AppendResult> r) {
+                      EXPECT_TRUE(st.ok());
+                      p->set_value(std::move(r));
+                    }).ok());
+    }
+  }
+  int dup = 0;
+  for (auto& f : futures) {
+    auto r = f.get();
+    ASSERT_EQ(r.size(), 2u);
+    dup += r[1].outcome == AppendOutcome::kDuplicate;
+  }
+  EXPECT_EQ(dup, 300);  // id(i/2) was always appended already
+  EXPECT_EQ(log_->ReadRaw(0, 1000)->size(), 300u);
+  EXPECT_LT(commits.load(), 300);  // grouped, not one commit per request
+}
+
+TEST_F(GroupCommitterTest, FullQueueRefusesInsteadOfGrowing) {
+  GroupCommitter gc(*log_, {.max_pending = 2});
+  std::vector<RawRecord> three = {Rec("a"), Rec("b"), Rec("c")};
+  Status st = gc.Submit(std::move(three), [](const Status&, std::vector<AppendResult>) {});
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace supportpipe::log

@@ -1,0 +1,335 @@
+#include "log/sqlite/sqlite_event_log.h"
+
+#include <mutex>
+
+#include "common/sqlite_db.h"
+
+namespace supportpipe::log {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS raw_events(
+  offset      INTEGER PRIMARY KEY AUTOINCREMENT,
+  source      TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  vendor      TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  headers     TEXT NOT NULL,
+  body        BLOB NOT NULL,
+  UNIQUE(source, delivery_id));
+CREATE INDEX IF NOT EXISTS raw_events_by_source_time ON raw_events(source, received_at);
+CREATE TABLE IF NOT EXISTS events(
+  offset      INTEGER PRIMARY KEY AUTOINCREMENT,
+  source      TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  ticket_id   TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  raw_offset  INTEGER NOT NULL,
+  payload     TEXT NOT NULL,
+  UNIQUE(source, event_id));
+CREATE TABLE IF NOT EXISTS cursors(
+  consumer TEXT PRIMARY KEY,
+  offset   INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters(
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  stage       TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  field       TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  raw_offset  INTEGER NOT NULL,
+  item        INTEGER NOT NULL,
+  event_id    TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  state       TEXT NOT NULL,
+  attempts    INTEGER NOT NULL,
+  UNIQUE(stage, raw_offset, item));
+CREATE INDEX IF NOT EXISTS dead_letters_by_state ON dead_letters(state, id);
+)sql";
+
+constexpr const char* kRawColumns =
+    "offset, source, kind, vendor, delivery_id, received_at, headers, body";
+constexpr const char* kDeadLetterColumns =
+    "id, stage, reason, field, source, raw_offset, item, event_id, created_at, state, attempts";
+
+RawRecord RawFromRow(const SqliteStmt& s) {
+  RawRecord r;
+  r.offset = static_cast<Offset>(s.Int(0));
+  r.source = s.Text(1);
+  r.kind = s.Text(2);
+  r.vendor = s.Text(3);
+  r.delivery_id = s.Text(4);
+  r.received_at = s.Int(5);
+  r.headers = s.Text(6);
+  r.body = s.Text(7);
+  return r;
+}
+
+DeadLetter DeadLetterFromRow(const SqliteStmt& s) {
+  DeadLetter d;
+  d.id = s.Int(0);
+  d.stage = s.Text(1);
+  d.reason = s.Text(2);
+  d.field = s.Text(3);
+  d.source = s.Text(4);
+  d.raw_offset = static_cast<Offset>(s.Int(5));
+  d.item = s.Int(6);
+  d.event_id = s.Text(7);
+  d.created_at = s.Int(8);
+  d.state = s.Text(9);
+  d.attempts = s.Int(10);
+  return d;
+}
+
+template <typename T, typename RowFn>
+Result<std::vector<T>> Collect(SqliteStmt& s, RowFn fn) {
+  std::vector<T> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(fn(s));
+  }
+  s.Reset();
+  return out;
+}
+
+class SqliteEventLog final : public EventLog {
+ public:
+  SqliteEventLog(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader)
+      : w_(std::move(writer)), r_(std::move(reader)) {}
+
+  Status AppendRaw(std::span<const RawRecord> records,
+                   std::vector<AppendResult>* results) override {
+    std::lock_guard lock(wmu_);
+    results->clear();
+    SqliteTxn txn(*w_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(SqliteStmt * ins,
+                     w_->Prepare("INSERT INTO raw_events(source, kind, vendor, delivery_id, "
+                                 "received_at, headers, body) VALUES(?,?,?,?,?,?,?) "
+                                 "ON CONFLICT(source, delivery_id) DO NOTHING"));
+    for (const RawRecord& r : records) {
+      ins->Bind(1, r.source).Bind(2, r.kind).Bind(3, r.vendor).Bind(4, r.delivery_id);
+      ins->Bind(5, r.received_at).Bind(6, r.headers).BindBlob(7, r.body);
+      RETURN_IF_ERROR(ins->Run());
+      if (w_->Changes() == 1) {
+        results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w_->LastInsertRowid())});
+        continue;
+      }
+      ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT offset FROM raw_events WHERE "
+                                                   "source = ? AND delivery_id = ?"));
+      q->Bind(1, r.source).Bind(2, r.delivery_id);
+      ASSIGN_OR_RETURN(bool row, q->Step());
+      SP_CHECK(row);
+      results->push_back({AppendOutcome::kDuplicate, static_cast<Offset>(q->Int(0))});
+      q->Reset();
+    }
+    return txn.Commit();
+  }
+
+  Result<std::vector<RawRecord>> ReadRaw(Offset after, size_t max) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare(std::string("SELECT ") + kRawColumns +
+                                 " FROM raw_events WHERE offset > ? ORDER BY offset LIMIT ?"));
+    s->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(max));
+    return Collect<RawRecord>(*s, RawFromRow);
+  }
+
+  Result<std::optional<RawRecord>> GetRaw(Offset offset) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kRawColumns +
+                                                 " FROM raw_events WHERE offset = ?"));
+    s->Bind(1, static_cast<int64_t>(offset));
+    ASSIGN_OR_RETURN(auto rows, Collect<RawRecord>(*s, RawFromRow));
+    if (rows.empty()) return std::optional<RawRecord>();
+    return std::optional<RawRecord>(std::move(rows[0]));
+  }
+
+  Result<std::vector<RawRecord>> FindRaw(std::string_view source, TimeMicros from, TimeMicros to,
+                                         Offset after, size_t max) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare(std::string("SELECT ") + kRawColumns +
+                                 " FROM raw_events WHERE source = ? AND received_at >= ? AND "
+                                 "received_at < ? AND offset > ? ORDER BY offset LIMIT ?"));
+    s->Bind(1, source).Bind(2, from).Bind(3, to).Bind(4, static_cast<int64_t>(after));
+    s->Bind(5, static_cast<int64_t>(max));
+    return Collect<RawRecord>(*s, RawFromRow);
+  }
+
+  Status AppendEvents(std::span<const EventRecord> records,
+                      std::vector<AppendResult>* results) override {
+    std::lock_guard lock(wmu_);
+    results->clear();
+    SqliteTxn txn(*w_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(SqliteStmt * ins,
+                     w_->Prepare("INSERT INTO events(source, event_id, ticket_id, type, "
+                                 "occurred_at, raw_offset, payload) VALUES(?,?,?,?,?,?,?) "
+                                 "ON CONFLICT(source, event_id) DO NOTHING"));
+    for (const EventRecord& e : records) {
+      ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
+      ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
+      RETURN_IF_ERROR(ins->Run());
+      if (w_->Changes() == 1) {
+        results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w_->LastInsertRowid())});
+        continue;
+      }
+      ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT offset, raw_offset, payload FROM "
+                                                   "events WHERE source = ? AND event_id = ?"));
+      q->Bind(1, e.source).Bind(2, e.event_id);
+      ASSIGN_OR_RETURN(bool row, q->Step());
+      SP_CHECK(row);
+      const Offset existing = static_cast<Offset>(q->Int(0));
+      const bool rederived = static_cast<Offset>(q->Int(1)) == e.raw_offset && q->Text(2) != e.payload;
+      q->Reset();
+      if (!rederived) {
+        results->push_back({AppendOutcome::kDuplicate, existing});
+        continue;
+      }
+      ASSIGN_OR_RETURN(SqliteStmt * del, w_->Prepare("DELETE FROM events WHERE offset = ?"));
+      del->Bind(1, static_cast<int64_t>(existing));
+      RETURN_IF_ERROR(del->Run());
+      ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
+      ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
+      RETURN_IF_ERROR(ins->Run());
+      results->push_back({AppendOutcome::kReplaced, static_cast<Offset>(w_->LastInsertRowid())});
+    }
+    return txn.Commit();
+  }
+
+  Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare("SELECT offset, source, event_id, ticket_id, type, occurred_at, "
+                                 "raw_offset, payload FROM events WHERE offset > ? "
+                                 "ORDER BY offset LIMIT ?"));
+    s->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(max));
+    return Collect<EventRecord>(*s, [](const SqliteStmt& s) {
+      EventRecord e;
+      e.offset = static_cast<Offset>(s.Int(0));
+      e.source = s.Text(1);
+      e.event_id = s.Text(2);
+      e.ticket_id = s.Text(3);
+      e.type = s.Text(4);
+      e.occurred_at = s.Int(5);
+      e.raw_offset = static_cast<Offset>(s.Int(6));
+      e.payload = s.Text(7);
+      return e;
+    });
+  }
+
+  Result<Offset> LastOffset(std::string_view stream) override {
+    std::lock_guard lock(rmu_);
+    const char* sql = stream == "raw" ? "SELECT COALESCE(MAX(offset), 0) FROM raw_events"
+                                      : "SELECT COALESCE(MAX(offset), 0) FROM events";
+    if (stream != "raw" && stream != "events") return InvalidArgument("unknown stream");
+    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(sql));
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    const Offset out = row ? static_cast<Offset>(s->Int(0)) : 0;
+    s->Reset();
+    return out;
+  }
+
+  Result<Offset> GetCursor(std::string_view consumer) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare("SELECT offset FROM cursors WHERE consumer = ?"));
+    s->Bind(1, consumer);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    const Offset out = row ? static_cast<Offset>(s->Int(0)) : 0;
+    s->Reset();
+    return out;
+  }
+
+  Status CommitCursor(std::string_view consumer, Offset offset, bool allow_rewind) override {
+    std::lock_guard lock(wmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     w_->Prepare(allow_rewind
+                                     ? "INSERT INTO cursors(consumer, offset) VALUES(?, ?) ON "
+                                       "CONFLICT(consumer) DO UPDATE SET offset = excluded.offset"
+                                     : "INSERT INTO cursors(consumer, offset) VALUES(?, ?) ON "
+                                       "CONFLICT(consumer) DO UPDATE SET offset = "
+                                       "MAX(offset, excluded.offset)"));
+    s->Bind(1, consumer).Bind(2, static_cast<int64_t>(offset));
+    return s->Run();
+  }
+
+  Status AddDeadLetters(std::span<const DeadLetter> letters) override {
+    std::lock_guard lock(wmu_);
+    SqliteTxn txn(*w_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("INSERT INTO dead_letters(stage, reason, field, source, raw_offset, item, "
+                    "event_id, created_at, state, attempts) VALUES(?,?,?,?,?,?,?,?,'open',1) "
+                    "ON CONFLICT(stage, raw_offset, item) DO UPDATE SET reason = excluded.reason, "
+                    "field = excluded.field, state = 'open', attempts = attempts + 1"));
+    for (const DeadLetter& d : letters) {
+      s->Bind(1, d.stage).Bind(2, d.reason).Bind(3, d.field).Bind(4, d.source);
+      s->Bind(5, static_cast<int64_t>(d.raw_offset)).Bind(6, d.item).Bind(7, d.event_id);
+      s->Bind(8, d.created_at);
+      RETURN_IF_ERROR(s->Run());
+    }
+    return txn.Commit();
+  }
+
+  Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view state, int64_t after_id,
+                                                  size_t max) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare(std::string("SELECT ") + kDeadLetterColumns +
+                                 " FROM dead_letters WHERE (? = '' OR state = ?) AND id > ? "
+                                 "ORDER BY id LIMIT ?"));
+    s->Bind(1, state).Bind(2, state).Bind(3, after_id).Bind(4, static_cast<int64_t>(max));
+    return Collect<DeadLetter>(*s, DeadLetterFromRow);
+  }
+
+  Result<std::optional<DeadLetter>> GetDeadLetter(int64_t id) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kDeadLetterColumns +
+                                                 " FROM dead_letters WHERE id = ?"));
+    s->Bind(1, id);
+    ASSIGN_OR_RETURN(auto rows, Collect<DeadLetter>(*s, DeadLetterFromRow));
+    if (rows.empty()) return std::optional<DeadLetter>();
+    return std::optional<DeadLetter>(std::move(rows[0]));
+  }
+
+  Status SetDeadLetterState(int64_t id, std::string_view state) override {
+    std::lock_guard lock(wmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare("UPDATE dead_letters SET state = ? WHERE id = ?"));
+    s->Bind(1, state).Bind(2, id);
+    RETURN_IF_ERROR(s->Run());
+    if (w_->Changes() == 0) return NotFound("no dead letter with id " + std::to_string(id));
+    return Status::Ok();
+  }
+
+  Result<int64_t> CountDeadLetters(std::string_view state) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare("SELECT COUNT(*) FROM dead_letters WHERE (? = '' OR state = ?)"));
+    s->Bind(1, state).Bind(2, state);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    const int64_t n = row ? s->Int(0) : 0;
+    s->Reset();
+    return n;
+  }
+
+ private:
+  std::mutex wmu_;
+  std::unique_ptr<SqliteDb> w_;
+  std::mutex rmu_;
+  std::unique_ptr<SqliteDb> r_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& path) {
+  ASSIGN_OR_RETURN(auto writer, SqliteDb::Open(path, {}));
+  RETURN_IF_ERROR(writer->Exec(kSchema));
+  ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true}));
+  return std::unique_ptr<EventLog>(new SqliteEventLog(std::move(writer), std::move(reader)));
+}
+
+}  // namespace supportpipe::log

@@ -1,0 +1,15 @@
+#include "log/event_log_contract.h"
+#include "log/sqlite/sqlite_event_log.h"
+
+namespace supportpipe::log {
+namespace {
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, EventLogContract,
+                         testing::Values(EventLogFactory{
+                             "sqlite", [](const std::string& dir) {
+                               return OpenSqliteEventLog(dir + "/log.db");
+                             }}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace supportpipe::log
