@@ -740,6 +740,30 @@ Batch SplitBatch(std::string_view body, bool ndjson_hint) {
   return b;
 }
 
+std::string EncodeStringList(const std::vector<std::string>& list) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (const auto& s : list) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::optional<std::vector<std::string>> DecodeStringList(std::string_view json) {
+  element root;
+  if (ThreadParser().parse(json.data(), json.size()).get(root)) return std::nullopt;
+  std::vector<std::string> out;
+  if (!StringList(root, "", &out).ok()) return std::nullopt;
+  return out;
+}
+
+std::string JsonQuote(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 bool IsWellFormedJson(std::string_view body) {
   simdjson::dom::element root;
   return !ThreadParser().parse(body.data(), body.size()).get(root);

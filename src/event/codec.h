@@ -10,6 +10,7 @@
 // parser).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,13 @@ struct Batch {
 // One object, a JSON array of objects, or JSON lines (one object per line; chosen when
 // `ndjson_hint` is set or when the body holds several top-level values).
 Batch SplitBatch(std::string_view body, bool ndjson_hint);
+
+// ["a","b"] and back (used for tag lists stored as JSON text).
+std::string EncodeStringList(const std::vector<std::string>& list);
+std::optional<std::vector<std::string>> DecodeStringList(std::string_view json);
+
+// A JSON string literal with quotes and escapes.
+std::string JsonQuote(std::string_view s);
 
 // True when the bytes are one well-formed JSON value in valid UTF-8.
 bool IsWellFormedJson(std::string_view body);

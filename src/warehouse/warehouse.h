@@ -1,0 +1,72 @@
+// Warehouse: the analyst-facing star schema, loaded from the event log.
+//
+// Tables (docs/warehouse.md): dim_customer, dim_agent, fact_ticket, fact_ticket_event,
+// fact_message, _loads, _positions. Every row carries lineage (source, event_id,
+// raw_offset, loaded_at).
+//
+//   ASSIGN_OR_RETURN(LoadStats s, wh.Load("loader", items));   // one transaction
+//   ASSIGN_OR_RETURN(uint64_t pos, wh.Position("loader"));     // resume point
+//   ASSIGN_OR_RETURN(QueryResult r, wh.Query("SELECT ...", 1000));
+//
+// Backends: sqlite/. All pass warehouse_contract.h. Thread-safety: Load from one thread
+// at a time; Query may run concurrently with Load.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "event/event.h"
+
+namespace supportpipe::warehouse {
+
+struct LoadItem {
+  uint64_t offset = 0;      // position in the event log
+  uint64_t raw_offset = 0;  // lineage
+  event::Event event;
+};
+
+struct LoadStats {
+  size_t events = 0;    // items in the batch
+  size_t inserted = 0;  // new timeline rows
+  size_t replaced = 0;  // re-derived events whose rows were rewritten
+  size_t skipped = 0;   // at or below the consumer's committed position
+  size_t tickets = 0;   // fact_ticket rows recomputed
+};
+
+struct Cell {
+  enum class Kind { kNull, kInt, kReal, kText } kind = Kind::kNull;
+  int64_t i = 0;
+  double d = 0;
+  std::string s;
+};
+
+struct QueryResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+  bool truncated = false;  // more rows than max_rows
+};
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+
+  // Loads events read from the event log (ascending offsets) in one transaction that
+  // also stores `consumer`'s position (the last offset). Items at or below the stored
+  // position are skipped, so a batch re-delivered after a crash changes nothing. Each
+  // touched ticket's fact_ticket row is re-derived from its timeline sorted by
+  // (occurred_at, sequence, event_id), so late and out-of-order events land correctly.
+  virtual Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items) = 0;
+
+  // The last offset `consumer` loaded (0 if none).
+  virtual Result<uint64_t> Position(std::string_view consumer) = 0;
+
+  // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
+  // not compile.
+  virtual Result<QueryResult> Query(std::string_view sql, size_t max_rows) = 0;
+};
+
+}  // namespace supportpipe::warehouse

@@ -1,0 +1,161 @@
+#include "warehouse/warehouse_contract.h"
+
+#include <filesystem>
+
+#include "event/codec.h"
+
+namespace supportpipe::warehouse {
+namespace {
+
+std::string Ev(const std::string& id, const std::string& type, const std::string& at,
+               const std::string& rest) {
+  return R"({"spec":"supportpipe/v1","source":"acme","id":")" + id + R"(","type":")" + type +
+         R"(","occurred_at":")" + at + "\"" + (rest.empty() ? "" : "," + rest) + "}";
+}
+
+}  // namespace
+
+void WarehouseContract::SetUp() {
+  dir_ = (std::filesystem::temp_directory_path() /
+          ("sp_wh_" + std::to_string(::getpid()) + "_" +
+           testing::UnitTest::GetInstance()->current_test_info()->name()))
+             .string();
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  Reopen();
+}
+
+void WarehouseContract::TearDown() {
+  wh_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+void WarehouseContract::Reopen() {
+  wh_.reset();
+  auto r = GetParam().open(dir_, clock_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  wh_ = std::move(r).value();
+}
+
+LoadStats WarehouseContract::LoadJson(const std::vector<std::string>& events) {
+  std::vector<LoadItem> items;
+  for (const auto& json : events) {
+    auto e = event::DecodeCanonical(json, {.trusted = true});
+    EXPECT_TRUE(e.ok()) << json << ": " << e.status().ToString();
+    LoadItem item;
+    item.offset = next_offset_;
+    item.raw_offset = 100 + next_offset_;
+    ++next_offset_;
+    item.event = std::move(e).value();
+    items.push_back(std::move(item));
+  }
+  auto r = wh_->Load("loader", items);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : LoadStats();
+}
+
+std::string WarehouseContract::Scalar(const std::string& sql) {
+  auto r = wh_->Query(sql, 10);
+  EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  if (!r.ok() || r->rows.empty()) return "<no rows>";
+  const Cell& c = r->rows[0][0];
+  switch (c.kind) {
+    case Cell::Kind::kNull: return "";
+    case Cell::Kind::kInt: return std::to_string(c.i);
+    case Cell::Kind::kReal: return std::to_string(c.d);
+    case Cell::Kind::kText: return c.s;
+  }
+  return "";
+}
+
+TEST_P(WarehouseContract, LoadsTimelineMessagesTicketsAndProfiles) {
+  auto s = LoadJson({
+      Ev("e1", "ticket.created", "2025-11-01T10:00:00Z",
+         R"("ticket":{"id":"T1","status":"new","priority":"normal","channel":"email","subject":"Hi","tags":["a"]},"customer":{"id":"c1","email":"ana@example.com","name":"Ana"})"),
+      Ev("e2", "message.created", "2025-11-01T10:05:00Z",
+         R"("ticket":{"id":"T1"},"message":{"id":"m1","author":"a1","author_role":"agent","public":true,"body":"On it"},"agent":{"id":"a1","name":"Sam"})"),
+      Ev("e3", "ticket.status_changed", "2025-11-01T10:06:00Z",
+         R"("ticket":{"id":"T1"},"changes":{"status":{"from":"new","to":"pending"}})"),
+  });
+  EXPECT_EQ(s.inserted, 3u);
+  EXPECT_EQ(s.tickets, 1u);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event"), "3");
+  EXPECT_EQ(Scalar("SELECT status || '/' || priority || '/' || channel || '/' || tags FROM fact_ticket WHERE ticket_id = 'T1'"),
+            "pending/normal/email/[\"a\"]");
+  EXPECT_EQ(Scalar("SELECT created_at || ' ' || updated_at FROM fact_ticket"),
+            "2025-11-01T10:00:00.000000Z 2025-11-01T10:06:00.000000Z");
+  EXPECT_EQ(Scalar("SELECT body || '|' || author_role FROM fact_message WHERE message_id = 'm1'"), "On it|agent");
+  EXPECT_EQ(Scalar("SELECT email FROM dim_customer WHERE customer_id = 'c1'"), "ana@example.com");
+  EXPECT_EQ(Scalar("SELECT name FROM dim_agent WHERE agent_id = 'a1'"), "Sam");
+  // Lineage on every row.
+  EXPECT_EQ(Scalar("SELECT raw_offset || ':' || event_id || ':' || source FROM fact_ticket"), "103:e3:acme");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE raw_offset > 100 AND loaded_at <> ''"), "3");
+  EXPECT_EQ(Scalar("SELECT events || '/' || last_offset FROM _loads"), "3/3");
+}
+
+TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
+  LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),
+            Ev("e3", "ticket.status_changed", "2025-11-01T12:00:00Z",
+               R"("ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})")});
+  // Arrives last, happened in between: must not reopen the solved ticket.
+  LoadJson({Ev("e2", "ticket.status_changed", "2025-11-01T11:00:00Z",
+               R"("ticket":{"id":"T1"},"changes":{"status":{"to":"open"}},"ticket":{"id":"T1","assignee":"a9"})")});
+  EXPECT_EQ(Scalar("SELECT status FROM fact_ticket"), "solved");
+  EXPECT_EQ(Scalar("SELECT assignee_id FROM fact_ticket"), "a9");
+  EXPECT_EQ(Scalar("SELECT event_count FROM fact_ticket"), "3");
+  // An event before the creation makes created_at stay at the creation event.
+  LoadJson({Ev("e0", "ticket.updated", "2025-11-01T09:00:00Z", R"("ticket":{"id":"T1","priority":"low"})")});
+  EXPECT_EQ(Scalar("SELECT created_at FROM fact_ticket"), "2025-11-01T10:00:00.000000Z");
+  EXPECT_EQ(Scalar("SELECT priority FROM fact_ticket"), "low");
+}
+
+TEST_P(WarehouseContract, SequenceBreaksTiesAtTheSameInstant) {
+  LoadJson({Ev("b", "ticket.status_changed", "2025-11-01T10:00:00Z",
+               R"("sequence":2,"ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})"),
+            Ev("a", "ticket.status_changed", "2025-11-01T10:00:00Z",
+               R"("sequence":1,"ticket":{"id":"T1"},"changes":{"status":{"to":"open"}})")});
+  EXPECT_EQ(Scalar("SELECT status FROM fact_ticket"), "solved");
+}
+
+TEST_P(WarehouseContract, ReloadingABatchAtOrBelowThePositionChangesNothing) {
+  const std::vector<std::string> batch = {
+      Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1"})")};
+  LoadJson(batch);
+  next_offset_ = 1;  // the same offsets again, as after a crash before the cursor moved
+  auto s = LoadJson(batch);
+  EXPECT_EQ(s.skipped, 1u);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event"), "1");
+  EXPECT_EQ(Scalar("SELECT event_count FROM fact_ticket"), "1");
+  EXPECT_EQ(*wh_->Position("loader"), 1u);
+  Reopen();
+  EXPECT_EQ(*wh_->Position("loader"), 1u);
+}
+
+TEST_P(WarehouseContract, ReDerivedEventRewritesItsRowsWithoutDuplicating) {
+  LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","priority":"low"})")});
+  auto s = LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","priority":"high"})")});
+  EXPECT_EQ(s.replaced, 1u);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event"), "1");
+  EXPECT_EQ(Scalar("SELECT priority || event_count FROM fact_ticket"), "high1");
+}
+
+TEST_P(WarehouseContract, OlderProfileNeverOverwritesNewer) {
+  LoadJson({Ev("p2", "customer.upserted", "2025-11-02T00:00:00Z", R"("customer":{"id":"c1","tier":"vip"})"),
+            Ev("p1", "customer.upserted", "2025-11-01T00:00:00Z", R"("customer":{"id":"c1","tier":"free","name":"Ana"})")});
+  EXPECT_EQ(Scalar("SELECT tier FROM dim_customer"), "vip");
+}
+
+TEST_P(WarehouseContract, QueryIsReadOnly) {
+  EXPECT_EQ(wh_->Query("DELETE FROM fact_ticket", 10).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(wh_->Query("SELEKT 1", 10).status().code(), StatusCode::kInvalidArgument);
+  auto r = wh_->Query("SELECT 1 AS one, 'x' AS two, NULL AS three, 2.5 AS four", 10);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->columns, (std::vector<std::string>{"one", "two", "three", "four"}));
+  EXPECT_EQ(r->rows[0][3].kind, Cell::Kind::kReal);
+  auto many = wh_->Query("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 50) SELECT x FROM n", 10);
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(many->rows.size(), 10u);
+  EXPECT_TRUE(many->truncated);
+}
+
+}  // namespace supportpipe::warehouse

@@ -1,0 +1,37 @@
+// The Warehouse contract suite: every backend instantiates it with a factory.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "warehouse/warehouse.h"
+
+namespace supportpipe::warehouse {
+
+struct WarehouseFactory {
+  std::string name;
+  // Opens (creating when needed) a warehouse whose files live in `dir`.
+  std::function<Result<std::unique_ptr<Warehouse>>(const std::string& dir, const Clock& clock)> open;
+};
+
+class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  void Reopen();
+  // Loads canonical JSON events at consecutive offsets after the last one used.
+  LoadStats LoadJson(const std::vector<std::string>& events);
+  // First column of the first row, as text ("" for NULL).
+  std::string Scalar(const std::string& sql);
+
+  FakeClock clock_{1764494102LL * 1000000};
+  std::string dir_;
+  std::unique_ptr<Warehouse> wh_;
+  uint64_t next_offset_ = 1;
+};
+
+}  // namespace supportpipe::warehouse
