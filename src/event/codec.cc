@@ -729,6 +729,10 @@ Batch SplitBatch(std::string_view body, bool ndjson_hint) {
     if (!b.error.ok()) b.items.clear();
     return b;
   }
+  if (body[first] != '{') {
+    b.error = InvalidArgument("the body is not a JSON object, a JSON array or JSON lines");
+    return b;
+  }
   // One object, unless the body holds several values: then it is JSON lines.
   size_t end = ValueEnd(body, first);
   while (end < body.size() && IsSpace(body[end])) ++end;

@@ -55,11 +55,13 @@ class Warehouse {
   virtual ~Warehouse() = default;
 
   // Loads events read from the event log (ascending offsets) in one transaction that
-  // also stores `consumer`'s position (the last offset). Items at or below the stored
+  // also stores `consumer`'s position as `through` (the last offset read, which may be
+  // past the last item when records were set aside). Items at or below the stored
   // position are skipped, so a batch re-delivered after a crash changes nothing. Each
   // touched ticket's fact_ticket row is re-derived from its timeline sorted by
   // (occurred_at, sequence, event_id), so late and out-of-order events land correctly.
-  virtual Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items) = 0;
+  virtual Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items,
+                                 uint64_t through) = 0;
 
   // The last offset `consumer` loaded (0 if none).
   virtual Result<uint64_t> Position(std::string_view consumer) = 0;

@@ -49,7 +49,7 @@ LoadStats WarehouseContract::LoadJson(const std::vector<std::string>& events) {
     item.event = std::move(e).value();
     items.push_back(std::move(item));
   }
-  auto r = wh_->Load("loader", items);
+  auto r = wh_->Load("loader", items, next_offset_ - 1);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? *r : LoadStats();
 }

@@ -126,12 +126,12 @@ class SqliteWarehouse final : public Warehouse {
                   const Clock& clock)
       : w_(std::move(writer)), r_(std::move(reader)), clock_(clock) {}
 
-  Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items) override {
+  Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items,
+                         uint64_t through) override {
     if (!w_) return PermissionDenied("the warehouse was opened read-only");
     std::lock_guard lock(wmu_);
     LoadStats stats;
     stats.events = items.size();
-    if (items.empty()) return stats;
     const TimeMicros started = clock_.Now();
     const std::string loaded_at = FormatRfc3339(started);
     SqliteTxn txn(*w_);
@@ -168,27 +168,13 @@ class SqliteWarehouse final : public Warehouse {
       RETURN_IF_ERROR(Recompute(key.first, key.second, t.items, t.full, loaded_at));
       ++stats.tickets;
     }
-    const uint64_t last = items.back().offset;
+    const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
     ASSIGN_OR_RETURN(SqliteStmt * p,
                      w_->Prepare("INSERT INTO _positions(consumer, offset) VALUES(?, ?) ON "
                                  "CONFLICT(consumer) DO UPDATE SET offset = excluded.offset"));
     p->Bind(1, consumer).Bind(2, static_cast<int64_t>(std::max(last, pos)));
     RETURN_IF_ERROR(p->Run());
-    ASSIGN_OR_RETURN(SqliteStmt * l,
-                     w_->Prepare("INSERT INTO _loads(consumer, first_offset, last_offset, events, "
-                                 "inserted, replaced, skipped, tickets, started_at, finished_at, "
-                                 "max_occurred_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
-    l->Bind(1, consumer).Bind(2, static_cast<int64_t>(items.front().offset));
-    l->Bind(3, static_cast<int64_t>(last)).Bind(4, static_cast<int64_t>(stats.events));
-    l->Bind(5, static_cast<int64_t>(stats.inserted)).Bind(6, static_cast<int64_t>(stats.replaced));
-    l->Bind(7, static_cast<int64_t>(stats.skipped)).Bind(8, static_cast<int64_t>(stats.tickets));
-    l->Bind(9, loaded_at).Bind(10, FormatRfc3339(clock_.Now()));
-    if (max_occurred) {
-      l->Bind(11, FormatRfc3339(max_occurred));
-    } else {
-      l->BindNull(11);
-    }
-    RETURN_IF_ERROR(l->Run());
+    if (!items.empty()) RETURN_IF_ERROR(RecordLoad(consumer, items, stats, last, loaded_at, max_occurred));
     RETURN_IF_ERROR(txn.Commit());
     return stats;
   }
@@ -227,6 +213,27 @@ class SqliteWarehouse final : public Warehouse {
   }
 
  private:
+  Status RecordLoad(std::string_view consumer, std::span<const LoadItem> items,
+                    const LoadStats& stats, uint64_t last, const std::string& loaded_at,
+                    TimeMicros max_occurred) {
+    ASSIGN_OR_RETURN(SqliteStmt * l,
+                     w_->Prepare("INSERT INTO _loads(consumer, first_offset, last_offset, events, "
+                                 "inserted, replaced, skipped, tickets, started_at, finished_at, "
+                                 "max_occurred_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
+    l->Bind(1, consumer).Bind(2, static_cast<int64_t>(items.front().offset));
+    l->Bind(3, static_cast<int64_t>(last)).Bind(4, static_cast<int64_t>(stats.events));
+    l->Bind(5, static_cast<int64_t>(stats.inserted)).Bind(6, static_cast<int64_t>(stats.replaced));
+    l->Bind(7, static_cast<int64_t>(stats.skipped)).Bind(8, static_cast<int64_t>(stats.tickets));
+    l->Bind(9, loaded_at).Bind(10, FormatRfc3339(clock_.Now()));
+    if (max_occurred) {
+      l->Bind(11, FormatRfc3339(max_occurred));
+    } else {
+      l->BindNull(11);
+    }
+    RETURN_IF_ERROR(l->Run());
+    return Status::Ok();
+  }
+
   static Result<uint64_t> PositionLocked(SqliteDb& db, std::string_view consumer) {
     ASSIGN_OR_RETURN(SqliteStmt * s, db.Prepare("SELECT offset FROM _positions WHERE consumer = ?"));
     s->Bind(1, consumer);
