@@ -135,16 +135,6 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
   return Status::Ok();
 }
 
-bool ValidSourceName(std::string_view n) {
-  if (n.empty() || n.size() > 64) return false;
-  for (char ch : n) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s) {
   const std::string where = fmt::format("source[{}]", index);
   s->line = static_cast<int>(t.source().begin.line);
@@ -155,7 +145,7 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
   RETURN_IF_ERROR(c.Get(t, where, "vendor", &s->vendor));
   RETURN_IF_ERROR(c.Get(t, where, "tolerance_s", &s->tolerance_s));
-  if (!ValidSourceName(s->name)) {
+  if (!IsValidSourceName(s->name)) {
     return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
                   "is required: 1-64 characters of letters, digits, '-', '_' or '.'");
   }
@@ -199,6 +189,16 @@ const SourceConfig* Config::FindSource(std::string_view name) const {
     if (s.name == name) return &s;
   }
   return nullptr;
+}
+
+bool IsValidSourceName(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char ch : n) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 const std::vector<std::string>& SupportedVendors() {

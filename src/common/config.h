@@ -56,6 +56,9 @@ Config DefaultConfig();
 Result<Config> LoadConfigFile(const std::string& path);
 Result<Config> ParseConfig(std::string_view toml_text, const std::string& path_for_messages);
 
+// 1-64 letters, digits, '-', '_' or '.': the form source names take in URLs.
+bool IsValidSourceName(std::string_view name);
+
 // The vendors this build can verify and decode.
 const std::vector<std::string>& SupportedVendors();
 

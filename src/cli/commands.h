@@ -1,0 +1,57 @@
+// The subcommands. Each returns its process exit code (cli/exit_codes.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/cli_util.h"
+
+namespace supportpipe::cli {
+
+struct ServeFlags {
+  StorageFlags storage;
+  std::string listen;      // overrides server.listen
+  std::string ready_file;  // written with the bound port once serving
+};
+int RunServe(const ServeFlags& flags);
+
+struct ImportFlags {
+  StorageFlags storage;
+  std::vector<std::string> files;
+  std::string source;
+  std::string verdicts_path;  // every verdict as JSON lines, like the API's
+  bool no_wait = false;       // return once appended, without waiting for the warehouse
+};
+int RunImport(const ImportFlags& flags);
+
+struct QueryFlags {
+  StorageFlags storage;
+  std::string sql;
+  std::string format = "table";  // table | csv | json
+  size_t limit = 10000;
+};
+int RunQuery(const QueryFlags& flags);
+
+struct DlqFlags {
+  StorageFlags storage;
+  std::string state = "open";  // open | replayed | all
+  size_t limit = 100;
+  int64_t id = 0;
+  bool all = false;
+  std::string format = "table";
+};
+int RunDlqList(const DlqFlags& flags);
+int RunDlqShow(const DlqFlags& flags);
+int RunDlqReplay(const DlqFlags& flags);
+
+struct ReplayFlags {
+  StorageFlags storage;
+  std::string source;
+  std::string from;
+  std::string to;
+};
+int RunReplay(const ReplayFlags& flags);
+
+int RunCheckConfig(const std::string& path);
+
+}  // namespace supportpipe::cli

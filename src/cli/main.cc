@@ -1,0 +1,99 @@
+// supportpipe: the command line. Each subcommand's flags are declared here; the work is
+// in the Run* functions (cli/commands.h).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+namespace {
+
+using namespace supportpipe::cli;
+
+void AddStorageFlags(CLI::App* cmd, StorageFlags* f) {
+  cmd->add_option("-c,--config", f->config_path,
+                  "Config file (default: ./supportpipe.toml when present, else built-in defaults)");
+  cmd->add_option("--data-dir", f->data_dir, "Data directory (overrides storage.data_dir)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "supportpipe: verified, de-duplicated, replayable customer-support events, loaded into a "
+      "warehouse.\nRun `supportpipe COMMAND --help` for a command's flags. Exit codes: 0 ok, 1 "
+      "failure, 2 usage or config error, 3 partly rejected, 4 not found, 5 busy (retry)."};
+  app.set_version_flag("--version", "supportpipe 0.1.0");
+  app.require_subcommand(1);
+  int code = kExitOk;
+
+  ServeFlags serve;
+  auto* s = app.add_subcommand("serve", "Run the HTTP intake, processor and warehouse loader");
+  AddStorageFlags(s, &serve.storage);
+  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (overrides server.listen; port 0 = any)");
+  s->add_option("--ready-file", serve.ready_file, "Write the bound port to this file once serving");
+  s->callback([&] { code = RunServe(serve); });
+
+  ImportFlags import;
+  auto* im = app.add_subcommand("import", "Import canonical events from JSON lines or JSON array files");
+  AddStorageFlags(im, &import.storage);
+  im->add_option("files", import.files, "Files to import (JSON lines, or one JSON array; - for stdin)")
+      ->required();
+  im->add_option("-s,--source", import.source, "Source name the events belong to")->required();
+  im->add_option("--verdicts", import.verdicts_path,
+                 "Write every event's verdict as JSON lines to this file (- for stdout)");
+  im->add_flag("--no-wait", import.no_wait,
+               "Return once the events are durably in the log, without waiting for the warehouse");
+  im->callback([&] { code = RunImport(import); });
+
+  QueryFlags query;
+  auto* q = app.add_subcommand("query", "Run a read-only SQL query against the warehouse");
+  AddStorageFlags(q, &query.storage);
+  q->add_option("sql", query.sql, "The SQL (SELECT or WITH ...)")->required();
+  q->add_option("-f,--format", query.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  q->add_option("--limit", query.limit, "At most this many rows (default 10000)");
+  q->callback([&] { code = RunQuery(query); });
+
+  DlqFlags dlq;
+  auto* d = app.add_subcommand("dlq", "Inspect and replay the dead-letter queue");
+  d->require_subcommand(1);
+  auto* dl = d->add_subcommand("list", "List dead letters");
+  AddStorageFlags(dl, &dlq.storage);
+  dl->add_option("--state", dlq.state, "open, replayed or all (default open)");
+  dl->add_option("--limit", dlq.limit, "At most this many (default 100)");
+  dl->add_option("-f,--format", dlq.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  dl->callback([&] { code = RunDlqList(dlq); });
+  auto* ds = d->add_subcommand("show", "Show one dead letter with its raw record");
+  AddStorageFlags(ds, &dlq.storage);
+  ds->add_option("id", dlq.id, "Dead letter id")->required();
+  ds->callback([&] { code = RunDlqShow(dlq); });
+  auto* dr = d->add_subcommand("replay", "Re-run dead letters through today's processor");
+  AddStorageFlags(dr, &dlq.storage);
+  dr->add_option("id", dlq.id, "Dead letter id");
+  dr->add_flag("--all", dlq.all, "Replay every open dead letter");
+  dr->callback([&] { code = RunDlqReplay(dlq); });
+
+  ReplayFlags replay;
+  auto* r = app.add_subcommand("replay", "Re-process a source's raw records received in a time range");
+  AddStorageFlags(r, &replay.storage);
+  r->add_option("--source", replay.source, "Source name")->required();
+  r->add_option("--from", replay.from, "Start, inclusive (RFC 3339 or YYYY-MM-DD)")->required();
+  r->add_option("--to", replay.to, "End, exclusive (RFC 3339 or YYYY-MM-DD)")->required();
+  r->callback([&] { code = RunReplay(replay); });
+
+  std::string config_path = "supportpipe.toml";
+  auto* cc = app.add_subcommand("check-config", "Check a config file and exit (0 valid, 2 invalid)");
+  cc->add_option("file", config_path, "Config file (default ./supportpipe.toml)");
+  cc->callback([&] { code = RunCheckConfig(config_path); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  return code;
+}

@@ -1,0 +1,45 @@
+#include "cli/pipeline_driver.h"
+
+#include <thread>
+
+#include "server/backends.h"
+
+namespace supportpipe::cli {
+
+Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& config) {
+  std::unique_ptr<PipelineDriver> d(new PipelineDriver());
+  ASSIGN_OR_RETURN(d->log_, server::OpenEventLog(config.storage));
+  ASSIGN_OR_RETURN(d->warehouse_, server::OpenWarehouse(config.storage, d->clock_, false));
+  d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, d->clock_, d->metrics_,
+                                                config.storage.data_dir);
+  d->local_ = d->worker_->TryActivate();
+  if (d->local_) d->worker_->Start();
+  return d;
+}
+
+PipelineDriver::~PipelineDriver() {
+  if (worker_) worker_->Stop();
+}
+
+Status PipelineDriver::WaitUntilLoaded() {
+  ASSIGN_OR_RETURN(const log::Offset raw_target, log_->LastOffset("raw"));
+  Progress progress(local_ ? "records processed" : "records processed by the running server",
+                    raw_target);
+  for (;;) {
+    ASSIGN_OR_RETURN(const log::Offset cursor, log_->GetCursor("processor"));
+    progress.Update(cursor, cursor);
+    if (cursor >= raw_target) break;
+    if (local_) worker_->NotifyRaw();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSIGN_OR_RETURN(const log::Offset event_target, log_->LastOffset("events"));
+  for (;;) {
+    ASSIGN_OR_RETURN(const uint64_t pos, warehouse_->Position("loader"));
+    if (pos >= event_target) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  progress.Finish();
+  return Status::Ok();
+}
+
+}  // namespace supportpipe::cli

@@ -1,0 +1,65 @@
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/clock.h"
+#include "server/server.h"
+
+namespace supportpipe::cli {
+
+int RunServe(const ServeFlags& flags) {
+  // Block the stop signals before any thread starts, so every thread inherits the mask
+  // and only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = ResolveConfig(flags.storage);
+  if (!cfg.ok()) return Fail("configuration", cfg.status());
+  Config config = std::move(cfg).value();
+  if (!flags.listen.empty()) config.server.listen = flags.listen;
+
+  SystemClock clock;
+  auto server = server::Server::Start(config, clock);
+  if (!server.ok()) return Fail("cannot start", server.status());
+  const uint16_t port = (*server)->port();
+  const std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
+  spdlog::info("supportpipe listening on http://{}:{} (data in {})", host, port,
+               config.storage.data_dir);
+  if (config.sources.empty()) {
+    spdlog::info("no [[source]] configured: POST canonical events to /v1/events, or add a "
+                 "webhook source to supportpipe.toml (see docs/config.md)");
+  }
+  if (!flags.ready_file.empty()) {
+    std::ofstream(flags.ready_file + ".tmp") << port << "\n";
+    std::rename((flags.ready_file + ".tmp").c_str(), flags.ready_file.c_str());
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, stopping: finishing queued appends", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->Stop();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+int RunCheckConfig(const std::string& path) {
+  auto cfg = LoadConfigFile(path);
+  if (!cfg.ok()) return Fail("configuration", cfg.status());
+  std::printf("%s: OK (listen %s, data in %s, %zu source%s)\n", path.c_str(),
+              cfg->server.listen.c_str(), cfg->storage.data_dir.c_str(), cfg->sources.size(),
+              cfg->sources.size() == 1 ? "" : "s");
+  for (const auto& s : cfg->sources) {
+    std::printf("  source %-24s vendor %-10s %zu secret%s\n", s.name.c_str(), s.vendor.c_str(),
+                s.secrets.size(), s.secrets.size() == 1 ? "" : "s");
+  }
+  return kExitOk;
+}
+
+}  // namespace supportpipe::cli

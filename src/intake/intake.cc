@@ -1,0 +1,284 @@
+#include "intake/intake.h"
+
+#include <fmt/format.h>
+
+#include "event/codec.h"
+#include "sources/canonical/bearer_token.h"
+
+namespace supportpipe::intake {
+namespace {
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse Error(int status, std::string_view message) {
+  return Json(status, fmt::format("{{\"error\":{}}}", event::JsonQuote(message)));
+}
+
+struct Verdict {
+  enum class Kind { kAccepted, kDuplicate, kRejected } kind = Kind::kRejected;
+  std::string id;
+  std::string pointer;
+  std::string reason;
+  log::Offset offset = 0;
+};
+
+const char* KindName(Verdict::Kind k) {
+  switch (k) {
+    case Verdict::Kind::kAccepted: return "accepted";
+    case Verdict::Kind::kDuplicate: return "duplicate";
+    case Verdict::Kind::kRejected: return "rejected";
+  }
+  return "";
+}
+
+}  // namespace
+
+Intake::Intake(const Config& config, log::GroupCommitter& committer, const Clock& clock,
+               observe::Registry& metrics)
+    : config_(config), committer_(committer), clock_(clock), metrics_(metrics) {}
+
+Result<std::unique_ptr<Intake>> Intake::Create(const Config& config,
+                                               log::GroupCommitter& committer, const Clock& clock,
+                                               observe::Registry& metrics) {
+  std::unique_ptr<Intake> in(new Intake(config, committer, clock, metrics));
+  for (const SourceConfig& s : config.sources) {
+    auto v = sources::MakeVerifier(s);
+    if (!v.ok()) {
+      return InvalidArgument(v.status().message(),
+                             fmt::format("{}:{}: source \"{}\"", config.path, s.line, s.name));
+    }
+    in->sources_.emplace(s.name, Source{&s, std::move(v).value()});
+  }
+  return in;
+}
+
+void Intake::Handle(HttpRequest req, Responder respond) {
+  const TimeMicros started = clock_.Now();
+  const std::string_view path = req.Path();
+  constexpr std::string_view kWebhooks = "/v1/webhooks/";
+  if (path == "/v1/events") {
+    if (req.method != "POST") {
+      return Finish("events", "", respond, Error(405, "use POST"), started);
+    }
+    return HandleEvents(req, std::move(respond));
+  }
+  if (path.rfind(kWebhooks, 0) == 0) {
+    const std::string source(path.substr(kWebhooks.size()));
+    if (req.method != "POST") {
+      return Finish("webhooks", source, respond, Error(405, "use POST"), started);
+    }
+    return HandleWebhook(source, req, std::move(respond));
+  }
+  if (path == "/healthz") return respond(Json(200, R"({"status":"ok"})"));
+  if (path == "/readyz") {
+    const bool queue_ok = static_cast<int64_t>(committer_.pending()) * 10 < config_.server.max_pending_appends * 9;
+    if (ready_ && queue_ok) return respond(Json(200, R"({"status":"ready"})"));
+    return respond(Json(503, ready_ ? R"({"status":"overloaded"})" : R"({"status":"starting"})"));
+  }
+  if (path == "/metrics") {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics_.Render();
+    return respond(std::move(r));
+  }
+  Finish("other", "", respond, Error(404, "no such endpoint; see docs/http-api.md"), started);
+}
+
+void Intake::Finish(std::string_view route, std::string_view source, const Responder& respond,
+                    HttpResponse resp, TimeMicros started) {
+  metrics_
+      .GetCounter("supportpipe_http_requests_total", "Intake requests by route, source and status.",
+                  {{"route", std::string(route)},
+                   {"source", std::string(source)},
+                   {"status", std::to_string(resp.status)}})
+      .Inc();
+  if (resp.status < 300) {
+    metrics_
+        .GetHistogram("supportpipe_stage_latency_seconds",
+                      "Time from receipt to the end of a stage (received, processed, loaded).",
+                      {{"stage", "received"}}, observe::Registry::LatencyBuckets())
+        .Observe((clock_.Now() - started) / 1e6);
+  }
+  respond(std::move(resp));
+}
+
+HttpResponse Intake::Overloaded(const Status& st) {
+  HttpResponse r = st.code() == StatusCode::kResourceExhausted
+                       ? Error(429, "intake is at capacity; retry after the given seconds")
+                       : Error(503, "the log is unavailable; retry after the given seconds");
+  r.headers.emplace_back("Retry-After", r.status == 429 ? "1" : "5");
+  return r;
+}
+
+std::string Intake::KeptHeaders(const HttpRequest& req) const {
+  // Everything but credentials, for lineage and for re-verifying a delivery later.
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, v] : req.headers) {
+    if (k == "authorization" || k == "cookie" || k == "proxy-authorization") continue;
+    if (!first) out += ",";
+    first = false;
+    out += event::JsonQuote(k) + ":" + event::JsonQuote(v);
+  }
+  return out + "}";
+}
+
+void Intake::HandleEvents(HttpRequest& req, Responder respond) {
+  const TimeMicros started = clock_.Now();
+  if (config_.server.ingest_token) {
+    if (!sources::BearerTokenMatches(req.Header("authorization"), {*config_.server.ingest_token})) {
+      metrics_
+          .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
+                      {{"source", std::string(kDefaultEventsSource)}, {"reason", "token_mismatch"}})
+          .Inc();
+      return Finish("events", "", respond, Error(401, "a valid bearer token is required"), started);
+    }
+  } else if (!req.from_loopback) {
+    return Finish("events", "", respond,
+                  Error(401, "set server.ingest_token_env to accept events from other hosts"),
+                  started);
+  }
+  const std::string_view ctype = req.Header("content-type");
+  const bool ndjson = ctype.find("ndjson") != std::string_view::npos ||
+                      ctype.find("jsonl") != std::string_view::npos;
+  event::Batch batch = event::SplitBatch(req.body, ndjson);
+  if (!batch.error.ok()) return Finish("events", "", respond, Error(400, batch.error.message()), started);
+
+  auto verdicts = std::make_shared<std::vector<Verdict>>(batch.items.size());
+  std::vector<log::RawRecord> records;
+  std::vector<size_t> record_item;  // record index -> verdict index
+  const std::string headers = KeptHeaders(req);
+  for (const event::BatchItem& item : batch.items) {
+    Verdict& v = (*verdicts)[item.index];
+    Result<event::Event> e = event::DecodeCanonical(item.bytes, {.now = started});
+    if (!e.ok()) {
+      v.pointer = e.status().field();
+      v.reason = e.status().message();
+      continue;
+    }
+    v.id = e->id;
+    log::RawRecord r;
+    r.source = e->source.empty() ? std::string(kDefaultEventsSource) : e->source;
+    r.kind = std::string(log::kKindEvent);
+    r.vendor = "canonical";
+    r.delivery_id = e->id;
+    r.received_at = started;
+    r.headers = headers;
+    r.body = std::string(item.bytes);
+    records.push_back(std::move(r));
+    record_item.push_back(item.index);
+  }
+
+  auto answer = [this, verdicts, started, respond](const Status& st) {
+    size_t counts[3] = {0, 0, 0};
+    std::string results;
+    for (size_t i = 0; i < verdicts->size(); ++i) {
+      const Verdict& v = (*verdicts)[i];
+      ++counts[static_cast<int>(v.kind)];
+      if (i) results += ",";
+      results += fmt::format("{{\"index\":{},\"status\":\"{}\"", i, KindName(v.kind));
+      if (!v.id.empty()) results += ",\"id\":" + event::JsonQuote(v.id);
+      if (v.kind == Verdict::Kind::kRejected) {
+        results += fmt::format(",\"error\":{{\"pointer\":{},\"reason\":{}}}",
+                               event::JsonQuote(v.pointer), event::JsonQuote(v.reason));
+      }
+      results += "}";
+    }
+    if (!st.ok()) return Finish("events", "", respond, Overloaded(st), started);
+    for (int k = 0; k < 3; ++k) {
+      if (!counts[k]) continue;
+      metrics_
+          .GetCounter("supportpipe_intake_events_total", "Events received, by verdict.",
+                      {{"verdict", KindName(static_cast<Verdict::Kind>(k))}})
+          .Inc(static_cast<int64_t>(counts[k]));
+    }
+    const size_t accepted = counts[0], duplicate = counts[1], rejected = counts[2];
+    int status = 202;
+    if (rejected && !accepted && !duplicate) {
+      status = 400;
+    } else if (rejected) {
+      status = 207;
+    } else if (!accepted) {
+      status = 200;
+    }
+    Finish("events", "", respond,
+           Json(status, fmt::format("{{\"accepted\":{},\"duplicate\":{},\"rejected\":{},"
+                                    "\"results\":[{}]}}",
+                                    accepted, duplicate, rejected, results)),
+           started);
+  };
+  if (records.empty()) return answer(Status::Ok());
+  Status st = committer_.Submit(
+      std::move(records),
+      [verdicts, record_item = std::move(record_item), answer](
+          const Status& st, std::vector<log::AppendResult> results) {
+        if (st.ok()) {
+          for (size_t i = 0; i < results.size(); ++i) {
+            Verdict& v = (*verdicts)[record_item[i]];
+            v.kind = results[i].outcome == log::AppendOutcome::kDuplicate ? Verdict::Kind::kDuplicate
+                                                                           : Verdict::Kind::kAccepted;
+            v.offset = results[i].offset;
+          }
+        }
+        answer(st);
+      });
+  if (!st.ok()) answer(st);
+}
+
+void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Responder respond) {
+  const TimeMicros started = clock_.Now();
+  auto it = sources_.find(source_name);
+  if (it == sources_.end()) {
+    return Finish("webhooks", "", respond,
+                  Error(404, "no source with that name is configured ([[source]] in the config)"),
+                  started);
+  }
+  const Source& src = it->second;
+  const std::string source(source_name);
+  sources::WebhookRequest wr{req.method, req.target,
+                             [&req](std::string_view n) { return req.Header(n); }, req.body};
+  Result<std::string> delivery = src.verifier->Verify(wr, started);
+  if (!delivery.ok()) {
+    metrics_
+        .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
+                    {{"source", source}, {"reason", delivery.status().message()}})
+        .Inc();
+    return Finish("webhooks", source, respond,
+                  Error(401, "authentication failed: " + delivery.status().message()), started);
+  }
+  // The only parse on this path: a body that is not JSON is kept (for inspection and
+  // replay after a fix) but answered 400 so the sender learns at once.
+  const bool usable = event::IsWellFormedJson(req.body);
+  log::RawRecord r;
+  r.source = source;
+  r.kind = std::string(log::kKindWebhook);
+  r.vendor = src.config->vendor;
+  r.delivery_id = *delivery;
+  r.received_at = started;
+  r.headers = KeptHeaders(req);
+  r.body = std::move(req.body);
+  std::vector<log::RawRecord> records;
+  records.push_back(std::move(r));
+  auto answer = [this, source, usable, started, respond](const Status& st,
+                                                         std::vector<log::AppendResult> res) {
+    if (!st.ok()) return Finish("webhooks", source, respond, Overloaded(st), started);
+    const bool dup = res[0].outcome == log::AppendOutcome::kDuplicate;
+    HttpResponse resp =
+        dup ? Json(200, fmt::format(R"({{"status":"duplicate","offset":{}}})", res[0].offset))
+        : usable
+            ? Json(202, fmt::format(R"({{"status":"accepted","offset":{}}})", res[0].offset))
+            : Json(400, fmt::format(R"({{"status":"kept","offset":{},"error":"the body is not )"
+                                    R"(valid JSON; it was stored and sent to the dead-letter queue"}})",
+                                    res[0].offset));
+    Finish("webhooks", source, respond, std::move(resp), started);
+  };
+  Status st = committer_.Submit(std::move(records), answer);
+  if (!st.ok()) answer(st, {});
+}
+
+}  // namespace supportpipe::intake

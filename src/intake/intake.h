@@ -1,0 +1,66 @@
+// Intake: the HTTP routes that take data in and the operational endpoints.
+//
+//   POST /v1/events            canonical events; a verdict per event
+//   POST /v1/webhooks/{source} vendor webhooks, verified by the source's verifier
+//   GET  /healthz /readyz /metrics
+//
+// Accepted data is answered only once it is durable in the raw log (group-committed).
+// When the append queue is full the answer is 429 with Retry-After, at once; when the
+// log fails it is 503 with Retry-After. Nothing here parses more than authentication and
+// the per-event verdicts need; decoding for the event log happens in the processor.
+//
+// Thread-safe: Handle is called from the server's threads concurrently.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "intake/http.h"
+#include "log/group_committer.h"
+#include "observe/metrics.h"
+#include "sources/verifier.h"
+
+namespace supportpipe::intake {
+
+// The source name events posted to /v1/events get when they do not name one.
+inline constexpr std::string_view kDefaultEventsSource = "api";
+
+class Intake final : public HttpHandler {
+ public:
+  // Builds the verifiers of every configured source; InvalidArgument when one cannot be.
+  static Result<std::unique_ptr<Intake>> Create(const Config& config, log::GroupCommitter& committer,
+                                                const Clock& clock, observe::Registry& metrics);
+
+  void Handle(HttpRequest request, Responder respond) override;
+
+  // Set by the server once its background stages run; /readyz reports it.
+  void SetReady(bool ready) { ready_ = ready; }
+
+ private:
+  struct Source {
+    const SourceConfig* config;
+    std::unique_ptr<sources::Verifier> verifier;
+  };
+
+  Intake(const Config& config, log::GroupCommitter& committer, const Clock& clock,
+         observe::Registry& metrics);
+  void HandleEvents(HttpRequest& req, Responder respond);
+  void HandleWebhook(std::string_view source_name, HttpRequest& req, Responder respond);
+  void Finish(std::string_view route, std::string_view source, const Responder& respond,
+              HttpResponse resp, TimeMicros started);
+  // 429 or 503 for a refused or failed append.
+  HttpResponse Overloaded(const Status& st);
+  std::string KeptHeaders(const HttpRequest& req) const;
+
+  const Config& config_;
+  log::GroupCommitter& committer_;
+  const Clock& clock_;
+  observe::Registry& metrics_;
+  std::map<std::string, Source, std::less<>> sources_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace supportpipe::intake

@@ -1,0 +1,42 @@
+#include "server/backends.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "log/sqlite/sqlite_event_log.h"
+#include "warehouse/sqlite/sqlite_warehouse.h"
+
+namespace supportpipe::server {
+namespace {
+
+Status EnsureDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create data directory " + dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage) {
+  if (storage.log == "sqlite") {
+    RETURN_IF_ERROR(EnsureDir(storage.data_dir));
+    return log::OpenSqliteEventLog(storage.data_dir + "/log.db");
+  }
+  return InvalidArgument("unknown log backend \"" + storage.log + "\"");
+}
+
+Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig& storage,
+                                                            const Clock& clock, bool read_only) {
+  if (storage.warehouse == "sqlite") {
+    const std::string path = storage.data_dir + "/warehouse.db";
+    if (read_only && !std::filesystem::exists(path)) {
+      return NotFound("no warehouse at " + path + " yet: run `supportpipe serve` or `import` first");
+    }
+    if (!read_only) RETURN_IF_ERROR(EnsureDir(storage.data_dir));
+    return warehouse::OpenSqliteWarehouse(path, clock, {.read_only = read_only});
+  }
+  return InvalidArgument("unknown warehouse backend \"" + storage.warehouse + "\"");
+}
+
+}  // namespace supportpipe::server

@@ -1,0 +1,92 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "server/backends.h"
+
+namespace supportpipe::server {
+
+Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock& clock) {
+  std::unique_ptr<Server> s(new Server(config, clock));
+  ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_.storage));
+  ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false));
+  s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, clock, s->metrics_,
+                                        s->config_.storage.data_dir);
+  Worker* worker = s->worker_.get();
+  s->committer_ = std::make_unique<log::GroupCommitter>(
+      *s->log_, log::GroupCommitter::Options{
+                    .max_pending = static_cast<size_t>(s->config_.server.max_pending_appends),
+                    .on_commit = [worker](size_t) { worker->NotifyRaw(); }});
+  ASSIGN_OR_RETURN(s->intake_,
+                   intake::Intake::Create(s->config_, *s->committer_, clock, s->metrics_));
+  intake::HttpServerOptions http;
+  RETURN_IF_ERROR(intake::SplitHostPort(s->config_.server.listen, &http.host, &http.port));
+  http.threads = s->config_.server.threads;
+  http.max_body_bytes = static_cast<size_t>(s->config_.server.max_body_bytes);
+  http.max_header_bytes = static_cast<size_t>(s->config_.server.max_header_bytes);
+  s->RegisterGauges();
+  s->worker_->Start();
+  ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->intake_));
+  s->intake_->SetReady(true);
+  return s;
+}
+
+Server::~Server() { Stop(); }
+
+void Server::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Order matters: stop taking requests, let the committer answer everything queued
+  // (durably), then stop the stages. The HTTP server object outlives the committer's
+  // last callbacks, which post to its executor.
+  if (intake_) intake_->SetReady(false);
+  if (http_) http_->Stop();
+  committer_.reset();
+  if (worker_) worker_->Stop();
+  http_.reset();
+}
+
+void Server::RegisterGauges() {
+  log::EventLog* log = log_.get();
+  warehouse::Warehouse* wh = warehouse_.get();
+  log::GroupCommitter* gc = committer_.get();
+  metrics_.AddGauge("supportpipe_append_queue_records",
+                    "Records waiting for the next group commit.", {},
+                    [gc] { return static_cast<double>(gc->pending()); });
+  metrics_.AddGauge("supportpipe_dead_letters_open", "Dead letters not yet replayed.", {}, [log] {
+    auto n = log->CountDeadLetters("open");
+    return n.ok() ? static_cast<double>(*n) : -1.0;
+  });
+  metrics_.AddGauge("supportpipe_consumer_lag_records",
+                    "Records a stage has yet to consume from its input log.",
+                    {{"consumer", "processor"}}, [log] {
+                      auto last = log->LastOffset("raw");
+                      auto cur = log->GetCursor("processor");
+                      return last.ok() && cur.ok() ? static_cast<double>(*last - std::min(*last, *cur))
+                                                   : -1.0;
+                    });
+  metrics_.AddGauge("supportpipe_consumer_lag_records",
+                    "Records a stage has yet to consume from its input log.",
+                    {{"consumer", "loader"}}, [log, wh] {
+                      auto last = log->LastOffset("events");
+                      auto pos = wh->Position("loader");
+                      return last.ok() && pos.ok() ? static_cast<double>(*last - std::min(*last, *pos))
+                                                   : -1.0;
+                    });
+  metrics_.AddGauge("supportpipe_log_last_offset", "The highest offset in each log stream.",
+                    {{"stream", "raw"}}, [log] {
+                      auto v = log->LastOffset("raw");
+                      return v.ok() ? static_cast<double>(*v) : -1.0;
+                    });
+  metrics_.AddGauge("supportpipe_log_last_offset", "The highest offset in each log stream.",
+                    {{"stream", "events"}}, [log] {
+                      auto v = log->LastOffset("events");
+                      return v.ok() ? static_cast<double>(*v) : -1.0;
+                    });
+  Worker* worker = worker_.get();
+  metrics_.AddGauge("supportpipe_worker_active",
+                    "1 when this process runs the processor and loader (holds the worker lock).",
+                    {}, [worker] { return worker->active() ? 1.0 : 0.0; });
+}
+
+}  // namespace supportpipe::server

@@ -1,0 +1,48 @@
+// The `serve` process: wires the configured backends, intake, HTTP server and the
+// background stages together, and tears them down in an order that loses nothing.
+//
+//   ASSIGN_OR_RETURN(auto s, Server::Start(config, clock, {}));
+//   s->port();   // the bound port (useful with listen = "127.0.0.1:0")
+//   s->Stop();   // stop accepting, commit what is queued, stop the stages
+//
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "intake/http.h"
+#include "intake/intake.h"
+#include "log/group_committer.h"
+#include "observe/metrics.h"
+#include "server/worker.h"
+
+namespace supportpipe::server {
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> Start(const Config& config, const Clock& clock);
+  ~Server();
+
+  uint16_t port() const { return http_->port(); }
+  void Stop();
+
+ private:
+  explicit Server(const Config& config, const Clock& clock) : config_(config), clock_(clock) {}
+  void RegisterGauges();
+
+  const Config config_;
+  const Clock& clock_;
+  observe::Registry metrics_;
+  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<warehouse::Warehouse> warehouse_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<log::GroupCommitter> committer_;
+  std::unique_ptr<intake::Intake> intake_;
+  std::unique_ptr<intake::HttpServer> http_;
+  bool stopped_ = false;
+};
+
+}  // namespace supportpipe::server

@@ -1,0 +1,113 @@
+#include "server/worker.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace supportpipe::server {
+
+Result<std::unique_ptr<FileLock>> FileLock::TryAcquire(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return std::unique_ptr<FileLock>();
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+FileLock::~FileLock() { ::close(fd_); }
+
+Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock& clock,
+               observe::Registry& metrics, std::string data_dir)
+    : log_(log),
+      warehouse_(warehouse),
+      processor_(log, clock, metrics),
+      loader_(log, warehouse, clock, metrics),
+      lock_path_(std::move(data_dir) + "/worker.lock") {}
+
+Worker::~Worker() { Stop(); }
+
+bool Worker::TryActivate() {
+  std::lock_guard lock(lock_mu_);
+  if (active_) return true;
+  auto l = FileLock::TryAcquire(lock_path_);
+  if (!l.ok() || !*l) return false;
+  lock_ = std::move(l).value();
+  active_ = true;
+  return true;
+}
+
+void Worker::Start() {
+  process_stage_.thread = std::thread(
+      [this] { Run(process_stage_, "processor", [this] { return processor_.Step(); }, &load_stage_); });
+  load_stage_.thread =
+      std::thread([this] { Run(load_stage_, "loader", [this] { return loader_.Step(); }, nullptr); });
+}
+
+void Worker::Stop() {
+  if (stop_.exchange(true)) return;
+  Wake(process_stage_);
+  Wake(load_stage_);
+  if (process_stage_.thread.joinable()) process_stage_.thread.join();
+  if (load_stage_.thread.joinable()) load_stage_.thread.join();
+  std::lock_guard lock(lock_mu_);
+  lock_.reset();
+  active_ = false;
+}
+
+void Worker::Wake(Stage& s) {
+  {
+    std::lock_guard lock(s.mu);
+    s.pending = true;
+  }
+  s.cv.notify_one();
+}
+
+void Worker::NotifyRaw() { Wake(process_stage_); }
+
+bool Worker::Idle() {
+  auto raw = log_.LastOffset("raw");
+  auto cur = log_.GetCursor(pipeline::kProcessorConsumer);
+  auto events = log_.LastOffset("events");
+  auto pos = warehouse_.Position(pipeline::kLoaderConsumer);
+  return raw.ok() && cur.ok() && events.ok() && pos.ok() && *cur >= *raw && *pos >= *events;
+}
+
+void Worker::Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
+                 Stage* downstream) {
+  int backoff_ms = 100;
+  while (!stop_) {
+    if (!active_ && TryActivate()) {
+      spdlog::info("worker: processing stages running (holding {})", lock_path_);
+    }
+    size_t done = 0;
+    int wait_ms = active_ ? 200 : 1000;
+    if (active_) {
+      Result<size_t> r = step();
+      if (!r.ok()) {
+        // Storage trouble: keep the cursor where it is and retry with backoff.
+        spdlog::error("{}: {} (retrying in {} ms)", name, r.status().ToString(), backoff_ms);
+        wait_ms = backoff_ms;
+        backoff_ms = std::min(backoff_ms * 2, 5000);
+      } else {
+        backoff_ms = 100;
+        done = *r;
+        if (done && downstream) Wake(*downstream);
+      }
+    }
+    if (done) continue;  // more may be waiting: no sleep
+    std::unique_lock lock(stage.mu);
+    // Poll as well as wait, so another process's appends (an import) are seen too.
+    stage.cv.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                      [&] { return stage.pending || stop_; });
+    stage.pending = false;
+  }
+}
+
+}  // namespace supportpipe::server

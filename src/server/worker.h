@@ -1,0 +1,83 @@
+// The background stages of one process: processor (raw -> events) and loader
+// (events -> warehouse), each on its own thread, woken when upstream has new data.
+//
+// Only one process may run the stages over a data directory at a time; the worker lock
+// (an flock on data_dir/worker.lock) decides which. A process that does not get it keeps
+// trying, so `serve` takes over when an `import` finishes.
+//
+//   Worker w(log, warehouse, clock, metrics, data_dir);
+//   w.Start();  w.NotifyRaw();  ...  w.WaitIdle(deadline);  w.Stop();
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "log/event_log.h"
+#include "observe/metrics.h"
+#include "pipeline/loader.h"
+#include "pipeline/processor.h"
+#include "warehouse/warehouse.h"
+
+namespace supportpipe::server {
+
+// An exclusive advisory lock on a file, released on destruction (or process death).
+class FileLock {
+ public:
+  // nullopt when another process holds it.
+  static Result<std::unique_ptr<FileLock>> TryAcquire(const std::string& path);
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class Worker {
+ public:
+  Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock& clock,
+         observe::Registry& metrics, std::string data_dir);
+  ~Worker();
+
+  // Takes the worker lock now if it is free; true when this worker holds it.
+  bool TryActivate();
+  void Start();
+  void Stop();
+  void NotifyRaw();  // new raw records are durable
+  bool active() const { return active_; }  // holds the worker lock
+  // True when both stages have nothing left to do right now.
+  bool Idle();
+  pipeline::Processor& processor() { return processor_; }
+
+ private:
+  struct Stage {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool pending = false;
+    std::thread thread;
+  };
+  void Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
+           Stage* downstream);
+  static void Wake(Stage& s);
+
+  log::EventLog& log_;
+  warehouse::Warehouse& warehouse_;
+  pipeline::Processor processor_;
+  pipeline::Loader loader_;
+  const std::string lock_path_;
+  std::unique_ptr<FileLock> lock_;
+  std::mutex lock_mu_;
+  std::atomic<bool> active_{false};
+  std::atomic<bool> stop_{false};
+  Stage process_stage_;
+  Stage load_stage_;
+};
+
+}  // namespace supportpipe::server
