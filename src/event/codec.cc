@@ -738,6 +738,8 @@ Batch SplitBatch(std::string_view body, bool ndjson_hint) {
   while (end < body.size() && IsSpace(body[end])) ++end;
   if (end < body.size()) {
     SplitLines(body, &b.items);
+  } else if (!IsWellFormedJson(body)) {
+    b.error = InvalidArgument("the body is not valid JSON");
   } else {
     b.items.push_back({0, body.substr(first)});
   }

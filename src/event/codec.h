@@ -45,7 +45,9 @@ struct Batch {
 };
 
 // One object, a JSON array of objects, or JSON lines (one object per line; chosen when
-// `ndjson_hint` is set or when the body holds several top-level values).
+// `ndjson_hint` is set or when the body holds several top-level values). A single object
+// that is not well-formed JSON is an error for the whole body; array elements and lines
+// are left for DecodeCanonical to judge one by one.
 Batch SplitBatch(std::string_view body, bool ndjson_hint);
 
 // ["a","b"] and back (used for tag lists stored as JSON text).

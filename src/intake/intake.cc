@@ -251,9 +251,9 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
     return Finish("webhooks", source, respond,
                   Error(401, "authentication failed: " + delivery.status().message()), started);
   }
-  // The only parse on this path: a body that is not JSON is kept (for inspection and
-  // replay after a fix) but answered 400 so the sender learns at once.
-  const bool usable = event::IsWellFormedJson(req.body);
+  // The only parse on this path: a body that is unusable as a whole is kept (for
+  // inspection and replay after a fix) but answered 400 so the sender learns at once.
+  const bool usable = event::SplitBatch(req.body, false).error.ok();
   log::RawRecord r;
   r.source = source;
   r.kind = std::string(log::kKindWebhook);
