@@ -9,7 +9,6 @@ Loader::Loader(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock&
     : log_(log),
       warehouse_(warehouse),
       clock_(clock),
-      metrics_(metrics),
       batch_size_(batch_size),
       loaded_latency_(metrics.GetHistogram(
           "supportpipe_stage_latency_seconds",

@@ -31,7 +31,6 @@ class Loader {
   log::EventLog& log_;
   warehouse::Warehouse& warehouse_;
   const Clock& clock_;
-  observe::Registry& metrics_;
   const size_t batch_size_;
   observe::Histogram& loaded_latency_;
   observe::Counter& loaded_;

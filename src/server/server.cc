@@ -7,7 +7,7 @@
 namespace supportpipe::server {
 
 Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock& clock) {
-  std::unique_ptr<Server> s(new Server(config, clock));
+  std::unique_ptr<Server> s(new Server(config));
   ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_.storage));
   ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false));
   s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, clock, s->metrics_,

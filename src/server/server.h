@@ -30,11 +30,10 @@ class Server {
   void Stop();
 
  private:
-  explicit Server(const Config& config, const Clock& clock) : config_(config), clock_(clock) {}
+  explicit Server(const Config& config) : config_(config) {}
   void RegisterGauges();
 
   const Config config_;
-  const Clock& clock_;
   observe::Registry metrics_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> warehouse_;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian 12 machine: installs what is missing, builds
+# with -Wall -Wextra -Werror, runs every test (unit, contract, integration, crash), runs
+# the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and runs each
+# fuzz target briefly. Exits non-zero on any failure.
+#   FUZZ_SECONDS=30 (per target)   SKIP_SANITIZERS=1   SKIP_FUZZ=1
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" $(( $(date +%s) - start )); }
+
+step "dependencies"
+scripts/deps.sh test
+
+step "build (release, -Werror)"
+scripts/build.sh release
+step "tests (release)"
+(cd build/release && ctest --output-on-failure -j 2 --timeout 600)
+
+if [[ -z ${SKIP_SANITIZERS:-} ]]; then
+  step "build (ASan + UBSan)"
+  scripts/build.sh asan
+  step "tests under ASan + UBSan (unit, and the server binary in the integration tests)"
+  (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j 2 --timeout 600)
+fi
+
+if [[ -z ${FUZZ_SECONDS:-} ]]; then FUZZ_SECONDS=30; fi
+if [[ -z ${SKIP_FUZZ:-} ]]; then
+  step "build fuzz targets (clang, libFuzzer)"
+  scripts/build.sh fuzz
+  for target in canonical_decoder_fuzz:canonical webhook_verify_fuzz:webhook; do
+    name=${target%%:*}; corpus=${target##*:}
+    work=$(mktemp -d)
+    cp fuzz/corpus/"$corpus"/* "$work"/
+    step "fuzz $name for ${FUZZ_SECONDS}s"
+    build/fuzz/fuzz/"$name" -max_total_time="$FUZZ_SECONDS" -max_len=8192 -print_final_stats=1 "$work" 2>&1 | tail -n 3
+    rm -rf "$work"
+  done
+fi
+step "all tests passed"
