@@ -1,5 +1,6 @@
 #include "common/sqlite_db.h"
 
+#include <mutex>
 #include <string>
 
 namespace supportpipe {
@@ -58,6 +59,9 @@ Status SqliteStmt::Run() {
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
                                                  const SqliteOptions& options) {
+  // Memory statistics take a global mutex on every allocation; we never read them.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   const int flags = (options.read_only ? SQLITE_OPEN_READONLY
                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -78,6 +82,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
     RETURN_IF_ERROR(out->Exec("PRAGMA query_only=1"));
   }
   RETURN_IF_ERROR(out->Exec("PRAGMA foreign_keys=ON"));
+  RETURN_IF_ERROR(out->Exec("PRAGMA temp_store=MEMORY"));
+  RETURN_IF_ERROR(out->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_mib * 1024)));
   return out;
 }
 

@@ -89,6 +89,7 @@ struct SqliteOptions {
   // synchronous=FULL: a committed transaction survives power loss (WAL fsync on commit).
   bool full_sync = true;
   int busy_timeout_ms = 10000;
+  int cache_mib = 32;  // page cache per connection
 };
 
 class SqliteDb {

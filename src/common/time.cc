@@ -1,7 +1,6 @@
 #include "common/time.h"
 
 #include <cmath>
-#include <cstdio>
 
 namespace supportpipe {
 namespace {
@@ -111,12 +110,29 @@ std::string FormatRfc3339(TimeMicros t) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
-                static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
-                static_cast<long long>(micros));
-  return buf;
+  // Written by hand: this runs for every stored timestamp, and snprintf is slow.
+  char buf[40];
+  char* p = buf;
+  auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+    p += width;
+  };
+  SP_CHECK(y >= 0 && y <= 9999);  // parsing and FromUnixNumber keep instants in range
+  put(y, 4);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = 'T';
+  put(sod / 3600, 2);
+  *p++ = ':';
+  put(sod / 60 % 60, 2);
+  *p++ = ':';
+  put(sod % 60, 2);
+  *p++ = '.';
+  put(micros, 6);
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 }  // namespace supportpipe

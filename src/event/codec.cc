@@ -34,9 +34,20 @@ std::string PointerToken(std::string_view key) {
   return out;
 }
 
-Status Bad(std::string pointer, std::string msg) {
-  return InvalidArgument(std::move(msg), std::move(pointer));
-}
+
+// A JSON pointer described by parts and rendered only when an error needs it: valid events
+// (the common case) never pay for building pointer strings.
+struct Ptr {
+  Ptr(const char* full) : prefix(full) {}          // NOLINT: implicit from a whole pointer
+  Ptr(const std::string& full) : prefix(full) {}   // NOLINT
+  Ptr(std::string_view p, std::string_view k, std::string_view s = {}) : prefix(p), key(k), suffix(s) {}
+  Ptr With(std::string_view s) const { return Ptr(prefix, key, s); }
+  std::string str() const { return std::string(prefix) + PointerToken(key) + std::string(suffix); }
+
+  std::string_view prefix, key, suffix;
+};
+
+Status Bad(const Ptr& p, std::string msg) { return InvalidArgument(std::move(msg), p.str()); }
 
 Status ParseError(simdjson::error_code err) {
   switch (err) {
@@ -48,7 +59,7 @@ Status ParseError(simdjson::error_code err) {
 }
 
 // Reads an id-like value: a non-empty string, or an integer written as a string.
-Result<std::string> IdValue(element v, const std::string& ptr) {
+Result<std::string> IdValue(element v, const Ptr& ptr) {
   std::string out;
   switch (v.type()) {
     case element_type::STRING: out = std::string(v.get_string().value()); break;
@@ -62,7 +73,7 @@ Result<std::string> IdValue(element v, const std::string& ptr) {
 }
 
 // A text value; null means absent.
-Status TextValue(element v, const std::string& ptr, std::optional<std::string>* out) {
+Status TextValue(element v, const Ptr& ptr, std::optional<std::string>* out) {
   switch (v.type()) {
     case element_type::NULL_VALUE: out->reset(); return Status::Ok();
     case element_type::STRING: *out = std::string(v.get_string().value()); return Status::Ok();
@@ -72,13 +83,13 @@ Status TextValue(element v, const std::string& ptr, std::optional<std::string>* 
   }
 }
 
-Status StringList(element v, const std::string& ptr, std::vector<std::string>* out) {
+Status StringList(element v, const Ptr& ptr, std::vector<std::string>* out) {
   simdjson::dom::array arr;
   if (v.get_array().get(arr)) return Bad(ptr, "must be an array of strings");
   size_t i = 0;
   for (element item : arr) {
     std::string_view s;
-    if (item.get_string().get(s)) return Bad(fmt::format("{}/{}", ptr, i), "must be a string");
+    if (item.get_string().get(s)) return Bad(fmt::format("{}/{}", ptr.str(), i), "must be a string");
     out->emplace_back(s);
     ++i;
   }
@@ -96,7 +107,7 @@ bool OneOf(const std::string& v, const char* const (&set)[N]) {
   return std::any_of(std::begin(set), std::end(set), [&](const char* s) { return v == s; });
 }
 
-Status NormaliseStatus(std::optional<std::string>* s, const std::string& ptr) {
+Status NormaliseStatus(std::optional<std::string>* s, const Ptr& ptr) {
   if (!*s) return Status::Ok();
   **s = Lower(**s);
   if (!OneOf(**s, kStatuses)) {
@@ -106,7 +117,7 @@ Status NormaliseStatus(std::optional<std::string>* s, const std::string& ptr) {
   return Status::Ok();
 }
 
-Status NormalisePriority(std::optional<std::string>* s, const std::string& ptr) {
+Status NormalisePriority(std::optional<std::string>* s, const Ptr& ptr) {
   if (!*s) return Status::Ok();
   **s = Lower(**s);
   if (!OneOf(**s, kPriorities)) return Bad(ptr, "must be one of low, normal, high, urgent");
@@ -130,7 +141,7 @@ class Decoder {
     bool has_id = false;
     for (auto field : obj) {
       const std::string_view k = field.key;
-      const std::string ptr = "/ticket/" + PointerToken(k);
+      const Ptr ptr("/ticket/", k);
       element x = field.value;
       if (k == "id") {
         ASSIGN_OR_RETURN(t.id, IdValue(x, ptr));
@@ -173,7 +184,7 @@ class Decoder {
     object obj;
     if (v.get_object().get(obj)) return Bad("/changes", "must be an object");
     for (auto field : obj) {
-      const std::string ptr = "/changes/" + PointerToken(field.key);
+      const Ptr ptr("/changes/", field.key);
       object fv;
       if (element(field.value).get_object().get(fv)) {
         return Bad(ptr, "must be an object {\"from\": ..., \"to\": ...}");
@@ -187,24 +198,24 @@ class Decoder {
         } else if (part.key == "to") {
           c.to_json = simdjson::minify(x);
           if (x.is_array()) {
-            RETURN_IF_ERROR(StringList(x, ptr + "/to", &c.to_list.emplace()));
+            RETURN_IF_ERROR(StringList(x, ptr.With("/to"), &c.to_list.emplace()));
           } else if (!x.is_null()) {
             if (x.is_string() || x.is_int64() || x.is_uint64()) {
-              RETURN_IF_ERROR(TextValue(x, ptr + "/to", &c.to_text));
+              RETURN_IF_ERROR(TextValue(x, ptr.With("/to"), &c.to_text));
             }
           }
         } else {
-          return Bad(ptr + "/" + PointerToken(part.key), "unknown member (only from and to)");
+          return Bad(ptr.str() + "/" + PointerToken(part.key), "unknown member (only from and to)");
         }
       }
       if (c.field == "status") {
-        if (c.to_text) RETURN_IF_ERROR(NormaliseStatus(&c.to_text, ptr + "/to"));
+        if (c.to_text) RETURN_IF_ERROR(NormaliseStatus(&c.to_text, ptr.With("/to")));
         if (c.to_text) c.to_json = "\"" + *c.to_text + "\"";
       } else if (c.field == "priority") {
-        if (c.to_text) RETURN_IF_ERROR(NormalisePriority(&c.to_text, ptr + "/to"));
+        if (c.to_text) RETURN_IF_ERROR(NormalisePriority(&c.to_text, ptr.With("/to")));
         if (c.to_text) c.to_json = "\"" + *c.to_text + "\"";
       } else if (c.field == "tags" && c.to_json != "null" && !c.to_list) {
-        return Bad(ptr + "/to", "must be the full new list of tags");
+        return Bad(ptr.With("/to"), "must be the full new list of tags");
       }
       e_.changes.push_back(std::move(c));
     }
@@ -217,7 +228,7 @@ class Decoder {
     auto& m = e_.message.emplace();
     for (auto field : obj) {
       const std::string_view k = field.key;
-      const std::string ptr = "/message/" + PointerToken(k);
+      const Ptr ptr("/message/", k);
       element x = field.value;
       if (k == "id") {
         ASSIGN_OR_RETURN(std::string id, IdValue(x, ptr));
@@ -253,7 +264,7 @@ class Decoder {
     auto& c = e_.customer.emplace();
     for (auto field : obj) {
       const std::string_view k = field.key;
-      const std::string ptr = "/customer/" + PointerToken(k);
+      const Ptr ptr("/customer/", k);
       element x = field.value;
       if (k == "id") {
         ASSIGN_OR_RETURN(c.id, IdValue(x, ptr));
@@ -280,7 +291,7 @@ class Decoder {
     auto& a = e_.agent.emplace();
     for (auto field : obj) {
       const std::string_view k = field.key;
-      const std::string ptr = "/agent/" + PointerToken(k);
+      const Ptr ptr("/agent/", k);
       element x = field.value;
       if (k == "id") {
         ASSIGN_OR_RETURN(a.id, IdValue(x, ptr));
@@ -304,7 +315,7 @@ class Decoder {
     bool has_rating = false;
     for (auto field : obj) {
       const std::string_view k = field.key;
-      const std::string ptr = "/csat/" + PointerToken(k);
+      const Ptr ptr("/csat/", k);
       element x = field.value;
       if (k == "rating") {
         has_rating = true;
@@ -340,7 +351,7 @@ class Decoder {
     return Status::Ok();
   }
 
-  Status Time(element v, const std::string& ptr, TimeMicros* out) {
+  Status Time(element v, const Ptr& ptr, TimeMicros* out) {
     Result<TimeMicros> t = InvalidArgument("");
     if (v.is_string()) {
       t = ParseRfc3339(v.get_string().value());
@@ -360,7 +371,7 @@ class Decoder {
     bool has_spec = false, has_id = false, has_type = false, has_time = false;
     for (auto field : obj) {
       const std::string_view k = field.key;
-      const std::string ptr = "/" + PointerToken(k);
+      const Ptr ptr("/", k);
       element x = field.value;
       if (k == "spec") {
         std::string_view s;

@@ -1,5 +1,7 @@
 #include "log/group_committer.h"
 
+#include <pthread.h>
+
 namespace supportpipe::log {
 
 GroupCommitter::GroupCommitter(EventLog& log, Options options)
@@ -34,6 +36,7 @@ size_t GroupCommitter::pending() const {
 }
 
 void GroupCommitter::Run() {
+  pthread_setname_np(pthread_self(), "committer");
   std::vector<Request> batch;
   std::vector<RawRecord> records;
   std::vector<AppendResult> results;

@@ -1,6 +1,7 @@
 #include "server/worker.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -81,6 +82,7 @@ bool Worker::Idle() {
 
 void Worker::Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
                  Stage* downstream) {
+  pthread_setname_np(pthread_self(), name);  // shows in top -H, perf and gdb
   int backoff_ms = 100;
   while (!stop_) {
     if (!active_ && TryActivate()) {

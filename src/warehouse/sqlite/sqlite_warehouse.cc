@@ -246,38 +246,49 @@ class SqliteWarehouse final : public Warehouse {
   // Inserts the timeline row; returns false when the event was already there (its row is
   // then rewritten with the re-derived payload).
   Result<bool> InsertTimeline(const LoadItem& item, const std::string& loaded_at) {
-    const event::Event& e = item.event;
+    // Insert first (the common case needs no lookup); a conflict means the event was
+    // re-derived by a replay, and its row is rewritten.
     ASSIGN_OR_RETURN(
-        SqliteStmt * s,
+        SqliteStmt * ins,
+        w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
+                    "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
+                    "loaded_at, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT(source, event_id) DO NOTHING"));
+    RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
+    RETURN_IF_ERROR(ins->Run());
+    if (w_->Changes() == 1) return true;
+    ASSIGN_OR_RETURN(
+        SqliteStmt * upd,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
                     "loaded_at, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO UPDATE SET ticket_id = excluded.ticket_id, "
                     "type = excluded.type, occurred_at = excluded.occurred_at, occurred_us = "
                     "excluded.occurred_us, sequence = excluded.sequence, status_to = "
-                    "excluded.status_to, event_offset = excluded.event_offset, raw_offset = "
-                    "excluded.raw_offset, loaded_at = excluded.loaded_at, payload = "
-                    "excluded.payload"));
+                    "excluded.status_to, received_at = excluded.received_at, event_offset = "
+                    "excluded.event_offset, raw_offset = excluded.raw_offset, loaded_at = "
+                    "excluded.loaded_at, payload = excluded.payload"));
+    RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
+    RETURN_IF_ERROR(upd->Run());
+    return false;
+  }
+
+  static Status BindTimeline(SqliteStmt& s, const LoadItem& item, const std::string& loaded_at) {
+    const event::Event& e = item.event;
     std::optional<std::string> status_to;
     if (const event::Change* c = e.FindChange("status")) status_to = c->to_text;
     if (e.type == "ticket.deleted") status_to = "deleted";
-    s->Bind(1, e.source).Bind(2, e.id).Bind(3, std::string(e.TicketId())).Bind(4, e.type);
-    s->Bind(5, FormatRfc3339(e.occurred_at)).Bind(6, e.occurred_at);
-    s->Bind(7, e.sequence.value_or(0)).Bind(8, status_to);
+    s.Bind(1, e.source).Bind(2, e.id).Bind(3, std::string(e.TicketId())).Bind(4, e.type);
+    s.Bind(5, FormatRfc3339(e.occurred_at)).Bind(6, e.occurred_at);
+    s.Bind(7, e.sequence.value_or(0)).Bind(8, status_to);
     if (e.received_at) {
-      s->Bind(9, FormatRfc3339(e.received_at));
+      s.Bind(9, FormatRfc3339(e.received_at));
     } else {
-      s->BindNull(9);
+      s.BindNull(9);
     }
-    s->Bind(10, static_cast<int64_t>(item.offset)).Bind(11, static_cast<int64_t>(item.raw_offset));
-    s->Bind(12, loaded_at).Bind(13, event::EncodeEvent(e));
-    ASSIGN_OR_RETURN(SqliteStmt * probe, w_->Prepare("SELECT 1 FROM fact_ticket_event "
-                                                     "WHERE source = ? AND event_id = ?"));
-    probe->Bind(1, e.source).Bind(2, e.id);
-    ASSIGN_OR_RETURN(bool existed, probe->Step());
-    probe->Reset();
-    RETURN_IF_ERROR(s->Run());
-    return !existed;
+    s.Bind(10, static_cast<int64_t>(item.offset)).Bind(11, static_cast<int64_t>(item.raw_offset));
+    s.Bind(12, loaded_at).Bind(13, item.payload.empty() ? event::EncodeEvent(e) : item.payload);
+    return Status::Ok();
   }
 
   Status UpsertMessage(const LoadItem& item, const std::string& loaded_at) {
@@ -426,12 +437,23 @@ class SqliteWarehouse final : public Warehouse {
   Status WriteTicket(const TicketState& t, const std::string& loaded_at) {
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare("INSERT OR REPLACE INTO fact_ticket(source, ticket_id, status, priority, "
+        w_->Prepare("INSERT INTO fact_ticket(source, ticket_id, status, priority, "
                     "channel, subject, group_name, assignee_id, requester_id, organization_id, "
                     "brand, tags, custom_fields, merged_into, created_at, updated_at, created_us, "
                     "created_seen, updated_us, event_count, last_occurred_us, last_sequence, "
                     "event_id, raw_offset, loaded_at) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, ticket_id) "
+                    "DO UPDATE SET status = excluded.status, priority = excluded.priority, channel = "
+                    "excluded.channel, subject = excluded.subject, group_name = excluded.group_name, "
+                    "assignee_id = excluded.assignee_id, requester_id = excluded.requester_id, "
+                    "organization_id = excluded.organization_id, brand = excluded.brand, tags = "
+                    "excluded.tags, custom_fields = excluded.custom_fields, merged_into = "
+                    "excluded.merged_into, created_at = excluded.created_at, updated_at = "
+                    "excluded.updated_at, created_us = excluded.created_us, created_seen = "
+                    "excluded.created_seen, updated_us = excluded.updated_us, event_count = "
+                    "excluded.event_count, last_occurred_us = excluded.last_occurred_us, "
+                    "last_sequence = excluded.last_sequence, event_id = excluded.event_id, "
+                    "raw_offset = excluded.raw_offset, loaded_at = excluded.loaded_at"));
     s->Bind(1, t.source).Bind(2, t.ticket_id).Bind(3, t.status).Bind(4, t.priority);
     s->Bind(5, t.channel).Bind(6, t.subject).Bind(7, t.group).Bind(8, t.assignee);
     s->Bind(9, t.requester).Bind(10, t.organization).Bind(11, t.brand);
