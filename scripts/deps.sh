@@ -7,7 +7,7 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache
       libboost-dev libboost-system-dev libsimdjson-dev rapidjson-dev libtomlplusplus-dev
       libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev)
 if [[ $what == test || $what == bench ]]; then
-  pkgs+=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl sqlite3)
+  pkgs+=(libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev clang libclang-rt-14-dev curl sqlite3)
 fi
 if [[ $what == bench ]]; then
   pkgs+=(wrk jq python3 postgresql-15 postgresql-client-15 nginx nodejs npm)
