@@ -434,7 +434,10 @@ class Decoder {
     } else if (!IsProducerType(t)) {
       return Bad("/type", fmt::format("unknown event type \"{}\"", t));
     }
-    if (!opt_.trusted && e_.occurred_at > opt_.now + kMaxFuture) {
+    // Our own stored forms were checked on the way in, and may be partial on purpose
+    // (the warehouse keeps only a ticket's part of each event).
+    if (opt_.trusted) return Status::Ok();
+    if (e_.occurred_at > opt_.now + kMaxFuture) {
       return Bad("/occurred_at", "is more than 24 h ahead of the server clock");
     }
     const bool ticket_scoped = t.rfind("ticket.", 0) == 0 || t.rfind("message.", 0) == 0 ||
@@ -493,7 +496,77 @@ void WriteRaw(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& 
   w.RawValue(raw.data(), raw.size(), rapidjson::kObjectType);
 }
 
+void WriteTicket(rapidjson::Writer<rapidjson::StringBuffer>& w, const Ticket& t) {
+  w.StartObject();
+  WriteStr(w, "id", t.id);
+  WriteOpt(w, "status", t.status);
+  WriteOpt(w, "priority", t.priority);
+  WriteOpt(w, "channel", t.channel);
+  WriteOpt(w, "subject", t.subject);
+  WriteOpt(w, "group", t.group);
+  WriteOpt(w, "assignee", t.assignee);
+  WriteOpt(w, "requester", t.requester);
+  WriteOpt(w, "organization", t.organization);
+  WriteOpt(w, "brand", t.brand);
+  if (t.tags) {
+    w.Key("tags");
+    w.StartArray();
+    for (const auto& tag : *t.tags) w.String(tag.data(), static_cast<rapidjson::SizeType>(tag.size()));
+    w.EndArray();
+  }
+  if (!t.custom_fields.empty()) {
+    w.Key("custom_fields");
+    WriteRaw(w, t.custom_fields);
+  }
+  w.EndObject();
+}
+
+void WriteChanges(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::vector<Change>& changes) {
+  w.StartObject();
+  for (const auto& c : changes) {
+    w.Key(c.field.data(), static_cast<rapidjson::SizeType>(c.field.size()));
+    w.StartObject();
+    w.Key("from");
+    WriteRaw(w, c.from_json);
+    w.Key("to");
+    WriteRaw(w, c.to_json);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void WriteAttributes(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                     const std::vector<std::pair<std::string, std::string>>& attributes) {
+  w.StartObject();
+  for (const auto& [k, v] : attributes) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    WriteRaw(w, v);
+  }
+  w.EndObject();
+}
+
+template <typename Fn>
+std::string Written(Fn fn) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  fn(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 }  // namespace
+
+std::string EncodeTicket(const Ticket& t) {
+  return Written([&](auto& w) { WriteTicket(w, t); });
+}
+
+std::string EncodeChanges(const std::vector<Change>& changes) {
+  return Written([&](auto& w) { WriteChanges(w, changes); });
+}
+
+std::string EncodeAttributes(const std::vector<std::pair<std::string, std::string>>& attributes) {
+  return Written([&](auto& w) { WriteAttributes(w, attributes); });
+}
+
 
 bool IsProducerType(std::string_view t) {
   static constexpr std::string_view kTypes[] = {
@@ -535,44 +608,12 @@ std::string EncodeEvent(const Event& e) {
     w.Int64(*e.sequence);
   }
   if (e.ticket) {
-    const Ticket& t = *e.ticket;
     w.Key("ticket");
-    w.StartObject();
-    WriteStr(w, "id", t.id);
-    WriteOpt(w, "status", t.status);
-    WriteOpt(w, "priority", t.priority);
-    WriteOpt(w, "channel", t.channel);
-    WriteOpt(w, "subject", t.subject);
-    WriteOpt(w, "group", t.group);
-    WriteOpt(w, "assignee", t.assignee);
-    WriteOpt(w, "requester", t.requester);
-    WriteOpt(w, "organization", t.organization);
-    WriteOpt(w, "brand", t.brand);
-    if (t.tags) {
-      w.Key("tags");
-      w.StartArray();
-      for (const auto& tag : *t.tags) w.String(tag.data(), static_cast<rapidjson::SizeType>(tag.size()));
-      w.EndArray();
-    }
-    if (!t.custom_fields.empty()) {
-      w.Key("custom_fields");
-      WriteRaw(w, t.custom_fields);
-    }
-    w.EndObject();
+    WriteTicket(w, *e.ticket);
   }
   if (!e.changes.empty()) {
     w.Key("changes");
-    w.StartObject();
-    for (const auto& c : e.changes) {
-      w.Key(c.field.data(), static_cast<rapidjson::SizeType>(c.field.size()));
-      w.StartObject();
-      w.Key("from");
-      WriteRaw(w, c.from_json);
-      w.Key("to");
-      WriteRaw(w, c.to_json);
-      w.EndObject();
-    }
-    w.EndObject();
+    WriteChanges(w, e.changes);
   }
   if (e.message) {
     const Message& m = *e.message;
@@ -618,12 +659,7 @@ std::string EncodeEvent(const Event& e) {
   }
   if (!e.attributes.empty()) {
     w.Key("attributes");
-    w.StartObject();
-    for (const auto& [k, v] : e.attributes) {
-      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-      WriteRaw(w, v);
-    }
-    w.EndObject();
+    WriteAttributes(w, e.attributes);
   }
   if (e.drift_fields) {
     w.Key("drift_fields");

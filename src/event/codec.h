@@ -34,6 +34,11 @@ Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& option
 // reproduces e.
 std::string EncodeEvent(const Event& e);
 
+// Parts of the stored form, for stores that keep an event's parts in separate columns.
+std::string EncodeTicket(const Ticket& ticket);
+std::string EncodeChanges(const std::vector<Change>& changes);
+std::string EncodeAttributes(const std::vector<std::pair<std::string, std::string>>& attributes);
+
 struct BatchItem {
   size_t index = 0;
   std::string_view bytes;

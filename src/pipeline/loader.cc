@@ -40,7 +40,7 @@ Result<size_t> Loader::Step() {
       failures.push_back(std::move(d));
       continue;
     }
-    items.push_back({rec.offset, rec.raw_offset, std::move(e).value(), std::move(rec.payload)});
+    items.push_back({rec.offset, rec.raw_offset, std::move(e).value()});
   }
   if (!failures.empty()) RETURN_IF_ERROR(log_.AddDeadLetters(failures));
   ASSIGN_OR_RETURN(warehouse::LoadStats stats,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -83,6 +84,10 @@ bool Worker::Idle() {
 void Worker::Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
                  Stage* downstream) {
   pthread_setname_np(pthread_self(), name);  // shows in top -H, perf and gdb
+  // Intake answers senders who time out in seconds; the stages only have to keep up on
+  // average. Under a burst the CPU goes to intake first and the stages catch up after
+  // (the lag shows in supportpipe_consumer_lag_records).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   int backoff_ms = 100;
   while (!stop_) {
     if (!active_ && TryActivate()) {

@@ -27,7 +27,6 @@ struct LoadItem {
   uint64_t offset = 0;      // position in the event log
   uint64_t raw_offset = 0;  // lineage
   event::Event event;
-  std::string payload;  // event::EncodeEvent(event) when the caller has it; else computed
 };
 
 struct LoadStats {

@@ -143,6 +143,12 @@ TEST_P(WarehouseContract, OlderProfileNeverOverwritesNewer) {
   LoadJson({Ev("p2", "customer.upserted", "2025-11-02T00:00:00Z", R"("customer":{"id":"c1","tier":"vip"})"),
             Ev("p1", "customer.upserted", "2025-11-01T00:00:00Z", R"("customer":{"id":"c1","tier":"free","name":"Ana"})")});
   EXPECT_EQ(Scalar("SELECT tier FROM dim_customer"), "vip");
+  // Within a batch facts fold oldest first: the newest non-null value of each field wins.
+  EXPECT_EQ(Scalar("SELECT name || '/' || event_id || '/' || updated_at FROM dim_customer"),
+            "Ana/p2/2025-11-02T00:00:00.000000Z");
+  // A fact older than the stored profile, in a later batch, changes nothing.
+  LoadJson({Ev("p0", "customer.upserted", "2025-10-01T00:00:00Z", R"("customer":{"id":"c1","tier":"trial"})")});
+  EXPECT_EQ(Scalar("SELECT tier FROM dim_customer"), "vip");
 }
 
 TEST_P(WarehouseContract, QueryIsReadOnly) {

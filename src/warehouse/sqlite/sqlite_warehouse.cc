@@ -6,6 +6,7 @@
 
 #include "common/sqlite_db.h"
 #include "event/codec.h"
+#include "warehouse/profiles.h"
 #include "warehouse/ticket_state.h"
 
 namespace supportpipe::warehouse {
@@ -43,7 +44,9 @@ CREATE TABLE IF NOT EXISTS fact_ticket_event(
   event_offset INTEGER NOT NULL,
   raw_offset   INTEGER NOT NULL,
   loaded_at    TEXT NOT NULL,
-  payload      TEXT NOT NULL,
+  ticket       TEXT,
+  changes      TEXT,
+  attributes   TEXT,
   PRIMARY KEY(source, event_id));
 CREATE INDEX IF NOT EXISTS fact_ticket_event_timeline
   ON fact_ticket_event(source, ticket_id, occurred_us, sequence, event_id);
@@ -156,14 +159,15 @@ class SqliteWarehouse final : public Warehouse {
       ASSIGN_OR_RETURN(bool inserted, InsertTimeline(item, loaded_at));
       inserted ? ++stats.inserted : ++stats.replaced;
       if (e.message && e.ticket) RETURN_IF_ERROR(UpsertMessage(item, loaded_at));
-      if (e.customer) RETURN_IF_ERROR(UpsertCustomer(item, loaded_at));
-      if (e.agent) RETURN_IF_ERROR(UpsertAgent(item, loaded_at));
       if (e.ticket) {
         Touched& t = touched[{e.source, e.ticket->id}];
         t.items.push_back(&item);
         t.full = t.full || !inserted;
       }
     }
+    const MergedProfiles profiles = MergeProfiles(items, pos);
+    for (const auto& [key, p] : profiles.customers) RETURN_IF_ERROR(UpsertCustomer(key.first, p, loaded_at));
+    for (const auto& [key, p] : profiles.agents) RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
     for (auto& [key, t] : touched) {
       RETURN_IF_ERROR(Recompute(key.first, key.second, t.items, t.full, loaded_at));
       ++stats.tickets;
@@ -252,7 +256,7 @@ class SqliteWarehouse final : public Warehouse {
         SqliteStmt * ins,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "loaded_at, ticket, changes, attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO NOTHING"));
     RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
     RETURN_IF_ERROR(ins->Run());
@@ -261,13 +265,14 @@ class SqliteWarehouse final : public Warehouse {
         SqliteStmt * upd,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "loaded_at, ticket, changes, attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO UPDATE SET ticket_id = excluded.ticket_id, "
                     "type = excluded.type, occurred_at = excluded.occurred_at, occurred_us = "
                     "excluded.occurred_us, sequence = excluded.sequence, status_to = "
                     "excluded.status_to, received_at = excluded.received_at, event_offset = "
                     "excluded.event_offset, raw_offset = excluded.raw_offset, loaded_at = "
-                    "excluded.loaded_at, payload = excluded.payload"));
+                    "excluded.loaded_at, ticket = excluded.ticket, changes = excluded.changes, "
+                    "attributes = excluded.attributes"));
     RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
     RETURN_IF_ERROR(upd->Run());
     return false;
@@ -287,7 +292,24 @@ class SqliteWarehouse final : public Warehouse {
       s.BindNull(9);
     }
     s.Bind(10, static_cast<int64_t>(item.offset)).Bind(11, static_cast<int64_t>(item.raw_offset));
-    s.Bind(12, loaded_at).Bind(13, item.payload.empty() ? event::EncodeEvent(e) : item.payload);
+    s.Bind(12, loaded_at);
+    // The ticket's part of the event, which is what re-folding a timeline needs; message
+    // bodies and profiles live in their own tables.
+    if (e.ticket) {
+      s.Bind(13, event::EncodeTicket(*e.ticket));
+    } else {
+      s.BindNull(13);
+    }
+    if (!e.changes.empty()) {
+      s.Bind(14, event::EncodeChanges(e.changes));
+    } else {
+      s.BindNull(14);
+    }
+    if (!e.attributes.empty()) {
+      s.Bind(15, event::EncodeAttributes(e.attributes));
+    } else {
+      s.BindNull(15);
+    }
     return Status::Ok();
   }
 
@@ -314,9 +336,9 @@ class SqliteWarehouse final : public Warehouse {
 
   // Profiles: the newest fact wins; a late event never overwrites a newer profile, and
   // fields the event does not carry keep their value.
-  Status UpsertCustomer(const LoadItem& item, const std::string& loaded_at) {
-    const event::Event& e = item.event;
-    const event::Customer& c = *e.customer;
+  Status UpsertCustomer(const std::string& source, const CustomerProfile& p,
+                        const std::string& loaded_at) {
+    const event::Customer& c = p.customer;
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
         w_->Prepare("INSERT INTO dim_customer(source, customer_id, email, name, phone, "
@@ -329,16 +351,16 @@ class SqliteWarehouse final : public Warehouse {
                     "updated_us = excluded.updated_us, event_id = excluded.event_id, raw_offset = "
                     "excluded.raw_offset, loaded_at = excluded.loaded_at WHERE excluded.updated_us "
                     ">= updated_us"));
-    s->Bind(1, e.source).Bind(2, c.id).Bind(3, c.email).Bind(4, c.name).Bind(5, c.phone);
-    s->Bind(6, c.organization).Bind(7, c.tier).Bind(8, FormatRfc3339(e.occurred_at));
-    s->Bind(9, e.occurred_at).Bind(10, e.id).Bind(11, static_cast<int64_t>(item.raw_offset));
+    s->Bind(1, source).Bind(2, c.id).Bind(3, c.email).Bind(4, c.name).Bind(5, c.phone);
+    s->Bind(6, c.organization).Bind(7, c.tier).Bind(8, FormatRfc3339(p.updated_at));
+    s->Bind(9, p.updated_at).Bind(10, p.event_id).Bind(11, static_cast<int64_t>(p.raw_offset));
     s->Bind(12, loaded_at);
     return s->Run();
   }
 
-  Status UpsertAgent(const LoadItem& item, const std::string& loaded_at) {
-    const event::Event& e = item.event;
-    const event::Agent& a = *e.agent;
+  Status UpsertAgent(const std::string& source, const AgentProfile& p,
+                     const std::string& loaded_at) {
+    const event::Agent& a = p.agent;
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
         w_->Prepare("INSERT INTO dim_agent(source, agent_id, name, email, group_name, updated_at, "
@@ -349,9 +371,9 @@ class SqliteWarehouse final : public Warehouse {
                     "updated_us = excluded.updated_us, event_id = excluded.event_id, raw_offset = "
                     "excluded.raw_offset, loaded_at = excluded.loaded_at WHERE excluded.updated_us "
                     ">= updated_us"));
-    s->Bind(1, e.source).Bind(2, a.id).Bind(3, a.name).Bind(4, a.email).Bind(5, a.group);
-    s->Bind(6, FormatRfc3339(e.occurred_at)).Bind(7, e.occurred_at).Bind(8, e.id);
-    s->Bind(9, static_cast<int64_t>(item.raw_offset)).Bind(10, loaded_at);
+    s->Bind(1, source).Bind(2, a.id).Bind(3, a.name).Bind(4, a.email).Bind(5, a.group);
+    s->Bind(6, FormatRfc3339(p.updated_at)).Bind(7, p.updated_at).Bind(8, p.event_id);
+    s->Bind(9, static_cast<int64_t>(p.raw_offset)).Bind(10, loaded_at);
     return s->Run();
   }
 
@@ -415,7 +437,10 @@ class SqliteWarehouse final : public Warehouse {
       state.source = source;
       state.ticket_id = ticket_id;
       ASSIGN_OR_RETURN(SqliteStmt * s,
-                       w_->Prepare("SELECT payload, raw_offset FROM fact_ticket_event WHERE "
+                       w_->Prepare("SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
+                                   "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
+                                   "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
+                                   "json(attributes)), raw_offset FROM fact_ticket_event WHERE "
                                    "source = ? AND ticket_id = ? ORDER BY occurred_us, sequence, "
                                    "event_id"));
       s->Bind(1, source).Bind(2, ticket_id);
