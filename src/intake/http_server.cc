@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <thread>
@@ -96,7 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_) return self->Close();
+                        if (ec) return self->Close();
+                        if (!self->keep_alive_) return self->LingeringClose();
                         self->Read();
                       });
   }
@@ -107,12 +109,32 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  // After refusing a request early (413, 431, 400) the client may still be sending its
+  // body. Closing at once would reset the connection and could destroy the answer in the
+  // client's receive buffer, so stop sending, then read and discard what still arrives
+  // for a short while (as nginx does) before closing.
+  void LingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    Discard(options_.max_body_bytes * 4);
+  }
+
+  void Discard(size_t budget) {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
+                              if (ec || n >= budget) return self->stream_.close();
+                              self->Discard(budget - n);
+                            });
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpHandler& handler_;
   const HttpServerOptions& options_;
   bool keep_alive_ = true;
+  std::array<char, 16384> discard_;
 };
 
 class BeastServer final : public HttpServer {

@@ -17,7 +17,7 @@ class GroupCommitterTest : public testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("sp_gc_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    log_ = std::move(OpenSqliteEventLog((dir_ / "log.db").string())).value();
+    log_ = std::move(OpenSqliteEventLog(dir_.string())).value();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

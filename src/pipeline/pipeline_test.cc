@@ -26,7 +26,7 @@ class PipelineTest : public testing::Test {
             testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    log_ = std::move(log::OpenSqliteEventLog((dir_ / "log.db").string())).value();
+    log_ = std::move(log::OpenSqliteEventLog(dir_.string())).value();
     wh_ = std::move(warehouse::OpenSqliteWarehouse((dir_ / "warehouse.db").string(), clock_, {}))
               .value();
   }

@@ -21,7 +21,7 @@ Status EnsureDir(const std::string& dir) {
 Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage) {
   if (storage.log == "sqlite") {
     RETURN_IF_ERROR(EnsureDir(storage.data_dir));
-    return log::OpenSqliteEventLog(storage.data_dir + "/log.db");
+    return log::OpenSqliteEventLog(storage.data_dir);
   }
   return InvalidArgument("unknown log backend \"" + storage.log + "\"");
 }

@@ -1,5 +1,5 @@
 // The one place that maps storage settings to backend implementations.
-//   "sqlite" (log)       -> log::OpenSqliteEventLog(data_dir/log.db)
+//   "sqlite" (log)       -> log::OpenSqliteEventLog(data_dir): raw.db and events.db
 //   "sqlite" (warehouse) -> warehouse::OpenSqliteWarehouse(data_dir/warehouse.db)
 #pragma once
 

@@ -61,8 +61,12 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     req.prepare_payload();
     impl_->stream.expires_after(std::chrono::seconds(30));
     http::write(impl_->stream, req, ec);
+    // A server may answer before reading the whole body (413): read the answer even when
+    // the write was cut short.
+    beast::error_code write_ec = ec;
     http::response<http::string_body> res;
-    if (!ec) http::read(impl_->stream, impl_->buffer, res, ec);
+    http::read(impl_->stream, impl_->buffer, res, ec);
+    if (!ec && write_ec) impl_->connected = false;
     if (ec) {
       impl_->connected = false;  // a stale keep-alive connection: retry once
       continue;

@@ -7,7 +7,9 @@
 namespace supportpipe::log {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Two files, so the intake's group commits never wait for the processor's writes: the raw
+// log alone in raw.db; the event log, cursors and dead letters in events.db.
+constexpr const char* kRawSchema = R"sql(
 CREATE TABLE IF NOT EXISTS raw_events(
   offset      INTEGER PRIMARY KEY AUTOINCREMENT,
   source      TEXT NOT NULL,
@@ -19,6 +21,9 @@ CREATE TABLE IF NOT EXISTS raw_events(
   body        BLOB NOT NULL,
   UNIQUE(source, delivery_id));
 CREATE INDEX IF NOT EXISTS raw_events_by_source_time ON raw_events(source, received_at);
+)sql";
+
+constexpr const char* kEventsSchema = R"sql(
 CREATE TABLE IF NOT EXISTS events(
   offset      INTEGER PRIMARY KEY AUTOINCREMENT,
   source      TEXT NOT NULL,
@@ -94,31 +99,40 @@ Result<std::vector<T>> Collect(SqliteStmt& s, RowFn fn) {
   return out;
 }
 
+// One file's connections: a writer and a reader (WAL lets them work side by side).
+struct Db {
+  std::mutex wmu;
+  std::unique_ptr<SqliteDb> w;
+  std::mutex rmu;
+  std::unique_ptr<SqliteDb> r;
+};
+
 class SqliteEventLog final : public EventLog {
  public:
-  SqliteEventLog(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader)
-      : w_(std::move(writer)), r_(std::move(reader)) {}
+  SqliteEventLog(std::unique_ptr<Db> raw, std::unique_ptr<Db> events)
+      : raw_(std::move(raw)), ev_(std::move(events)) {}
 
   Status AppendRaw(std::span<const RawRecord> records,
                    std::vector<AppendResult>* results) override {
-    std::lock_guard lock(wmu_);
+    std::lock_guard lock(raw_->wmu);
     results->clear();
-    SqliteTxn txn(*w_);
+    SqliteTxn txn(*raw_->w);
     RETURN_IF_ERROR(txn.Begin());
     ASSIGN_OR_RETURN(SqliteStmt * ins,
-                     w_->Prepare("INSERT INTO raw_events(source, kind, vendor, delivery_id, "
-                                 "received_at, headers, body) VALUES(?,?,?,?,?,?,?) "
-                                 "ON CONFLICT(source, delivery_id) DO NOTHING"));
+                     raw_->w->Prepare("INSERT INTO raw_events(source, kind, vendor, delivery_id, "
+                                      "received_at, headers, body) VALUES(?,?,?,?,?,?,?) "
+                                      "ON CONFLICT(source, delivery_id) DO NOTHING"));
     for (const RawRecord& r : records) {
       ins->Bind(1, r.source).Bind(2, r.kind).Bind(3, r.vendor).Bind(4, r.delivery_id);
       ins->Bind(5, r.received_at).Bind(6, r.headers).BindBlob(7, r.body);
       RETURN_IF_ERROR(ins->Run());
-      if (w_->Changes() == 1) {
-        results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w_->LastInsertRowid())});
+      if (raw_->w->Changes() == 1) {
+        results->push_back(
+            {AppendOutcome::kAppended, static_cast<Offset>(raw_->w->LastInsertRowid())});
         continue;
       }
-      ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT offset FROM raw_events WHERE "
-                                                   "source = ? AND delivery_id = ?"));
+      ASSIGN_OR_RETURN(SqliteStmt * q, raw_->w->Prepare("SELECT offset FROM raw_events WHERE "
+                                                        "source = ? AND delivery_id = ?"));
       q->Bind(1, r.source).Bind(2, r.delivery_id);
       ASSIGN_OR_RETURN(bool row, q->Step());
       SP_CHECK(row);
@@ -129,18 +143,18 @@ class SqliteEventLog final : public EventLog {
   }
 
   Result<std::vector<RawRecord>> ReadRaw(Offset after, size_t max) override {
-    std::lock_guard lock(rmu_);
+    std::lock_guard lock(raw_->rmu);
     ASSIGN_OR_RETURN(SqliteStmt * s,
-                     r_->Prepare(std::string("SELECT ") + kRawColumns +
-                                 " FROM raw_events WHERE offset > ? ORDER BY offset LIMIT ?"));
+                     raw_->r->Prepare(std::string("SELECT ") + kRawColumns +
+                                      " FROM raw_events WHERE offset > ? ORDER BY offset LIMIT ?"));
     s->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(max));
     return Collect<RawRecord>(*s, RawFromRow);
   }
 
   Result<std::optional<RawRecord>> GetRaw(Offset offset) override {
-    std::lock_guard lock(rmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kRawColumns +
-                                                 " FROM raw_events WHERE offset = ?"));
+    std::lock_guard lock(raw_->rmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s, raw_->r->Prepare(std::string("SELECT ") + kRawColumns +
+                                                      " FROM raw_events WHERE offset = ?"));
     s->Bind(1, static_cast<int64_t>(offset));
     ASSIGN_OR_RETURN(auto rows, Collect<RawRecord>(*s, RawFromRow));
     if (rows.empty()) return std::optional<RawRecord>();
@@ -149,11 +163,11 @@ class SqliteEventLog final : public EventLog {
 
   Result<std::vector<RawRecord>> FindRaw(std::string_view source, TimeMicros from, TimeMicros to,
                                          Offset after, size_t max) override {
-    std::lock_guard lock(rmu_);
+    std::lock_guard lock(raw_->rmu);
     ASSIGN_OR_RETURN(SqliteStmt * s,
-                     r_->Prepare(std::string("SELECT ") + kRawColumns +
-                                 " FROM raw_events WHERE source = ? AND received_at >= ? AND "
-                                 "received_at < ? AND offset > ? ORDER BY offset LIMIT ?"));
+                     raw_->r->Prepare(std::string("SELECT ") + kRawColumns +
+                                      " FROM raw_events WHERE source = ? AND received_at >= ? AND "
+                                      "received_at < ? AND offset > ? ORDER BY offset LIMIT ?"));
     s->Bind(1, source).Bind(2, from).Bind(3, to).Bind(4, static_cast<int64_t>(after));
     s->Bind(5, static_cast<int64_t>(max));
     return Collect<RawRecord>(*s, RawFromRow);
@@ -161,51 +175,55 @@ class SqliteEventLog final : public EventLog {
 
   Status AppendEvents(std::span<const EventRecord> records,
                       std::vector<AppendResult>* results) override {
-    std::lock_guard lock(wmu_);
+    std::lock_guard lock(ev_->wmu);
     results->clear();
-    SqliteTxn txn(*w_);
+    SqliteTxn txn(*ev_->w);
     RETURN_IF_ERROR(txn.Begin());
     ASSIGN_OR_RETURN(SqliteStmt * ins,
-                     w_->Prepare("INSERT INTO events(source, event_id, ticket_id, type, "
-                                 "occurred_at, raw_offset, payload) VALUES(?,?,?,?,?,?,?) "
-                                 "ON CONFLICT(source, event_id) DO NOTHING"));
+                     ev_->w->Prepare("INSERT INTO events(source, event_id, ticket_id, type, "
+                                     "occurred_at, raw_offset, payload) VALUES(?,?,?,?,?,?,?) "
+                                     "ON CONFLICT(source, event_id) DO NOTHING"));
     for (const EventRecord& e : records) {
       ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
       ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
       RETURN_IF_ERROR(ins->Run());
-      if (w_->Changes() == 1) {
-        results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w_->LastInsertRowid())});
+      if (ev_->w->Changes() == 1) {
+        results->push_back(
+            {AppendOutcome::kAppended, static_cast<Offset>(ev_->w->LastInsertRowid())});
         continue;
       }
-      ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT offset, raw_offset, payload FROM "
-                                                   "events WHERE source = ? AND event_id = ?"));
+      ASSIGN_OR_RETURN(SqliteStmt * q, ev_->w->Prepare("SELECT offset, raw_offset, payload FROM "
+                                                       "events WHERE source = ? AND event_id = ?"));
       q->Bind(1, e.source).Bind(2, e.event_id);
       ASSIGN_OR_RETURN(bool row, q->Step());
       SP_CHECK(row);
       const Offset existing = static_cast<Offset>(q->Int(0));
-      const bool rederived = static_cast<Offset>(q->Int(1)) == e.raw_offset && q->Text(2) != e.payload;
+      const bool rederived =
+          static_cast<Offset>(q->Int(1)) == e.raw_offset && q->Text(2) != e.payload;
       q->Reset();
       if (!rederived) {
         results->push_back({AppendOutcome::kDuplicate, existing});
         continue;
       }
-      ASSIGN_OR_RETURN(SqliteStmt * del, w_->Prepare("DELETE FROM events WHERE offset = ?"));
+      ASSIGN_OR_RETURN(SqliteStmt * del, ev_->w->Prepare("DELETE FROM events WHERE offset = ?"));
       del->Bind(1, static_cast<int64_t>(existing));
       RETURN_IF_ERROR(del->Run());
       ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
       ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
       RETURN_IF_ERROR(ins->Run());
-      results->push_back({AppendOutcome::kReplaced, static_cast<Offset>(w_->LastInsertRowid())});
+      results->push_back(
+          {AppendOutcome::kReplaced, static_cast<Offset>(ev_->w->LastInsertRowid())});
     }
     return txn.Commit();
   }
 
   Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) override {
-    std::lock_guard lock(rmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s,
-                     r_->Prepare("SELECT offset, source, event_id, ticket_id, type, occurred_at, "
-                                 "raw_offset, payload FROM events WHERE offset > ? "
-                                 "ORDER BY offset LIMIT ?"));
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        ev_->r->Prepare("SELECT offset, source, event_id, ticket_id, type, occurred_at, "
+                        "raw_offset, payload FROM events WHERE offset > ? "
+                        "ORDER BY offset LIMIT ?"));
     s->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(max));
     return Collect<EventRecord>(*s, [](const SqliteStmt& s) {
       EventRecord e;
@@ -222,11 +240,13 @@ class SqliteEventLog final : public EventLog {
   }
 
   Result<Offset> LastOffset(std::string_view stream) override {
-    std::lock_guard lock(rmu_);
-    const char* sql = stream == "raw" ? "SELECT COALESCE(MAX(offset), 0) FROM raw_events"
-                                      : "SELECT COALESCE(MAX(offset), 0) FROM events";
     if (stream != "raw" && stream != "events") return InvalidArgument("unknown stream");
-    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(sql));
+    Db& db = stream == "raw" ? *raw_ : *ev_;
+    std::lock_guard lock(db.rmu);
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        db.r->Prepare(stream == "raw" ? "SELECT COALESCE(MAX(offset), 0) FROM raw_events"
+                                      : "SELECT COALESCE(MAX(offset), 0) FROM events"));
     ASSIGN_OR_RETURN(bool row, s->Step());
     const Offset out = row ? static_cast<Offset>(s->Int(0)) : 0;
     s->Reset();
@@ -234,8 +254,9 @@ class SqliteEventLog final : public EventLog {
   }
 
   Result<Offset> GetCursor(std::string_view consumer) override {
-    std::lock_guard lock(rmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare("SELECT offset FROM cursors WHERE consumer = ?"));
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     ev_->r->Prepare("SELECT offset FROM cursors WHERE consumer = ?"));
     s->Bind(1, consumer);
     ASSIGN_OR_RETURN(bool row, s->Step());
     const Offset out = row ? static_cast<Offset>(s->Int(0)) : 0;
@@ -244,10 +265,10 @@ class SqliteEventLog final : public EventLog {
   }
 
   Status CommitCursor(std::string_view consumer, Offset offset, bool allow_rewind) override {
-    std::lock_guard lock(wmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s,
-                     w_->Prepare(allow_rewind
-                                     ? "INSERT INTO cursors(consumer, offset) VALUES(?, ?) ON "
+    std::lock_guard lock(ev_->wmu);
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        ev_->w->Prepare(allow_rewind ? "INSERT INTO cursors(consumer, offset) VALUES(?, ?) ON "
                                        "CONFLICT(consumer) DO UPDATE SET offset = excluded.offset"
                                      : "INSERT INTO cursors(consumer, offset) VALUES(?, ?) ON "
                                        "CONFLICT(consumer) DO UPDATE SET offset = "
@@ -257,15 +278,16 @@ class SqliteEventLog final : public EventLog {
   }
 
   Status AddDeadLetters(std::span<const DeadLetter> letters) override {
-    std::lock_guard lock(wmu_);
-    SqliteTxn txn(*w_);
+    std::lock_guard lock(ev_->wmu);
+    SqliteTxn txn(*ev_->w);
     RETURN_IF_ERROR(txn.Begin());
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare("INSERT INTO dead_letters(stage, reason, field, source, raw_offset, item, "
-                    "event_id, created_at, state, attempts) VALUES(?,?,?,?,?,?,?,?,'open',1) "
-                    "ON CONFLICT(stage, raw_offset, item) DO UPDATE SET reason = excluded.reason, "
-                    "field = excluded.field, state = 'open', attempts = attempts + 1"));
+        ev_->w->Prepare(
+            "INSERT INTO dead_letters(stage, reason, field, source, raw_offset, item, "
+            "event_id, created_at, state, attempts) VALUES(?,?,?,?,?,?,?,?,'open',1) "
+            "ON CONFLICT(stage, raw_offset, item) DO UPDATE SET reason = excluded.reason, "
+            "field = excluded.field, state = 'open', attempts = attempts + 1"));
     for (const DeadLetter& d : letters) {
       s->Bind(1, d.stage).Bind(2, d.reason).Bind(3, d.field).Bind(4, d.source);
       s->Bind(5, static_cast<int64_t>(d.raw_offset)).Bind(6, d.item).Bind(7, d.event_id);
@@ -277,19 +299,19 @@ class SqliteEventLog final : public EventLog {
 
   Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view state, int64_t after_id,
                                                   size_t max) override {
-    std::lock_guard lock(rmu_);
+    std::lock_guard lock(ev_->rmu);
     ASSIGN_OR_RETURN(SqliteStmt * s,
-                     r_->Prepare(std::string("SELECT ") + kDeadLetterColumns +
-                                 " FROM dead_letters WHERE (? = '' OR state = ?) AND id > ? "
-                                 "ORDER BY id LIMIT ?"));
+                     ev_->r->Prepare(std::string("SELECT ") + kDeadLetterColumns +
+                                     " FROM dead_letters WHERE (? = '' OR state = ?) AND id > ? "
+                                     "ORDER BY id LIMIT ?"));
     s->Bind(1, state).Bind(2, state).Bind(3, after_id).Bind(4, static_cast<int64_t>(max));
     return Collect<DeadLetter>(*s, DeadLetterFromRow);
   }
 
   Result<std::optional<DeadLetter>> GetDeadLetter(int64_t id) override {
-    std::lock_guard lock(rmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kDeadLetterColumns +
-                                                 " FROM dead_letters WHERE id = ?"));
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s, ev_->r->Prepare(std::string("SELECT ") + kDeadLetterColumns +
+                                                     " FROM dead_letters WHERE id = ?"));
     s->Bind(1, id);
     ASSIGN_OR_RETURN(auto rows, Collect<DeadLetter>(*s, DeadLetterFromRow));
     if (rows.empty()) return std::optional<DeadLetter>();
@@ -297,18 +319,20 @@ class SqliteEventLog final : public EventLog {
   }
 
   Status SetDeadLetterState(int64_t id, std::string_view state) override {
-    std::lock_guard lock(wmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare("UPDATE dead_letters SET state = ? WHERE id = ?"));
+    std::lock_guard lock(ev_->wmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     ev_->w->Prepare("UPDATE dead_letters SET state = ? WHERE id = ?"));
     s->Bind(1, state).Bind(2, id);
     RETURN_IF_ERROR(s->Run());
-    if (w_->Changes() == 0) return NotFound("no dead letter with id " + std::to_string(id));
+    if (ev_->w->Changes() == 0) return NotFound("no dead letter with id " + std::to_string(id));
     return Status::Ok();
   }
 
   Result<int64_t> CountDeadLetters(std::string_view state) override {
-    std::lock_guard lock(rmu_);
-    ASSIGN_OR_RETURN(SqliteStmt * s,
-                     r_->Prepare("SELECT COUNT(*) FROM dead_letters WHERE (? = '' OR state = ?)"));
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        ev_->r->Prepare("SELECT COUNT(*) FROM dead_letters WHERE (? = '' OR state = ?)"));
     s->Bind(1, state).Bind(2, state);
     ASSIGN_OR_RETURN(bool row, s->Step());
     const int64_t n = row ? s->Int(0) : 0;
@@ -317,19 +341,24 @@ class SqliteEventLog final : public EventLog {
   }
 
  private:
-  std::mutex wmu_;
-  std::unique_ptr<SqliteDb> w_;
-  std::mutex rmu_;
-  std::unique_ptr<SqliteDb> r_;
+  std::unique_ptr<Db> raw_;  // raw.db
+  std::unique_ptr<Db> ev_;   // events.db
 };
+
+Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema) {
+  auto db = std::make_unique<Db>();
+  ASSIGN_OR_RETURN(db->w, SqliteDb::Open(path, {}));
+  RETURN_IF_ERROR(db->w->Exec(schema));
+  ASSIGN_OR_RETURN(db->r, SqliteDb::Open(path, {.read_only = true}));
+  return db;
+}
 
 }  // namespace
 
-Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& path) {
-  ASSIGN_OR_RETURN(auto writer, SqliteDb::Open(path, {}));
-  RETURN_IF_ERROR(writer->Exec(kSchema));
-  ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true}));
-  return std::unique_ptr<EventLog>(new SqliteEventLog(std::move(writer), std::move(reader)));
+Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto raw, OpenDb(dir + "/raw.db", kRawSchema));
+  ASSIGN_OR_RETURN(auto events, OpenDb(dir + "/events.db", kEventsSchema));
+  return std::unique_ptr<EventLog>(new SqliteEventLog(std::move(raw), std::move(events)));
 }
 
 }  // namespace supportpipe::log

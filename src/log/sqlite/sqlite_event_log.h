@@ -1,8 +1,10 @@
-// The embedded EventLog: one SQLite file (WAL mode, synchronous=FULL) holding the raw
-// and event streams, consumer cursors and the dead-letter queue.
-//   ASSIGN_OR_RETURN(auto log, OpenSqliteEventLog(data_dir + "/log.db"));
-// Thread-safe: one connection guarded by a mutex. Throughput comes from callers batching
-// (log::GroupCommitter), not from parallel writers, which SQLite serialises anyway.
+// The embedded EventLog: two SQLite files in WAL mode with synchronous=FULL. raw.db holds
+// the raw stream alone, so intake's group commits never wait behind the processor;
+// events.db holds the event stream, consumer cursors and the dead-letter queue.
+//   ASSIGN_OR_RETURN(auto log, OpenSqliteEventLog(data_dir));
+// Thread-safe: per file, one writer and one reader connection, each guarded by a mutex. Throughput
+// comes from callers batching (log::GroupCommitter), not from parallel writers, which SQLite
+// serialises anyway.
 #pragma once
 
 #include <memory>
@@ -12,6 +14,7 @@
 
 namespace supportpipe::log {
 
-Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& path);
+// Creates the files in `dir` when missing.
+Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir);
 
 }  // namespace supportpipe::log

@@ -7,7 +7,7 @@ namespace {
 INSTANTIATE_TEST_SUITE_P(Sqlite, EventLogContract,
                          testing::Values(EventLogFactory{
                              "sqlite", [](const std::string& dir) {
-                               return OpenSqliteEventLog(dir + "/log.db");
+                               return OpenSqliteEventLog(dir);
                              }}),
                          [](const auto& info) { return info.param.name; });
 
