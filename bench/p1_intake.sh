@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-RUNS=${RUNS:-2}; DURATION=${DURATION:-15s}; CONNS=${CONNS:-64}; NREQ=${NREQ:-150000}
+RUNS=${RUNS:-2}; DURATION=${DURATION:-15s}; CONNS=${CONNS:-64}; NREQ=${NREQ:-300000}
 peers_src=${PEERS:-$root/../shared/peers}
 [[ -d $peers_src ]] || { echo "P1 needs the peers folder (set PEERS=...)" >&2; exit 2; }
 scripts/deps.sh bench >/dev/null
