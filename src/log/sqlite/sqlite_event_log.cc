@@ -349,7 +349,8 @@ Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema) 
   auto db = std::make_unique<Db>();
   ASSIGN_OR_RETURN(db->w, SqliteDb::Open(path, {}));
   RETURN_IF_ERROR(db->w->Exec(schema));
-  ASSIGN_OR_RETURN(db->r, SqliteDb::Open(path, {.read_only = true}));
+  // Readers scan recent records in order: a small cache is enough.
+  ASSIGN_OR_RETURN(db->r, SqliteDb::Open(path, {.read_only = true, .cache_mib = 4}));
   return db;
 }
 

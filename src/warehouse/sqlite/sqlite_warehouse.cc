@@ -519,7 +519,7 @@ Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, 
     ASSIGN_OR_RETURN(writer, SqliteDb::Open(path, {.full_sync = false}));
     RETURN_IF_ERROR(writer->Exec(kSchemaV1));
   }
-  ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true}));
+  ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true, .cache_mib = 8}));
   return std::unique_ptr<Warehouse>(new SqliteWarehouse(std::move(writer), std::move(reader), clock));
 }
 
