@@ -162,6 +162,11 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
       continue;
     }
     v.id = e->id;
+    if (!e->source.empty() && !IsValidSourceName(e->source)) {
+      v.pointer = "/source";
+      v.reason = "must be 1-64 letters, digits, '-', '_' or '.'";
+      continue;
+    }
     log::RawRecord r;
     r.source = e->source.empty() ? std::string(kDefaultEventsSource) : e->source;
     r.kind = std::string(log::kKindEvent);

@@ -141,6 +141,23 @@ TEST(IntegrationTest, FullQueueAnswers429WithRetryAfter) {
   EXPECT_EQ(h.Post("/v1/events", Ev("a", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"1"})")).status, 202);
 }
 
+TEST(IntegrationTest, IngestTokenGuardsEventsAndSourcesAreChecked) {
+  Harness h("[server]\n", {{"SP_IT_INGEST", "ingest-1"}});
+  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:0\"\ningest_token_env = \"SP_IT_INGEST\"\n"
+                                 << "[storage]\ndata_dir = \"" << h.dir() << "/data\"\n";
+  ASSERT_TRUE(h.Start());
+  const std::string ev = Ev("t1", "customer.upserted", "2026-11-01T10:00:00Z", R"("source":"crm-eu","customer":{"id":"1"})");
+  EXPECT_EQ(h.Post("/v1/events", ev).status, 401);
+  EXPECT_EQ(h.Post("/v1/events", ev, {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(h.Post("/v1/events", ev, {{"Authorization", "Bearer ingest-1"}}).status, 202);
+  auto bad = h.Post("/v1/events", Ev("t2", "customer.upserted", "2026-11-01T10:00:00Z", R"("source":"no spaces please","customer":{"id":"1"})"),
+                    {{"Authorization", "Bearer ingest-1"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find(R"("pointer":"/source")"), std::string::npos) << bad.body;
+  ASSERT_TRUE(h.WaitForLoaded());
+  EXPECT_EQ(h.Scalar("SELECT source FROM dim_customer"), "crm-eu");
+}
+
 TEST(IntegrationTest, HealthReadinessAndUnknownRoutes) {
   Harness h;
   ASSERT_TRUE(h.Start());
