@@ -2,12 +2,12 @@
 // benchmark (P2): tickets created by customers, agent and customer messages, status,
 // priority and assignment changes, a few duplicates and late arrivals. Deterministic.
 //   gen_events --count 1000000 --out events.jsonl
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "common/time.h"
 
@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
   std::string out = "events.jsonl";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--count") count = std::atol(argv[i + 1]);
-    else if (a == "--out") out = argv[i + 1];
+    if (a == "--count")
+      count = std::atol(argv[i + 1]);
+    else if (a == "--out")
+      out = argv[i + 1];
   }
   std::FILE* f = std::fopen(out.c_str(), "w");
   if (!f) return 1;
@@ -47,7 +49,8 @@ int main(int argc, char** argv) {
       const std::string at = supportpipe::FormatRfc3339(t);
       const std::string common = fmt::format(
           R"("spec":"supportpipe/v1","id":"{}-{}","occurred_at":"{}","ticket":{{"id":"{}","channel":"{}","group":"{}","requester":"{}","tags":["{}","{}"],"custom_fields":{{"order_id":"A-{}","plan":"pro"}}}})",
-          tid, k, at, tid, channel, group, cid, kTags[rng() % 8], kTags[rng() % 8], rng() % 1000000);
+          tid, k, at, tid, channel, group, cid, kTags[rng() % 8], kTags[rng() % 8],
+          rng() % 1000000);
       std::string line;
       if (k == 0) {
         line = fmt::format(
@@ -56,8 +59,8 @@ int main(int argc, char** argv) {
       } else if (k % 2 == 1) {
         line = fmt::format(
             R"({{{},"type":"message.created","message":{{"id":"m-{}-{}","author":"a-{}","author_role":"{}","public":true,"body":"{}"}},"agent":{{"id":"a-{}","name":"Agent {}","group":"{}"}}}})",
-            common, tid, k, rng() % 40, k % 4 == 1 ? "agent" : "customer", body.substr(0, 180), rng() % 40,
-            rng() % 40, group);
+            common, tid, k, rng() % 40, k % 4 == 1 ? "agent" : "customer", body.substr(0, 180),
+            rng() % 40, rng() % 40, group);
       } else {
         line = fmt::format(
             R"({{{},"type":"ticket.updated","changes":{{"status":{{"to":"{}"}},"priority":{{"to":"{}"}},"assignee":{{"to":"a-{}"}}}},"attributes":{{"note":"{}"}}}})",

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool ndjson : {false, true}) {
     event::Batch batch = event::SplitBatch(body, ndjson);
     for (const auto& item : batch.items) {
-      if (item.bytes.data() < body.data() || item.bytes.data() + item.bytes.size() > body.data() + body.size()) {
+      if (item.bytes.data() < body.data() ||
+          item.bytes.data() + item.bytes.size() > body.data() + body.size()) {
         std::abort();  // a split item must lie inside the body
       }
       auto e = event::DecodeCanonical(item.bytes, {.now = 1764494102LL * 1000000});

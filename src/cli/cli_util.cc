@@ -1,11 +1,10 @@
 #include "cli/cli_util.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "cli/exit_codes.h"
 
@@ -64,7 +63,8 @@ void Progress::Update(uint64_t done, uint64_t count, bool force) {
                        Thousands(static_cast<uint64_t>(rate)), static_cast<int>(eta) / 60,
                        static_cast<int>(eta) % 60);
   } else {
-    line = fmt::format("{} {}  {}/s", Thousands(count), what_, Thousands(static_cast<uint64_t>(rate)));
+    line =
+        fmt::format("{} {}  {}/s", Thousands(count), what_, Thousands(static_cast<uint64_t>(rate)));
   }
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);

@@ -1,6 +1,6 @@
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -39,11 +39,12 @@ int RunDlqList(const DlqFlags& flags) {
   auto letters = (*log)->ListDeadLetters(flags.state == "all" ? "" : flags.state, 0, flags.limit);
   if (!letters.ok()) return Fail("dlq list", letters.status());
   warehouse::QueryResult t;
-  t.columns = {"id", "state", "stage", "source", "raw_offset", "item", "field", "reason", "attempts", "created_at"};
+  t.columns = {"id",   "state", "stage",  "source",   "raw_offset",
+               "item", "field", "reason", "attempts", "created_at"};
   for (const auto& d : *letters) {
     t.rows.push_back({Int(d.id), Text(d.state), Text(d.stage), Text(d.source),
-                      Int(static_cast<int64_t>(d.raw_offset)), Int(d.item), Text(d.field), Text(d.reason),
-                      Int(d.attempts), Text(FormatRfc3339(d.created_at))});
+                      Int(static_cast<int64_t>(d.raw_offset)), Int(d.item), Text(d.field),
+                      Text(d.reason), Int(d.attempts), Text(FormatRfc3339(d.created_at))});
   }
   t.truncated = letters->size() == flags.limit;
   PrintTable(t, flags.format);
@@ -62,9 +63,11 @@ int RunDlqShow(const DlqFlags& flags) {
   std::printf("id:          %lld\nstate:       %s\nstage:       %s\nsource:      %s\n",
               static_cast<long long>(l.id), l.state.c_str(), l.stage.c_str(), l.source.c_str());
   std::printf("reason:      %s%s%s\nitem:        %lld (index of the event inside the raw record)\n",
-              l.field.c_str(), l.field.empty() ? "" : ": ", l.reason.c_str(), static_cast<long long>(l.item));
-  std::printf("attempts:    %lld\ncreated_at:  %s\nraw_offset:  %llu\n", static_cast<long long>(l.attempts),
-              FormatRfc3339(l.created_at).c_str(), static_cast<unsigned long long>(l.raw_offset));
+              l.field.c_str(), l.field.empty() ? "" : ": ", l.reason.c_str(),
+              static_cast<long long>(l.item));
+  std::printf("attempts:    %lld\ncreated_at:  %s\nraw_offset:  %llu\n",
+              static_cast<long long>(l.attempts), FormatRfc3339(l.created_at).c_str(),
+              static_cast<unsigned long long>(l.raw_offset));
   auto raw = (*log)->GetRaw(l.raw_offset);
   if (raw.ok() && *raw) {
     std::printf("received_at: %s\ndelivery_id: %s\nheaders:     %s\nbody (%zu bytes):\n%s\n",
@@ -79,7 +82,8 @@ int RunDlqShow(const DlqFlags& flags) {
 int RunDlqReplay(const DlqFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  if (!flags.all && flags.id <= 0) return Fail("dlq replay", InvalidArgument("give an ID or --all"));
+  if (!flags.all && flags.id <= 0)
+    return Fail("dlq replay", InvalidArgument("give an ID or --all"));
   auto driver = PipelineDriver::Open(*cfg);
   if (!driver.ok()) return Fail("cannot open storage", driver.status());
   std::vector<int64_t> ids;
@@ -106,7 +110,8 @@ int RunDlqReplay(const DlqFlags& flags) {
   progress.Finish();
   Status st = (*driver)->WaitUntilLoaded();
   if (!st.ok()) return Fail("waiting for the warehouse", st);
-  std::fprintf(stderr, "%zu replayed and now loaded, %zu still failing (see `supportpipe dlq show ID`)\n",
+  std::fprintf(stderr,
+               "%zu replayed and now loaded, %zu still failing (see `supportpipe dlq show ID`)\n",
                fixed, still);
   return still ? kExitPartial : kExitOk;
 }
@@ -123,16 +128,18 @@ int RunReplay(const ReplayFlags& flags) {
   if (!driver.ok()) return Fail("cannot open storage", driver.status());
   Progress progress("raw records replayed");
   auto r = (*driver)->worker().processor().Replay(
-      flags.source, *from, *to, [&](const pipeline::ProcessResult& p) { progress.Update(p.records, p.records); });
+      flags.source, *from, *to,
+      [&](const pipeline::ProcessResult& p) { progress.Update(p.records, p.records); });
   progress.Finish();
   if (!r.ok()) return Fail("replay", r.status());
   Status st = (*driver)->WaitUntilLoaded();
   if (!st.ok()) return Fail("waiting for the warehouse", st);
-  std::fprintf(stderr,
-               "replayed %zu raw records of %s: %zu events (%zu re-derived, %zu unchanged, %zu new), "
-               "%zu failed (in the dead-letter queue)\n",
-               r->records, flags.source.c_str(), r->events, r->replaced, r->duplicates, r->appended,
-               r->failures.size());
+  std::fprintf(
+      stderr,
+      "replayed %zu raw records of %s: %zu events (%zu re-derived, %zu unchanged, %zu new), "
+      "%zu failed (in the dead-letter queue)\n",
+      r->records, flags.source.c_str(), r->events, r->replaced, r->duplicates, r->appended,
+      r->failures.size());
   return r->failures.empty() ? kExitOk : kExitPartial;
 }
 

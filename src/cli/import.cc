@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -22,7 +22,8 @@ struct Totals {
 
 class Importer {
  public:
-  Importer(const ImportFlags& flags, PipelineDriver& driver, std::FILE* verdicts, uint64_t total_bytes)
+  Importer(const ImportFlags& flags, PipelineDriver& driver, std::FILE* verdicts,
+           uint64_t total_bytes)
       : flags_(flags), driver_(driver), verdicts_(verdicts), progress_("events", total_bytes) {}
 
   Status File(const std::string& path) {
@@ -121,7 +122,8 @@ class Importer {
     r.vendor = "canonical";
     r.delivery_id = e->id;
     r.received_at = clock_.Now();
-    r.headers = fmt::format(R"({{"x-import-file":{},"x-import-line":"{}"}})", event::JsonQuote(path), line);
+    r.headers =
+        fmt::format(R"({{"x-import-file":{},"x-import-line":"{}"}})", event::JsonQuote(path), line);
     r.body = std::string(bytes);
     pending_.push_back(std::move(r));
     pending_where_.push_back({path, line});
@@ -129,11 +131,11 @@ class Importer {
     return Status::Ok();
   }
 
-  void Verdict(const Where& w, const char* status, const std::string& id, const std::string& pointer,
-               const std::string& reason) {
+  void Verdict(const Where& w, const char* status, const std::string& id,
+               const std::string& pointer, const std::string& reason) {
     if (!verdicts_) return;
-    std::string line = fmt::format(R"({{"file":{},"line":{},"status":"{}")", event::JsonQuote(w.file),
-                                   w.line, status);
+    std::string line = fmt::format(R"({{"file":{},"line":{},"status":"{}")",
+                                   event::JsonQuote(w.file), w.line, status);
     if (!id.empty()) line += ",\"id\":" + event::JsonQuote(id);
     if (!reason.empty()) {
       line += fmt::format(R"(,"error":{{"pointer":{},"reason":{}}})", event::JsonQuote(pointer),
@@ -154,7 +156,6 @@ class Importer {
   std::vector<Where> pending_where_;
 };
 
-
 }  // namespace
 
 int RunImport(const ImportFlags& flags) {
@@ -163,10 +164,10 @@ int RunImport(const ImportFlags& flags) {
   if (!IsValidSourceName(flags.source)) {
     return Fail("--source", InvalidArgument("must be 1-64 letters, digits, '-', '_' or '.'"));
   }
-  if (const SourceConfig* s = cfg->FindSource(flags.source); s && s->vendor != "canonical" &&
-                                                             s->vendor != "standard") {
-    return Fail("--source", InvalidArgument("source \"" + flags.source + "\" has vendor " + s->vendor +
-                                            "; import reads canonical events"));
+  if (const SourceConfig* s = cfg->FindSource(flags.source);
+      s && s->vendor != "canonical" && s->vendor != "standard") {
+    return Fail("--source", InvalidArgument("source \"" + flags.source + "\" has vendor " +
+                                            s->vendor + "; import reads canonical events"));
   }
   uint64_t total_bytes = 0;
   for (const auto& f : flags.files) {
@@ -185,7 +186,8 @@ int RunImport(const ImportFlags& flags) {
   auto driver = PipelineDriver::Open(*cfg);
   if (!driver.ok()) return Fail("cannot open storage", driver.status());
   if (!(*driver)->local()) {
-    std::fprintf(stderr, "a running server holds %s/worker.lock: it will process what is imported\n",
+    std::fprintf(stderr,
+                 "a running server holds %s/worker.lock: it will process what is imported\n",
                  cfg->storage.data_dir.c_str());
   }
   const auto start = std::chrono::steady_clock::now();
@@ -201,15 +203,18 @@ int RunImport(const ImportFlags& flags) {
   importer.FinishProgress();
   if (verdicts && verdicts != stdout) std::fclose(verdicts);
   const Totals& t = importer.totals();
-  const double append_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "read %s events from %zu file%s in %.1fs: %s accepted, %s duplicate, %s rejected\n",
-               Thousands(t.Events()).c_str(), flags.files.size(), flags.files.size() == 1 ? "" : "s",
-               append_s, Thousands(t.accepted).c_str(), Thousands(t.duplicate).c_str(),
-               Thousands(t.rejected).c_str());
+  const double append_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr,
+               "read %s events from %zu file%s in %.1fs: %s accepted, %s duplicate, %s rejected\n",
+               Thousands(t.Events()).c_str(), flags.files.size(),
+               flags.files.size() == 1 ? "" : "s", append_s, Thousands(t.accepted).c_str(),
+               Thousands(t.duplicate).c_str(), Thousands(t.rejected).c_str());
   if (!flags.no_wait) {
     Status st = (*driver)->WaitUntilLoaded();
     if (!st.ok()) return Fail("waiting for the warehouse", st);
-    const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double total_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "loaded into the warehouse in %.1fs (%s events/s end to end)\n", total_s,
                  Thousands(static_cast<uint64_t>(t.Events() / std::max(total_s, 1e-6))).c_str());
   }

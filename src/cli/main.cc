@@ -1,7 +1,6 @@
 // supportpipe: the command line. Each subcommand's flags are declared here; the work is
 // in the Run* functions (cli/commands.h).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -31,14 +30,17 @@ int main(int argc, char** argv) {
   ServeFlags serve;
   auto* s = app.add_subcommand("serve", "Run the HTTP intake, processor and warehouse loader");
   AddStorageFlags(s, &serve.storage);
-  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (overrides server.listen; port 0 = any)");
+  s->add_option("--listen", serve.listen,
+                "HOST:PORT to listen on (overrides server.listen; port 0 = any)");
   s->add_option("--ready-file", serve.ready_file, "Write the bound port to this file once serving");
   s->callback([&] { code = RunServe(serve); });
 
   ImportFlags import;
-  auto* im = app.add_subcommand("import", "Import canonical events from JSON lines or JSON array files");
+  auto* im =
+      app.add_subcommand("import", "Import canonical events from JSON lines or JSON array files");
   AddStorageFlags(im, &import.storage);
-  im->add_option("files", import.files, "Files to import (JSON lines, or one JSON array; - for stdin)")
+  im->add_option("files", import.files,
+                 "Files to import (JSON lines, or one JSON array; - for stdin)")
       ->required();
   im->add_option("-s,--source", import.source, "Source name the events belong to")->required();
   im->add_option("--verdicts", import.verdicts_path,
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
   dr->callback([&] { code = RunDlqReplay(dlq); });
 
   ReplayFlags replay;
-  auto* r = app.add_subcommand("replay", "Re-process a source's raw records received in a time range");
+  auto* r =
+      app.add_subcommand("replay", "Re-process a source's raw records received in a time range");
   AddStorageFlags(r, &replay.storage);
   r->add_option("--source", replay.source, "Source name")->required();
   r->add_option("--from", replay.from, "Start, inclusive (RFC 3339 or YYYY-MM-DD)")->required();
@@ -85,7 +88,8 @@ int main(int argc, char** argv) {
   r->callback([&] { code = RunReplay(replay); });
 
   std::string config_path = "supportpipe.toml";
-  auto* cc = app.add_subcommand("check-config", "Check a config file and exit (0 valid, 2 invalid)");
+  auto* cc =
+      app.add_subcommand("check-config", "Check a config file and exit (0 valid, 2 invalid)");
   cc->add_option("file", config_path, "Config file (default ./supportpipe.toml)");
   cc->callback([&] { code = RunCheckConfig(config_path); });
 

@@ -1,6 +1,6 @@
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -14,10 +14,14 @@ namespace {
 
 std::string CellText(const warehouse::Cell& c) {
   switch (c.kind) {
-    case warehouse::Cell::Kind::kNull: return "";
-    case warehouse::Cell::Kind::kInt: return std::to_string(c.i);
-    case warehouse::Cell::Kind::kReal: return fmt::format("{}", c.d);
-    case warehouse::Cell::Kind::kText: return c.s;
+    case warehouse::Cell::Kind::kNull:
+      return "";
+    case warehouse::Cell::Kind::kInt:
+      return std::to_string(c.i);
+    case warehouse::Cell::Kind::kReal:
+      return fmt::format("{}", c.d);
+    case warehouse::Cell::Kind::kText:
+      return c.s;
   }
   return "";
 }
@@ -34,10 +38,14 @@ std::string CsvField(const std::string& s) {
 
 std::string JsonCell(const warehouse::Cell& c) {
   switch (c.kind) {
-    case warehouse::Cell::Kind::kNull: return "null";
-    case warehouse::Cell::Kind::kInt: return std::to_string(c.i);
-    case warehouse::Cell::Kind::kReal: return fmt::format("{}", c.d);
-    case warehouse::Cell::Kind::kText: return event::JsonQuote(c.s);
+    case warehouse::Cell::Kind::kNull:
+      return "null";
+    case warehouse::Cell::Kind::kInt:
+      return std::to_string(c.i);
+    case warehouse::Cell::Kind::kReal:
+      return fmt::format("{}", c.d);
+    case warehouse::Cell::Kind::kText:
+      return event::JsonQuote(c.s);
   }
   return "null";
 }
@@ -53,10 +61,12 @@ size_t Width(const std::string& s) {
 
 void PrintTable(const warehouse::QueryResult& r, const std::string& format) {
   if (format == "csv") {
-    for (size_t i = 0; i < r.columns.size(); ++i) std::printf("%s%s", i ? "," : "", CsvField(r.columns[i]).c_str());
+    for (size_t i = 0; i < r.columns.size(); ++i)
+      std::printf("%s%s", i ? "," : "", CsvField(r.columns[i]).c_str());
     std::printf("\n");
     for (const auto& row : r.rows) {
-      for (size_t i = 0; i < row.size(); ++i) std::printf("%s%s", i ? "," : "", CsvField(CellText(row[i])).c_str());
+      for (size_t i = 0; i < row.size(); ++i)
+        std::printf("%s%s", i ? "," : "", CsvField(CellText(row[i])).c_str());
       std::printf("\n");
     }
     return;
@@ -66,7 +76,8 @@ void PrintTable(const warehouse::QueryResult& r, const std::string& format) {
     for (size_t j = 0; j < r.rows.size(); ++j) {
       std::printf("%s\n  {", j ? "," : "");
       for (size_t i = 0; i < r.columns.size(); ++i) {
-        std::printf("%s%s: %s", i ? ", " : "", event::JsonQuote(r.columns[i]).c_str(), JsonCell(r.rows[j][i]).c_str());
+        std::printf("%s%s: %s", i ? ", " : "", event::JsonQuote(r.columns[i]).c_str(),
+                    JsonCell(r.rows[j][i]).c_str());
       }
       std::printf("}");
     }

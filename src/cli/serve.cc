@@ -1,8 +1,8 @@
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -34,8 +34,9 @@ int RunServe(const ServeFlags& flags) {
   spdlog::info("supportpipe listening on http://{}:{} (data in {})", host, port,
                config.storage.data_dir);
   if (config.sources.empty()) {
-    spdlog::info("no [[source]] configured: POST canonical events to /v1/events, or add a "
-                 "webhook source to supportpipe.toml (see docs/config.md)");
+    spdlog::info(
+        "no [[source]] configured: POST canonical events to /v1/events, or add a "
+        "webhook source to supportpipe.toml (see docs/config.md)");
   }
   if (!flags.ready_file.empty()) {
     std::ofstream(flags.ready_file + ".tmp") << port << "\n";
@@ -43,7 +44,8 @@ int RunServe(const ServeFlags& flags) {
   }
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  spdlog::info("received {}, stopping: finishing queued appends", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info("received {}, stopping: finishing queued appends",
+               sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->Stop();
   spdlog::info("stopped");
   return kExitOk;

@@ -1,12 +1,12 @@
 #include "common/config.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
-
-#include <fmt/format.h>
 
 namespace supportpipe {
 namespace {
@@ -29,8 +29,7 @@ class Checker {
       if (!ok) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return Fail(&v, Join(where, k.str()),
-                    fmt::format("unknown key (allowed here: {})", list));
+        return Fail(&v, Join(where, k.str()), fmt::format("unknown key (allowed here: {})", list));
       }
     }
     return Status::Ok();
@@ -91,9 +90,8 @@ class Checker {
 
 Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
   RETURN_IF_ERROR(c.OnlyKeys(t, "server",
-                             {"listen", "max_body_bytes", "max_header_bytes",
-                              "max_pending_appends", "threads", "ingest_token_env",
-                              "ingest_token_file"}));
+                             {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends",
+                              "threads", "ingest_token_env", "ingest_token_file"}));
   RETURN_IF_ERROR(c.Get(t, "server", "listen", &s->listen));
   RETURN_IF_ERROR(c.Get(t, "server", "max_body_bytes", &s->max_body_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_header_bytes", &s->max_header_bytes));
@@ -125,7 +123,8 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
   RETURN_IF_ERROR(c.Get(t, "storage", "data_dir", &s->data_dir));
   RETURN_IF_ERROR(c.Get(t, "storage", "log", &s->log));
   RETURN_IF_ERROR(c.Get(t, "storage", "warehouse", &s->warehouse));
-  if (s->data_dir.empty()) return c.Fail(t.get("data_dir"), "storage.data_dir", "must not be empty");
+  if (s->data_dir.empty())
+    return c.Fail(t.get("data_dir"), "storage.data_dir", "must not be empty");
   if (s->log != "sqlite") {
     return c.Fail(t.get("log"), "storage.log", "this build supports only \"sqlite\"");
   }
@@ -138,10 +137,10 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
 Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s) {
   const std::string where = fmt::format("source[{}]", index);
   s->line = static_cast<int>(t.source().begin.line);
-  RETURN_IF_ERROR(c.OnlyKeys(t, where,
-                             {"name", "vendor", "secret_env", "secret_file", "secret2_env",
-                              "secret2_file", "token_env", "token_file", "token2_env",
-                              "token2_file", "tolerance_s"}));
+  RETURN_IF_ERROR(
+      c.OnlyKeys(t, where,
+                 {"name", "vendor", "secret_env", "secret_file", "secret2_env", "secret2_file",
+                  "token_env", "token_file", "token2_env", "token2_file", "tolerance_s"}));
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
   RETURN_IF_ERROR(c.Get(t, where, "vendor", &s->vendor));
   RETURN_IF_ERROR(c.Get(t, where, "tolerance_s", &s->tolerance_s));
@@ -165,9 +164,9 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
   const std::string other = s->vendor == "standard" ? "token" : "secret";
   for (const char* suffix : {"_env", "_file", "2_env", "2_file"}) {
     if (const toml::node* n = t.get(other + suffix)) {
-      return c.Fail(n, where + "." + other + suffix,
-                    fmt::format("vendor \"{}\" authenticates with {}_env / {}_file", s->vendor,
-                                base, base));
+      return c.Fail(
+          n, where + "." + other + suffix,
+          fmt::format("vendor \"{}\" authenticates with {}_env / {}_file", s->vendor, base, base));
     }
   }
   std::optional<std::string> first, second;

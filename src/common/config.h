@@ -37,7 +37,7 @@ struct StorageConfig {
 
 struct SourceConfig {
   std::string name;
-  std::string vendor;  // "standard" | "canonical"
+  std::string vendor;                // "standard" | "canonical"
   std::vector<std::string> secrets;  // one, or two during rotation
   int64_t tolerance_s = 300;
   int line = 0;  // where it was declared, for messages

@@ -10,10 +10,10 @@
 
 namespace supportpipe {
 
-std::string Sha256(std::string_view data);                          // 32 raw bytes
+std::string Sha256(std::string_view data);                            // 32 raw bytes
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
 std::string HmacSha1(std::string_view key, std::string_view data);    // 20 raw bytes
-std::string HexEncode(std::string_view bytes);                       // lowercase
+std::string HexEncode(std::string_view bytes);                        // lowercase
 std::string Base64Encode(std::string_view bytes);
 // Standard alphabet with padding; nullopt on malformed input.
 std::optional<std::string> Base64Decode(std::string_view text);

@@ -13,7 +13,8 @@ TEST(CryptoTest, HmacSha256MatchesGithubDocsVector) {
 }
 
 TEST(CryptoTest, Base64RoundTripsAndRejectsGarbage) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     auto d = Base64Decode(Base64Encode(s));
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(*d, s);

@@ -63,9 +63,9 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status st = FromSqlite(rc, db, "cannot open " + path);
@@ -76,8 +76,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   if (!options.read_only) {
     RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL"));
-    RETURN_IF_ERROR(out->Exec(options.full_sync ? "PRAGMA synchronous=FULL"
-                                                : "PRAGMA synchronous=NORMAL"));
+    RETURN_IF_ERROR(
+        out->Exec(options.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   } else {
     RETURN_IF_ERROR(out->Exec("PRAGMA query_only=1"));
   }

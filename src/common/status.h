@@ -82,7 +82,7 @@ inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, s
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design.
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design.
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     SP_CHECK(!std::get<Status>(v_).ok());
   }
@@ -118,10 +118,10 @@ class [[nodiscard]] Result {
 #define SP_CONCAT_INNER(a, b) a##b
 #define SP_CONCAT(a, b) SP_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    ::supportpipe::Status sp_status_ = (expr);         \
-    if (!sp_status_.ok()) return sp_status_;           \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::supportpipe::Status sp_status_ = (expr); \
+    if (!sp_status_.ok()) return sp_status_;   \
   } while (0)
 
 #define SP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

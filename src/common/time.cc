@@ -39,7 +39,8 @@ Result<TimeMicros> ParseRfc3339(std::string_view s) {
   int year, month, day, hour, minute, second;
   if (!Digits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &month) ||
       s[7] != '-' || !Digits(s, 8, 2, &day)) {
-    return InvalidArgument("not an RFC 3339 timestamp (expected YYYY-MM-DDTHH:MM:SS and Z or an offset)");
+    return InvalidArgument(
+        "not an RFC 3339 timestamp (expected YYYY-MM-DDTHH:MM:SS and Z or an offset)");
   }
   if (s[10] != 'T' && s[10] != 't') {
     return InvalidArgument("RFC 3339 timestamp needs a 'T' between date and time");
@@ -63,7 +64,8 @@ Result<TimeMicros> ParseRfc3339(std::string_view s) {
       ++digits;
       ++pos;
     }
-    if (digits == 0 || digits > 9) return InvalidArgument("RFC 3339 fraction must have 1 to 9 digits");
+    if (digits == 0 || digits > 9)
+      return InvalidArgument("RFC 3339 fraction must have 1 to 9 digits");
     for (size_t i = digits; i < 6; ++i) micros *= 10;
   }
   int64_t offset_s = 0;
@@ -87,7 +89,8 @@ Result<TimeMicros> ParseRfc3339(std::string_view s) {
 }
 
 Result<TimeMicros> FromUnixNumber(double v) {
-  if (!std::isfinite(v) || v < 0) return InvalidArgument("Unix timestamp must be a non-negative number");
+  if (!std::isfinite(v) || v < 0)
+    return InvalidArgument("Unix timestamp must be a non-negative number");
   // >= 1e11 seconds would be beyond year 5138: read as milliseconds.
   const double micros = v >= 1e11 ? v * 1000.0 : v * 1e6;
   if (micros > 9.0e15) return InvalidArgument("Unix timestamp is out of range");

@@ -1,13 +1,12 @@
 #include "event/codec.h"
 
+#include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
-#include <simdjson.h>
-
-#include <fmt/format.h>
 
 namespace supportpipe::event {
 namespace {
@@ -27,20 +26,23 @@ simdjson::dom::parser& ThreadParser() {
 std::string PointerToken(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
 
-
 // A JSON pointer described by parts and rendered only when an error needs it: valid events
 // (the common case) never pay for building pointer strings.
 struct Ptr {
-  Ptr(const char* full) : prefix(full) {}          // NOLINT: implicit from a whole pointer
-  Ptr(const std::string& full) : prefix(full) {}   // NOLINT
-  Ptr(std::string_view p, std::string_view k, std::string_view s = {}) : prefix(p), key(k), suffix(s) {}
+  Ptr(const char* full) : prefix(full) {}         // NOLINT: implicit from a whole pointer
+  Ptr(const std::string& full) : prefix(full) {}  // NOLINT
+  Ptr(std::string_view p, std::string_view k, std::string_view s = {})
+      : prefix(p), key(k), suffix(s) {}
   Ptr With(std::string_view s) const { return Ptr(prefix, key, s); }
   std::string str() const { return std::string(prefix) + PointerToken(key) + std::string(suffix); }
 
@@ -51,10 +53,14 @@ Status Bad(const Ptr& p, std::string msg) { return InvalidArgument(std::move(msg
 
 Status ParseError(simdjson::error_code err) {
   switch (err) {
-    case simdjson::UTF8_ERROR: return Bad("", "invalid UTF-8 in the event");
-    case simdjson::TRAILING_CONTENT: return Bad("", "more than one JSON value where one event was expected");
-    case simdjson::EMPTY: return Bad("", "empty event");
-    default: return Bad("", fmt::format("not valid JSON: {}", simdjson::error_message(err)));
+    case simdjson::UTF8_ERROR:
+      return Bad("", "invalid UTF-8 in the event");
+    case simdjson::TRAILING_CONTENT:
+      return Bad("", "more than one JSON value where one event was expected");
+    case simdjson::EMPTY:
+      return Bad("", "empty event");
+    default:
+      return Bad("", fmt::format("not valid JSON: {}", simdjson::error_message(err)));
   }
 }
 
@@ -62,10 +68,17 @@ Status ParseError(simdjson::error_code err) {
 Result<std::string> IdValue(element v, const Ptr& ptr) {
   std::string out;
   switch (v.type()) {
-    case element_type::STRING: out = std::string(v.get_string().value()); break;
-    case element_type::INT64: out = std::to_string(v.get_int64().value()); break;
-    case element_type::UINT64: out = std::to_string(v.get_uint64().value()); break;
-    default: return Bad(ptr, "must be a string (or an integer id)");
+    case element_type::STRING:
+      out = std::string(v.get_string().value());
+      break;
+    case element_type::INT64:
+      out = std::to_string(v.get_int64().value());
+      break;
+    case element_type::UINT64:
+      out = std::to_string(v.get_uint64().value());
+      break;
+    default:
+      return Bad(ptr, "must be a string (or an integer id)");
   }
   if (out.empty()) return Bad(ptr, "must not be empty");
   if (out.size() > kMaxIdBytes) return Bad(ptr, "is longer than 512 bytes");
@@ -75,11 +88,20 @@ Result<std::string> IdValue(element v, const Ptr& ptr) {
 // A text value; null means absent.
 Status TextValue(element v, const Ptr& ptr, std::optional<std::string>* out) {
   switch (v.type()) {
-    case element_type::NULL_VALUE: out->reset(); return Status::Ok();
-    case element_type::STRING: *out = std::string(v.get_string().value()); return Status::Ok();
-    case element_type::INT64: *out = std::to_string(v.get_int64().value()); return Status::Ok();
-    case element_type::UINT64: *out = std::to_string(v.get_uint64().value()); return Status::Ok();
-    default: return Bad(ptr, "must be a string");
+    case element_type::NULL_VALUE:
+      out->reset();
+      return Status::Ok();
+    case element_type::STRING:
+      *out = std::string(v.get_string().value());
+      return Status::Ok();
+    case element_type::INT64:
+      *out = std::to_string(v.get_int64().value());
+      return Status::Ok();
+    case element_type::UINT64:
+      *out = std::to_string(v.get_uint64().value());
+      return Status::Ok();
+    default:
+      return Bad(ptr, "must be a string");
   }
 }
 
@@ -89,7 +111,8 @@ Status StringList(element v, const Ptr& ptr, std::vector<std::string>* out) {
   size_t i = 0;
   for (element item : arr) {
     std::string_view s;
-    if (item.get_string().get(s)) return Bad(fmt::format("{}/{}", ptr.str(), i), "must be a string");
+    if (item.get_string().get(s))
+      return Bad(fmt::format("{}/{}", ptr.str(), i), "must be a string");
     out->emplace_back(s);
     ++i;
   }
@@ -111,8 +134,9 @@ Status NormaliseStatus(std::optional<std::string>* s, const Ptr& ptr) {
   if (!*s) return Status::Ok();
   **s = Lower(**s);
   if (!OneOf(**s, kStatuses)) {
-    return Bad(ptr, "must be one of new, open, pending, hold, solved, closed, deleted (put the "
-                    "producer's own word in attributes.vendor_status)");
+    return Bad(ptr,
+               "must be one of new, open, pending, hold, solved, closed, deleted (put the "
+               "producer's own word in attributes.vendor_status)");
   }
   return Status::Ok();
 }
@@ -430,7 +454,8 @@ class Decoder {
   Status CheckType() {
     const std::string& t = e_.type;
     if (IsDerivedType(t)) {
-      if (!opt_.trusted) return Bad("/type", fmt::format("\"{}\" is emitted by supportpipe only", t));
+      if (!opt_.trusted)
+        return Bad("/type", fmt::format("\"{}\" is emitted by supportpipe only", t));
     } else if (!IsProducerType(t)) {
       return Bad("/type", fmt::format("unknown event type \"{}\"", t));
     }
@@ -457,10 +482,12 @@ class Decoder {
         return Bad("/message/author_role", "is required (customer, agent or system)");
       }
     }
-    if (t == "csat.submitted" && !e_.csat) return Bad("/csat/rating", "is required for csat.submitted");
+    if (t == "csat.submitted" && !e_.csat)
+      return Bad("/csat/rating", "is required for csat.submitted");
     if (t == "ticket.status_changed") {
       const Change* c = e_.FindChange("status");
-      if (!c || !c->to_text) return Bad("/changes/status/to", "is required for ticket.status_changed");
+      if (!c || !c->to_text)
+        return Bad("/changes/status/to", "is required for ticket.status_changed");
     }
     if (t == "ticket.priority_changed" && !e_.FindChange("priority")) {
       return Bad("/changes/priority", "is required for ticket.priority_changed");
@@ -487,7 +514,8 @@ void WriteOpt(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
   w.String(v->data(), static_cast<rapidjson::SizeType>(v->size()));
 }
 
-void WriteStr(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& v) {
+void WriteStr(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
+              const std::string& v) {
   w.Key(key);
   w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
@@ -511,7 +539,8 @@ void WriteTicket(rapidjson::Writer<rapidjson::StringBuffer>& w, const Ticket& t)
   if (t.tags) {
     w.Key("tags");
     w.StartArray();
-    for (const auto& tag : *t.tags) w.String(tag.data(), static_cast<rapidjson::SizeType>(tag.size()));
+    for (const auto& tag : *t.tags)
+      w.String(tag.data(), static_cast<rapidjson::SizeType>(tag.size()));
     w.EndArray();
   }
   if (!t.custom_fields.empty()) {
@@ -521,7 +550,8 @@ void WriteTicket(rapidjson::Writer<rapidjson::StringBuffer>& w, const Ticket& t)
   w.EndObject();
 }
 
-void WriteChanges(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::vector<Change>& changes) {
+void WriteChanges(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                  const std::vector<Change>& changes) {
   w.StartObject();
   for (const auto& c : changes) {
     w.Key(c.field.data(), static_cast<rapidjson::SizeType>(c.field.size()));
@@ -567,13 +597,11 @@ std::string EncodeAttributes(const std::vector<std::pair<std::string, std::strin
   return Written([&](auto& w) { WriteAttributes(w, attributes); });
 }
 
-
 bool IsProducerType(std::string_view t) {
   static constexpr std::string_view kTypes[] = {
-      "ticket.created",     "ticket.updated",        "ticket.status_changed",
-      "ticket.assigned",    "ticket.priority_changed", "ticket.tags_changed",
-      "ticket.merged",      "ticket.deleted",        "message.created",
-      "customer.upserted",  "agent.upserted",        "csat.submitted"};
+      "ticket.created",          "ticket.updated",      "ticket.status_changed", "ticket.assigned",
+      "ticket.priority_changed", "ticket.tags_changed", "ticket.merged",         "ticket.deleted",
+      "message.created",         "customer.upserted",   "agent.upserted",        "csat.submitted"};
   return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
 }
 
@@ -684,17 +712,25 @@ Status SplitArray(std::string_view body, std::vector<BatchItem>* out) {
   for (; i < body.size(); ++i) {
     const char c = body[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (start == std::string::npos && !IsSpace(c) && !(depth == 0 && (c == ',' || c == ']'))) {
       start = i;
     }
     switch (c) {
-      case '"': in_string = true; break;
-      case '{': case '[': ++depth; break;
-      case '}': case ']':
+      case '"':
+        in_string = true;
+        break;
+      case '{':
+      case '[':
+        ++depth;
+        break;
+      case '}':
+      case ']':
         if (depth == 0) {  // the closing bracket of the batch
           if (start != std::string::npos) {
             size_t end = i;
@@ -702,7 +738,8 @@ Status SplitArray(std::string_view body, std::vector<BatchItem>* out) {
             out->push_back({out->size(), body.substr(start, end - start)});
           }
           for (size_t j = i + 1; j < body.size(); ++j) {
-            if (!IsSpace(body[j])) return InvalidArgument("unexpected content after the JSON array");
+            if (!IsSpace(body[j]))
+              return InvalidArgument("unexpected content after the JSON array");
           }
           return Status::Ok();
         }
@@ -717,7 +754,8 @@ Status SplitArray(std::string_view body, std::vector<BatchItem>* out) {
           start = std::string::npos;
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return InvalidArgument("the JSON array is not terminated");
@@ -731,8 +769,10 @@ size_t ValueEnd(std::string_view body, size_t start) {
   for (size_t i = start; i < body.size(); ++i) {
     const char c = body[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {

@@ -66,22 +66,38 @@ struct BadCase {
 
 TEST(CodecTest, RejectionsNameTheOffendingField) {
   const BadCase cases[] = {
-      {R"({"id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/spec"},
-      {R"({"spec":"supportpipe/v1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/id"},
-      {R"({"spec":"supportpipe/v1","id":"","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/id"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.exploded","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/type"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"sla.breached","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/type"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01 00:00","ticket":{"id":"1"}})", "/occurred_at"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2030-01-01T00:00:00Z","ticket":{"id":"1"}})", "/occurred_at"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z"})", "/ticket/id"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","status":"waiting"}})", "/ticket/status"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","tags":["a",3]}})", "/ticket/tags/1"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.status_changed","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})", "/changes/status/to"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"message.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"message":{"body":"x"}})", "/message/author_role"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"message.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"message":{"author_role":"bot"}})", "/message/author_role"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"csat.submitted","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"csat":{"rating":7}})", "/csat/rating"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"customer.upserted","occurred_at":"2025-01-01T00:00:00Z"})", "/customer/id"},
-      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","a/b":{"c":1}},"changes":{"priority":{"to":"meh"}}})", "/changes/priority/to"},
+      {R"({"id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/spec"},
+      {R"({"spec":"supportpipe/v1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/id"},
+      {R"({"spec":"supportpipe/v1","id":"","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.exploded","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/type"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"sla.breached","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/type"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01 00:00","ticket":{"id":"1"}})",
+       "/occurred_at"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2030-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/occurred_at"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z"})",
+       "/ticket/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","status":"waiting"}})",
+       "/ticket/status"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","tags":["a",3]}})",
+       "/ticket/tags/1"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.status_changed","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"}})",
+       "/changes/status/to"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"message.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"message":{"body":"x"}})",
+       "/message/author_role"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"message.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"message":{"author_role":"bot"}})",
+       "/message/author_role"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"csat.submitted","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"csat":{"rating":7}})",
+       "/csat/rating"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"customer.upserted","occurred_at":"2025-01-01T00:00:00Z"})",
+       "/customer/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1","a/b":{"c":1}},"changes":{"priority":{"to":"meh"}}})",
+       "/changes/priority/to"},
   };
   for (const auto& c : cases) {
     auto r = Decode(c.json);
@@ -91,7 +107,8 @@ TEST(CodecTest, RejectionsNameTheOffendingField) {
 }
 
 TEST(CodecTest, InvalidUtf8FailsThatEventOnly) {
-  std::string bad = R"({"spec":"supportpipe/v1","id":"x","type":"ticket.created","occurred_at":1764494000,"ticket":{"id":"1","subject":")";
+  std::string bad =
+      R"({"spec":"supportpipe/v1","id":"x","type":"ticket.created","occurred_at":1764494000,"ticket":{"id":"1","subject":")";
   bad += "\xff\xfe";
   bad += R"("}})";
   auto r = Decode(bad);
@@ -100,7 +117,8 @@ TEST(CodecTest, InvalidUtf8FailsThatEventOnly) {
 }
 
 TEST(CodecTest, CreatedTicketDefaultsToNew) {
-  auto r = Decode(R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":1764494000000,"ticket":{"id":"9"}})");
+  auto r = Decode(
+      R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":1764494000000,"ticket":{"id":"9"}})");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->ticket->status, "new");
   EXPECT_EQ(r->occurred_at, 1764494000000LL * 1000);

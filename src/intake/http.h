@@ -25,7 +25,7 @@ namespace supportpipe::intake {
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // path and query
+  std::string target;                                        // path and query
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   bool from_loopback = false;

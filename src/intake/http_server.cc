@@ -1,11 +1,10 @@
+#include <array>
+#include <atomic>
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange without including it
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <array>
-#include <atomic>
 #include <charconv>
 #include <thread>
 
@@ -21,10 +20,14 @@ using tcp = asio::ip::tcp;
 
 const char* ReasonJson(int status) {
   switch (status) {
-    case 400: return R"({"error":"the request could not be parsed as HTTP"})";
-    case 413: return R"({"error":"the request body is larger than server.max_body_bytes"})";
-    case 431: return R"({"error":"the request headers are larger than server.max_header_bytes"})";
-    default: return R"({"error":"bad request"})";
+    case 400:
+      return R"({"error":"the request could not be parsed as HTTP"})";
+    case 413:
+      return R"({"error":"the request body is larger than server.max_body_bytes"})";
+    case 431:
+      return R"({"error":"the request headers are larger than server.max_header_bytes"})";
+    default:
+      return R"({"error":"bad request"})";
   }
 }
 
@@ -43,13 +46,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset) {
       return Close();
     }
     if (ec) {

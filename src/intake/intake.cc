@@ -29,9 +29,12 @@ struct Verdict {
 
 const char* KindName(Verdict::Kind k) {
   switch (k) {
-    case Verdict::Kind::kAccepted: return "accepted";
-    case Verdict::Kind::kDuplicate: return "duplicate";
-    case Verdict::Kind::kRejected: return "rejected";
+    case Verdict::Kind::kAccepted:
+      return "accepted";
+    case Verdict::Kind::kDuplicate:
+      return "duplicate";
+    case Verdict::Kind::kRejected:
+      return "rejected";
   }
   return "";
 }
@@ -42,9 +45,8 @@ Intake::Intake(const Config& config, log::GroupCommitter& committer, const Clock
                observe::Registry& metrics)
     : config_(config), committer_(committer), clock_(clock), metrics_(metrics) {}
 
-Result<std::unique_ptr<Intake>> Intake::Create(const Config& config,
-                                               log::GroupCommitter& committer, const Clock& clock,
-                                               observe::Registry& metrics) {
+Result<std::unique_ptr<Intake>> Intake::Create(const Config& config, log::GroupCommitter& committer,
+                                               const Clock& clock, observe::Registry& metrics) {
   std::unique_ptr<Intake> in(new Intake(config, committer, clock, metrics));
   for (const SourceConfig& s : config.sources) {
     auto v = sources::MakeVerifier(s);
@@ -76,7 +78,8 @@ void Intake::Handle(HttpRequest req, Responder respond) {
   }
   if (path == "/healthz") return respond(Json(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
-    const bool queue_ok = static_cast<int64_t>(committer_.pending()) * 10 < config_.server.max_pending_appends * 9;
+    const bool queue_ok =
+        static_cast<int64_t>(committer_.pending()) * 10 < config_.server.max_pending_appends * 9;
     if (ready_ && queue_ok) return respond(Json(200, R"({"status":"ready"})"));
     return respond(Json(503, ready_ ? R"({"status":"overloaded"})" : R"({"status":"starting"})"));
   }
@@ -147,7 +150,8 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
   const bool ndjson = ctype.find("ndjson") != std::string_view::npos ||
                       ctype.find("jsonl") != std::string_view::npos;
   event::Batch batch = event::SplitBatch(req.body, ndjson);
-  if (!batch.error.ok()) return Finish("events", "", respond, Error(400, batch.error.message()), started);
+  if (!batch.error.ok())
+    return Finish("events", "", respond, Error(400, batch.error.message()), started);
 
   auto verdicts = std::make_shared<std::vector<Verdict>>(batch.items.size());
   std::vector<log::RawRecord> records;
@@ -218,20 +222,20 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
            started);
   };
   if (records.empty()) return answer(Status::Ok());
-  Status st = committer_.Submit(
-      std::move(records),
-      [verdicts, record_item = std::move(record_item), answer](
-          const Status& st, std::vector<log::AppendResult> results) {
-        if (st.ok()) {
-          for (size_t i = 0; i < results.size(); ++i) {
-            Verdict& v = (*verdicts)[record_item[i]];
-            v.kind = results[i].outcome == log::AppendOutcome::kDuplicate ? Verdict::Kind::kDuplicate
-                                                                           : Verdict::Kind::kAccepted;
-            v.offset = results[i].offset;
-          }
-        }
-        answer(st);
-      });
+  Status st = committer_.Submit(std::move(records),
+                                [verdicts, record_item = std::move(record_item), answer](
+                                    const Status& st, std::vector<log::AppendResult> results) {
+                                  if (st.ok()) {
+                                    for (size_t i = 0; i < results.size(); ++i) {
+                                      Verdict& v = (*verdicts)[record_item[i]];
+                                      v.kind = results[i].outcome == log::AppendOutcome::kDuplicate
+                                                   ? Verdict::Kind::kDuplicate
+                                                   : Verdict::Kind::kAccepted;
+                                      v.offset = results[i].offset;
+                                    }
+                                  }
+                                  answer(st);
+                                });
   if (!st.ok()) answer(st);
 }
 
@@ -277,9 +281,10 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
         dup ? Json(200, fmt::format(R"({{"status":"duplicate","offset":{}}})", res[0].offset))
         : usable
             ? Json(202, fmt::format(R"({{"status":"accepted","offset":{}}})", res[0].offset))
-            : Json(400, fmt::format(R"({{"status":"kept","offset":{},"error":"the body is not )"
-                                    R"(valid JSON; it was stored and sent to the dead-letter queue"}})",
-                                    res[0].offset));
+            : Json(400,
+                   fmt::format(R"({{"status":"kept","offset":{},"error":"the body is not )"
+                               R"(valid JSON; it was stored and sent to the dead-letter queue"}})",
+                               res[0].offset));
     Finish("webhooks", source, respond, std::move(resp), started);
   };
   Status st = committer_.Submit(std::move(records), answer);

@@ -31,8 +31,9 @@ inline constexpr std::string_view kDefaultEventsSource = "api";
 class Intake final : public HttpHandler {
  public:
   // Builds the verifiers of every configured source; InvalidArgument when one cannot be.
-  static Result<std::unique_ptr<Intake>> Create(const Config& config, log::GroupCommitter& committer,
-                                                const Clock& clock, observe::Registry& metrics);
+  static Result<std::unique_ptr<Intake>> Create(const Config& config,
+                                                log::GroupCommitter& committer, const Clock& clock,
+                                                observe::Registry& metrics);
 
   void Handle(HttpRequest request, Responder respond) override;
 

@@ -34,14 +34,14 @@ inline constexpr std::string_view kKindEvent = "event";      // one canonical ev
 inline constexpr std::string_view kKindWebhook = "webhook";  // a vendor webhook body
 
 struct RawRecord {
-  Offset offset = 0;          // set by the log
-  std::string source;         // configured source name
-  std::string kind;           // kKindEvent or kKindWebhook
-  std::string vendor;         // the source's vendor at receipt time
-  std::string delivery_id;    // de-duplication key within the source
+  Offset offset = 0;        // set by the log
+  std::string source;       // configured source name
+  std::string kind;         // kKindEvent or kKindWebhook
+  std::string vendor;       // the source's vendor at receipt time
+  std::string delivery_id;  // de-duplication key within the source
   TimeMicros received_at = 0;
-  std::string headers;        // JSON object of the request headers kept for lineage
-  std::string body;           // exactly as received
+  std::string headers;  // JSON object of the request headers kept for lineage
+  std::string body;     // exactly as received
 };
 
 struct EventRecord {
@@ -67,13 +67,13 @@ struct AppendResult {
 };
 
 struct DeadLetter {
-  int64_t id = 0;  // set by the log
-  std::string stage;   // "decode", "validate", "load", ...
+  int64_t id = 0;     // set by the log
+  std::string stage;  // "decode", "validate", "load", ...
   std::string reason;
-  std::string field;   // JSON pointer, when known
+  std::string field;  // JSON pointer, when known
   std::string source;
   Offset raw_offset = 0;
-  int64_t item = 0;    // index of the event inside a raw batch
+  int64_t item = 0;  // index of the event inside a raw batch
   std::string event_id;
   TimeMicros created_at = 0;
   std::string state = "open";  // open | replayed
@@ -120,8 +120,8 @@ class EventLog {
   // reason, re-opens the entry and counts the attempt.
   virtual Status AddDeadLetters(std::span<const DeadLetter> letters) = 0;
   // Entries with id > after_id (state "" = any), oldest first.
-  virtual Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view state,
-                                                          int64_t after_id, size_t max) = 0;
+  virtual Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view state, int64_t after_id,
+                                                          size_t max) = 0;
   virtual Result<std::optional<DeadLetter>> GetDeadLetter(int64_t id) = 0;
   virtual Status SetDeadLetterState(int64_t id, std::string_view state) = 0;
   virtual Result<int64_t> CountDeadLetters(std::string_view state) = 0;

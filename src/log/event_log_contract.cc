@@ -75,7 +75,10 @@ TEST_P(EventLogContract, DuplicateDeliveryIdIsNotStoredTwice) {
   std::vector<AppendResult> res;
   ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("s", "d1", "first")}, &res).ok());
   const Offset first = res[0].offset;
-  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("s", "d1", "second"), Raw("other", "d1", "x")}, &res).ok());
+  ASSERT_TRUE(
+      log_->AppendRaw(std::vector<RawRecord>{Raw("s", "d1", "second"), Raw("other", "d1", "x")},
+                      &res)
+          .ok());
   EXPECT_EQ(res[0].outcome, AppendOutcome::kDuplicate);
   EXPECT_EQ(res[0].offset, first);
   EXPECT_EQ(res[1].outcome, AppendOutcome::kAppended);  // keys are per source
@@ -95,10 +98,11 @@ TEST_P(EventLogContract, AppendedRecordsSurviveReopen) {
 
 TEST_P(EventLogContract, FindRawFiltersBySourceAndTime) {
   std::vector<AppendResult> res;
-  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("a", "1", "x", 100), Raw("a", "2", "y", 200),
-                                                      Raw("b", "3", "z", 150), Raw("a", "4", "w", 300)},
-                              &res)
-                  .ok());
+  ASSERT_TRUE(
+      log_->AppendRaw(std::vector<RawRecord>{Raw("a", "1", "x", 100), Raw("a", "2", "y", 200),
+                                             Raw("b", "3", "z", 150), Raw("a", "4", "w", 300)},
+                      &res)
+          .ok());
   auto found = *log_->FindRaw("a", 100, 300, 0, 10);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].body, "x");
@@ -172,7 +176,8 @@ TEST_P(EventLogContract, ConcurrentAppendersAllLand) {
       for (int i = 0; i < kPer; ++i) {
         std::vector<AppendResult> res;
         Status st = log_->AppendRaw(
-            std::vector<RawRecord>{Raw("s", std::to_string(t) + "-" + std::to_string(i), "b")}, &res);
+            std::vector<RawRecord>{Raw("s", std::to_string(t) + "-" + std::to_string(i), "b")},
+            &res);
         EXPECT_TRUE(st.ok()) << st.ToString();
       }
     });

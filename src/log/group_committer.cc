@@ -47,7 +47,8 @@ void GroupCommitter::Run() {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
       size_t n = 0;
-      while (!queue_.empty() && (batch.empty() || n + queue_.front().records.size() <= options_.max_batch)) {
+      while (!queue_.empty() &&
+             (batch.empty() || n + queue_.front().records.size() <= options_.max_batch)) {
         n += queue_.front().records.size();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

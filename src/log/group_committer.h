@@ -26,8 +26,8 @@ class GroupCommitter {
  public:
   using Callback = std::function<void(const Status&, std::vector<AppendResult>)>;
   struct Options {
-    size_t max_pending = 20000;  // records queued and not yet committed
-    size_t max_batch = 4096;     // records per commit
+    size_t max_pending = 20000;                     // records queued and not yet committed
+    size_t max_batch = 4096;                        // records per commit
     std::function<void(size_t records)> on_commit;  // after each durable commit
   };
 

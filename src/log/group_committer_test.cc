@@ -44,7 +44,8 @@ TEST_F(GroupCommitterTest, EveryCallbackSeesItsOwnDurableResults) {
     for (int i = 0; i < 300; ++i) {
       auto p = std::make_shared<std::promise<std::vector<AppendResult>>>();
       futures.push_back(p->get_future());
-      std::vector<RawRecord> recs = {Rec("id" + std::to_string(i)), Rec("id" + std::to_string(i / 2))};
+      std::vector<RawRecord> recs = {Rec("id" + std::to_string(i)),
+                                     Rec("id" + std::to_string(i / 2))};
       ASSERT_TRUE(gc.Submit(std::move(recs), [p](const Status& st, std::vector<AppendResult> r) {
                       EXPECT_TRUE(st.ok());
                       p->set_value(std::move(r));

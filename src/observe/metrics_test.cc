@@ -15,7 +15,8 @@ TEST(MetricsTest, RendersCountersGaugesAndHistogramsInTextFormat) {
   h.Observe(5);
   const std::string text = r.Render();
   EXPECT_NE(text.find("# TYPE sp_requests_total counter\n"), std::string::npos);
-  EXPECT_NE(text.find("sp_requests_total{source=\"a\\\"b\",status=\"202\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("sp_requests_total{source=\"a\\\"b\",status=\"202\"} 3\n"),
+            std::string::npos);
   EXPECT_NE(text.find("sp_depth 7\n"), std::string::npos);
   EXPECT_NE(text.find("sp_latency_seconds_bucket{stage=\"x\",le=\"0.1\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("sp_latency_seconds_bucket{stage=\"x\",le=\"1\"} 2\n"), std::string::npos);

@@ -14,8 +14,9 @@ constexpr TimeMicros kNow = 1764494102LL * 1000000;
 
 std::string Ev(const std::string& id, const std::string& ticket, const std::string& status,
                const std::string& at = "2025-11-30T08:00:00Z") {
-  return R"({"spec":"supportpipe/v1","id":")" + id + R"(","type":"ticket.updated","occurred_at":")" +
-         at + R"(","ticket":{"id":")" + ticket + R"(","status":")" + status + R"("}})";
+  return R"({"spec":"supportpipe/v1","id":")" + id +
+         R"(","type":"ticket.updated","occurred_at":")" + at + R"(","ticket":{"id":")" + ticket +
+         R"(","status":")" + status + R"("}})";
 }
 
 class PipelineTest : public testing::Test {
@@ -36,8 +37,8 @@ class PipelineTest : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  log::Offset AppendRaw(const std::string& kind, const std::string& delivery, const std::string& body,
-                        const std::string& source = "acme") {
+  log::Offset AppendRaw(const std::string& kind, const std::string& delivery,
+                        const std::string& body, const std::string& source = "acme") {
     log::RawRecord r;
     r.source = source;
     r.kind = kind;
@@ -76,8 +77,10 @@ class PipelineTest : public testing::Test {
 };
 
 TEST_F(PipelineTest, WebhookBatchYieldsEventsAndDeadLettersPerItem) {
-  const log::Offset off = AppendRaw(
-      "webhook", "d1", "[" + Ev("e1", "T1", "open") + ",{\"spec\":\"supportpipe/v1\"}," + Ev("e2", "T2", "new") + "]");
+  const log::Offset off =
+      AppendRaw("webhook", "d1",
+                "[" + Ev("e1", "T1", "open") + ",{\"spec\":\"supportpipe/v1\"}," +
+                    Ev("e2", "T2", "new") + "]");
   Drain();
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket"), "2");
   auto dl = *log_->ListDeadLetters("open", 0, 10);

@@ -98,9 +98,17 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
     for (size_t i = 0; i < results.size(); ++i) {
       const char* outcome = "appended";
       switch (results[i].outcome) {
-        case log::AppendOutcome::kAppended: ++out.appended; break;
-        case log::AppendOutcome::kDuplicate: ++out.duplicates; outcome = "duplicate"; break;
-        case log::AppendOutcome::kReplaced: ++out.replaced; outcome = "replaced"; break;
+        case log::AppendOutcome::kAppended:
+          ++out.appended;
+          break;
+        case log::AppendOutcome::kDuplicate:
+          ++out.duplicates;
+          outcome = "duplicate";
+          break;
+        case log::AppendOutcome::kReplaced:
+          ++out.replaced;
+          outcome = "replaced";
+          break;
       }
       metrics_
           .GetCounter("supportpipe_processed_events_total",

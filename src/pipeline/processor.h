@@ -26,11 +26,11 @@ namespace supportpipe::pipeline {
 inline constexpr std::string_view kProcessorConsumer = "processor";
 
 struct ProcessResult {
-  size_t records = 0;      // raw records read
-  size_t events = 0;       // events decoded and valid
-  size_t appended = 0;     // new in the event log
-  size_t duplicates = 0;   // already there (first delivery won)
-  size_t replaced = 0;     // re-derived from the same raw record
+  size_t records = 0;     // raw records read
+  size_t events = 0;      // events decoded and valid
+  size_t appended = 0;    // new in the event log
+  size_t duplicates = 0;  // already there (first delivery won)
+  size_t replaced = 0;    // re-derived from the same raw record
   std::vector<log::DeadLetter> failures;
 };
 

@@ -31,7 +31,8 @@ Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig&
   if (storage.warehouse == "sqlite") {
     const std::string path = storage.data_dir + "/warehouse.db";
     if (read_only && !std::filesystem::exists(path)) {
-      return NotFound("no warehouse at " + path + " yet: run `supportpipe serve` or `import` first");
+      return NotFound("no warehouse at " + path +
+                      " yet: run `supportpipe serve` or `import` first");
     }
     if (!read_only) RETURN_IF_ERROR(EnsureDir(storage.data_dir));
     return warehouse::OpenSqliteWarehouse(path, clock, {.read_only = read_only});

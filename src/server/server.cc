@@ -57,22 +57,20 @@ void Server::RegisterGauges() {
     auto n = log->CountDeadLetters("open");
     return n.ok() ? static_cast<double>(*n) : -1.0;
   });
-  metrics_.AddGauge("supportpipe_consumer_lag_records",
-                    "Records a stage has yet to consume from its input log.",
-                    {{"consumer", "processor"}}, [log] {
-                      auto last = log->LastOffset("raw");
-                      auto cur = log->GetCursor("processor");
-                      return last.ok() && cur.ok() ? static_cast<double>(*last - std::min(*last, *cur))
-                                                   : -1.0;
-                    });
-  metrics_.AddGauge("supportpipe_consumer_lag_records",
-                    "Records a stage has yet to consume from its input log.",
-                    {{"consumer", "loader"}}, [log, wh] {
-                      auto last = log->LastOffset("events");
-                      auto pos = wh->Position("loader");
-                      return last.ok() && pos.ok() ? static_cast<double>(*last - std::min(*last, *pos))
-                                                   : -1.0;
-                    });
+  metrics_.AddGauge(
+      "supportpipe_consumer_lag_records", "Records a stage has yet to consume from its input log.",
+      {{"consumer", "processor"}}, [log] {
+        auto last = log->LastOffset("raw");
+        auto cur = log->GetCursor("processor");
+        return last.ok() && cur.ok() ? static_cast<double>(*last - std::min(*last, *cur)) : -1.0;
+      });
+  metrics_.AddGauge(
+      "supportpipe_consumer_lag_records", "Records a stage has yet to consume from its input log.",
+      {{"consumer", "loader"}}, [log, wh] {
+        auto last = log->LastOffset("events");
+        auto pos = wh->Position("loader");
+        return last.ok() && pos.ok() ? static_cast<double>(*last - std::min(*last, *pos)) : -1.0;
+      });
   metrics_.AddGauge("supportpipe_log_last_offset", "The highest offset in each log stream.",
                     {{"stream", "raw"}}, [log] {
                       auto v = log->LastOffset("raw");

@@ -2,14 +2,13 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/resource.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 namespace supportpipe::server {
 
@@ -46,10 +45,14 @@ bool Worker::TryActivate() {
 }
 
 void Worker::Start() {
-  process_stage_.thread = std::thread(
-      [this] { Run(process_stage_, "processor", [this] { return processor_.Step(); }, &load_stage_); });
-  load_stage_.thread =
-      std::thread([this] { Run(load_stage_, "loader", [this] { return loader_.Step(); }, nullptr); });
+  process_stage_.thread = std::thread([this] {
+    Run(
+        process_stage_, "processor", [this] { return processor_.Step(); }, &load_stage_);
+  });
+  load_stage_.thread = std::thread([this] {
+    Run(
+        load_stage_, "loader", [this] { return loader_.Step(); }, nullptr);
+  });
 }
 
 void Worker::Stop() {

@@ -50,7 +50,7 @@ class Worker {
   bool TryActivate();
   void Start();
   void Stop();
-  void NotifyRaw();  // new raw records are durable
+  void NotifyRaw();                        // new raw records are durable
   bool active() const { return active_; }  // holds the worker lock
   // True when both stages have nothing left to do right now.
   bool Idle();

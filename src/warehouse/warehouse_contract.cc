@@ -60,10 +60,14 @@ std::string WarehouseContract::Scalar(const std::string& sql) {
   if (!r.ok() || r->rows.empty()) return "<no rows>";
   const Cell& c = r->rows[0][0];
   switch (c.kind) {
-    case Cell::Kind::kNull: return "";
-    case Cell::Kind::kInt: return std::to_string(c.i);
-    case Cell::Kind::kReal: return std::to_string(c.d);
-    case Cell::Kind::kText: return c.s;
+    case Cell::Kind::kNull:
+      return "";
+    case Cell::Kind::kInt:
+      return std::to_string(c.i);
+    case Cell::Kind::kReal:
+      return std::to_string(c.d);
+    case Cell::Kind::kText:
+      return c.s;
   }
   return "";
 }
@@ -80,31 +84,39 @@ TEST_P(WarehouseContract, LoadsTimelineMessagesTicketsAndProfiles) {
   EXPECT_EQ(s.inserted, 3u);
   EXPECT_EQ(s.tickets, 1u);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event"), "3");
-  EXPECT_EQ(Scalar("SELECT status || '/' || priority || '/' || channel || '/' || tags FROM fact_ticket WHERE ticket_id = 'T1'"),
+  EXPECT_EQ(Scalar("SELECT status || '/' || priority || '/' || channel || '/' || tags FROM "
+                   "fact_ticket WHERE ticket_id = 'T1'"),
             "pending/normal/email/[\"a\"]");
   EXPECT_EQ(Scalar("SELECT created_at || ' ' || updated_at FROM fact_ticket"),
             "2025-11-01T10:00:00.000000Z 2025-11-01T10:06:00.000000Z");
-  EXPECT_EQ(Scalar("SELECT body || '|' || author_role FROM fact_message WHERE message_id = 'm1'"), "On it|agent");
+  EXPECT_EQ(Scalar("SELECT body || '|' || author_role FROM fact_message WHERE message_id = 'm1'"),
+            "On it|agent");
   EXPECT_EQ(Scalar("SELECT email FROM dim_customer WHERE customer_id = 'c1'"), "ana@example.com");
   EXPECT_EQ(Scalar("SELECT name FROM dim_agent WHERE agent_id = 'a1'"), "Sam");
   // Lineage on every row.
-  EXPECT_EQ(Scalar("SELECT raw_offset || ':' || event_id || ':' || source FROM fact_ticket"), "103:e3:acme");
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE raw_offset > 100 AND loaded_at <> ''"), "3");
+  EXPECT_EQ(Scalar("SELECT raw_offset || ':' || event_id || ':' || source FROM fact_ticket"),
+            "103:e3:acme");
+  EXPECT_EQ(
+      Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE raw_offset > 100 AND loaded_at <> ''"),
+      "3");
   EXPECT_EQ(Scalar("SELECT events || '/' || last_offset FROM _loads"), "3/3");
 }
 
 TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
-  LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),
-            Ev("e3", "ticket.status_changed", "2025-11-01T12:00:00Z",
-               R"("ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})")});
+  LoadJson(
+      {Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),
+       Ev("e3", "ticket.status_changed", "2025-11-01T12:00:00Z",
+          R"("ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})")});
   // Arrives last, happened in between: must not reopen the solved ticket.
-  LoadJson({Ev("e2", "ticket.status_changed", "2025-11-01T11:00:00Z",
-               R"("ticket":{"id":"T1"},"changes":{"status":{"to":"open"}},"ticket":{"id":"T1","assignee":"a9"})")});
+  LoadJson({Ev(
+      "e2", "ticket.status_changed", "2025-11-01T11:00:00Z",
+      R"("ticket":{"id":"T1"},"changes":{"status":{"to":"open"}},"ticket":{"id":"T1","assignee":"a9"})")});
   EXPECT_EQ(Scalar("SELECT status FROM fact_ticket"), "solved");
   EXPECT_EQ(Scalar("SELECT assignee_id FROM fact_ticket"), "a9");
   EXPECT_EQ(Scalar("SELECT event_count FROM fact_ticket"), "3");
   // An event before the creation makes created_at stay at the creation event.
-  LoadJson({Ev("e0", "ticket.updated", "2025-11-01T09:00:00Z", R"("ticket":{"id":"T1","priority":"low"})")});
+  LoadJson({Ev("e0", "ticket.updated", "2025-11-01T09:00:00Z",
+               R"("ticket":{"id":"T1","priority":"low"})")});
   EXPECT_EQ(Scalar("SELECT created_at FROM fact_ticket"), "2025-11-01T10:00:00.000000Z");
   EXPECT_EQ(Scalar("SELECT priority FROM fact_ticket"), "low");
 }
@@ -132,33 +144,41 @@ TEST_P(WarehouseContract, ReloadingABatchAtOrBelowThePositionChangesNothing) {
 }
 
 TEST_P(WarehouseContract, ReDerivedEventRewritesItsRowsWithoutDuplicating) {
-  LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","priority":"low"})")});
-  auto s = LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","priority":"high"})")});
+  LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z",
+               R"("ticket":{"id":"T1","priority":"low"})")});
+  auto s = LoadJson({Ev("e1", "ticket.created", "2025-11-01T10:00:00Z",
+                        R"("ticket":{"id":"T1","priority":"high"})")});
   EXPECT_EQ(s.replaced, 1u);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event"), "1");
   EXPECT_EQ(Scalar("SELECT priority || event_count FROM fact_ticket"), "high1");
 }
 
 TEST_P(WarehouseContract, OlderProfileNeverOverwritesNewer) {
-  LoadJson({Ev("p2", "customer.upserted", "2025-11-02T00:00:00Z", R"("customer":{"id":"c1","tier":"vip"})"),
-            Ev("p1", "customer.upserted", "2025-11-01T00:00:00Z", R"("customer":{"id":"c1","tier":"free","name":"Ana"})")});
+  LoadJson({Ev("p2", "customer.upserted", "2025-11-02T00:00:00Z",
+               R"("customer":{"id":"c1","tier":"vip"})"),
+            Ev("p1", "customer.upserted", "2025-11-01T00:00:00Z",
+               R"("customer":{"id":"c1","tier":"free","name":"Ana"})")});
   EXPECT_EQ(Scalar("SELECT tier FROM dim_customer"), "vip");
   // Within a batch facts fold oldest first: the newest non-null value of each field wins.
   EXPECT_EQ(Scalar("SELECT name || '/' || event_id || '/' || updated_at FROM dim_customer"),
             "Ana/p2/2025-11-02T00:00:00.000000Z");
   // A fact older than the stored profile, in a later batch, changes nothing.
-  LoadJson({Ev("p0", "customer.upserted", "2025-10-01T00:00:00Z", R"("customer":{"id":"c1","tier":"trial"})")});
+  LoadJson({Ev("p0", "customer.upserted", "2025-10-01T00:00:00Z",
+               R"("customer":{"id":"c1","tier":"trial"})")});
   EXPECT_EQ(Scalar("SELECT tier FROM dim_customer"), "vip");
 }
 
 TEST_P(WarehouseContract, QueryIsReadOnly) {
-  EXPECT_EQ(wh_->Query("DELETE FROM fact_ticket", 10).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(wh_->Query("DELETE FROM fact_ticket", 10).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(wh_->Query("SELEKT 1", 10).status().code(), StatusCode::kInvalidArgument);
   auto r = wh_->Query("SELECT 1 AS one, 'x' AS two, NULL AS three, 2.5 AS four", 10);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->columns, (std::vector<std::string>{"one", "two", "three", "four"}));
   EXPECT_EQ(r->rows[0][3].kind, Cell::Kind::kReal);
-  auto many = wh_->Query("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 50) SELECT x FROM n", 10);
+  auto many = wh_->Query(
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 50) SELECT x FROM n",
+      10);
   ASSERT_TRUE(many.ok());
   EXPECT_EQ(many->rows.size(), 10u);
   EXPECT_TRUE(many->truncated);

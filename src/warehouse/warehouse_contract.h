@@ -15,7 +15,8 @@ namespace supportpipe::warehouse {
 struct WarehouseFactory {
   std::string name;
   // Opens (creating when needed) a warehouse whose files live in `dir`.
-  std::function<Result<std::unique_ptr<Warehouse>>(const std::string& dir, const Clock& clock)> open;
+  std::function<Result<std::unique_ptr<Warehouse>>(const std::string& dir, const Clock& clock)>
+      open;
 };
 
 class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {

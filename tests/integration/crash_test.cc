@@ -32,7 +32,8 @@ TEST(CrashTest, AcknowledgedEventsSurviveKill9ExactlyOnce) {
       clients.emplace_back([&, c] {
         HttpClient client(h.port());
         for (int i = 0; !stop && i < 100000; ++i) {
-          const std::string id = "r" + std::to_string(round) + "-c" + std::to_string(c) + "-" + std::to_string(i);
+          const std::string id =
+              "r" + std::to_string(round) + "-c" + std::to_string(c) + "-" + std::to_string(i);
           {
             std::lock_guard lock(mu);
             sent.insert(id);

@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <utility>  // before Asio: its awaitable.hpp uses std::exchange
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without including it
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -132,8 +132,8 @@ std::string ReadFile(const std::string& path) {
 bool Harness::Start() {
   const std::string ready = dir_ + "/ready";
   std::filesystem::remove(ready);
-  pid_ = Spawn({BinaryPath(), "serve", "--config", config_path(), "--ready-file", ready}, env_, dir_,
-               dir_ + "/serve.out", dir_ + "/serve.err", "");
+  pid_ = Spawn({BinaryPath(), "serve", "--config", config_path(), "--ready-file", ready}, env_,
+               dir_, dir_ + "/serve.out", dir_ + "/serve.err", "");
   for (int i = 0; i < 500; ++i) {
     std::ifstream in(ready);
     if (in >> port_ && port_ > 0) return true;
@@ -179,7 +179,8 @@ bool Harness::WaitForLoaded() {
   for (int i = 0; i < 1000; ++i) {
     const std::string m = Get("/metrics").body;
     const bool caught_up =
-        m.find("supportpipe_consumer_lag_records{consumer=\"processor\"} 0\n") != std::string::npos &&
+        m.find("supportpipe_consumer_lag_records{consumer=\"processor\"} 0\n") !=
+            std::string::npos &&
         m.find("supportpipe_consumer_lag_records{consumer=\"loader\"} 0\n") != std::string::npos &&
         m.find("supportpipe_append_queue_records 0\n") != std::string::npos;
     if (caught_up) return true;

@@ -46,9 +46,9 @@ class Harness {
   explicit Harness(std::string extra_config = "", std::map<std::string, std::string> env = {});
   ~Harness();
 
-  bool Start();            // spawns `supportpipe serve`, waits until it listens
-  void Kill9();            // SIGKILL, as a crash
-  bool Stop();             // SIGTERM and wait; true on exit code 0
+  bool Start();  // spawns `supportpipe serve`, waits until it listens
+  void Kill9();  // SIGKILL, as a crash
+  bool Stop();   // SIGTERM and wait; true on exit code 0
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
   std::string config_path() const { return dir_ + "/supportpipe.toml"; }

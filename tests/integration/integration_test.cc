@@ -50,41 +50,56 @@ TEST(IntegrationTest, EventsGetPerEventVerdictsAndLandInTimelineOrder) {
       "[" +
       Ev("e1", "ticket.created", "2026-11-01T10:00:00Z",
          R"("ticket":{"id":"T1","status":"new","channel":"email","subject":"Refund"},"customer":{"id":"c1","email":"ana@example.com"})") +
-      "," + Ev("e3", "ticket.status_changed", "2026-11-01T12:00:00Z", R"("ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})") +
+      "," +
+      Ev("e3", "ticket.status_changed", "2026-11-01T12:00:00Z",
+         R"("ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})") +
       "," + Ev("bad", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"status":"new"})") +
       "," + Ev("e1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"T1"})") + "]";
   auto r = h.Post("/v1/events", batch);
   EXPECT_EQ(r.status, 207) << r.body;
   EXPECT_NE(r.body.find(R"("accepted":2,"duplicate":1,"rejected":1)"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find(R"({"index":2,"status":"rejected","error":{"pointer":"/ticket/id")"), std::string::npos)
+  EXPECT_NE(r.body.find(R"({"index":2,"status":"rejected","error":{"pointer":"/ticket/id")"),
+            std::string::npos)
       << r.body;
   // Out of order: happened before the solve, arrives after it.
-  auto late = h.Post("/v1/events", Ev("e2", "ticket.status_changed", "2026-11-01T11:00:00Z",
-                                      R"("ticket":{"id":"T1","assignee":"a9"},"changes":{"status":{"to":"open"}})"));
+  auto late =
+      h.Post("/v1/events",
+             Ev("e2", "ticket.status_changed", "2026-11-01T11:00:00Z",
+                R"("ticket":{"id":"T1","assignee":"a9"},"changes":{"status":{"to":"open"}})"));
   EXPECT_EQ(late.status, 202) << late.body;
-  auto again = h.Post("/v1/events", Ev("e2", "ticket.status_changed", "2026-11-01T11:00:00Z",
-                                       R"("ticket":{"id":"T1"},"changes":{"status":{"to":"pending"}})"));
+  auto again =
+      h.Post("/v1/events", Ev("e2", "ticket.status_changed", "2026-11-01T11:00:00Z",
+                              R"("ticket":{"id":"T1"},"changes":{"status":{"to":"pending"}})"));
   EXPECT_EQ(again.status, 200) << again.body;
   // JSON lines, detected without a content type.
-  auto lines = h.Post("/v1/events", Ev("m1", "message.created", "2026-11-01T10:30:00Z",
-                                       R"("ticket":{"id":"T1"},"message":{"author":"a9","author_role":"agent","public":true,"body":"On it"})") +
-                                        "\n" + Ev("c2", "customer.upserted", "2026-11-01T09:00:00Z", R"("customer":{"id":"c2","tier":"vip"})") + "\n");
+  auto lines = h.Post(
+      "/v1/events",
+      Ev("m1", "message.created", "2026-11-01T10:30:00Z",
+         R"("ticket":{"id":"T1"},"message":{"author":"a9","author_role":"agent","public":true,"body":"On it"})") +
+          "\n" +
+          Ev("c2", "customer.upserted", "2026-11-01T09:00:00Z",
+             R"("customer":{"id":"c2","tier":"vip"})") +
+          "\n");
   EXPECT_EQ(lines.status, 202) << lines.body;
   ASSERT_TRUE(h.WaitForLoaded());
-  EXPECT_EQ(h.Scalar("SELECT status || '/' || assignee_id || '/' || event_count FROM fact_ticket WHERE ticket_id='T1'"),
+  EXPECT_EQ(h.Scalar("SELECT status || '/' || assignee_id || '/' || event_count FROM fact_ticket "
+                     "WHERE ticket_id='T1'"),
             "solved/a9/4");
   EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event"), "5");
   EXPECT_EQ(h.Scalar("SELECT body FROM fact_message WHERE ticket_id='T1'"), "On it");
   EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM dim_customer"), "2");
   EXPECT_EQ(h.Scalar("SELECT source FROM fact_ticket"), "api");
-  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE raw_offset > 0 AND event_id <> '' AND loaded_at <> ''"), "5");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE raw_offset > 0 AND event_id <> "
+                     "'' AND loaded_at <> ''"),
+            "5");
   EXPECT_TRUE(h.Stop());
 }
 
 TEST(IntegrationTest, StandardWebhooksStatusCodes) {
   Harness h(kSources, Env());
   ASSERT_TRUE(h.Start());
-  const std::string body = Ev("w1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"W1"})");
+  const std::string body =
+      Ev("w1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"W1"})");
   auto ok = h.Post("/v1/webhooks/acme", body, Signed("msg_1", body));
   EXPECT_EQ(ok.status, 202) << ok.body;
   auto dup = h.Post("/v1/webhooks/acme", body, Signed("msg_1", body));
@@ -107,17 +122,29 @@ TEST(IntegrationTest, StandardWebhooksStatusCodes) {
   EXPECT_EQ(too_big.status, 413);
   // Canonical vendor: bearer token.
   EXPECT_EQ(h.Post("/v1/webhooks/crm", body).status, 401);
-  auto crm = h.Post("/v1/webhooks/crm", Ev("k1", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"k1"})"),
-                    {{"Authorization", "Bearer crm-token-1"}});
+  auto crm =
+      h.Post("/v1/webhooks/crm",
+             Ev("k1", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"k1"})"),
+             {{"Authorization", "Bearer crm-token-1"}});
   EXPECT_EQ(crm.status, 202) << crm.body;
   ASSERT_TRUE(h.WaitForLoaded());
-  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket WHERE ticket_id='W1' AND source='acme'"), "1");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket WHERE ticket_id='W1' AND source='acme'"),
+            "1");
   EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM dim_customer WHERE source='crm'"), "1");
   const std::string metrics = h.Get("/metrics").body;
-  EXPECT_NE(metrics.find(R"(supportpipe_auth_failures_total{source="acme",reason="signature_mismatch"} 1)"), std::string::npos);
-  EXPECT_NE(metrics.find(R"(supportpipe_auth_failures_total{source="acme",reason="timestamp_too_old"} 1)"), std::string::npos);
-  EXPECT_NE(metrics.find(R"(supportpipe_auth_failures_total{source="acme",reason="missing_header"} 1)"), std::string::npos);
-  EXPECT_NE(metrics.find(R"(supportpipe_http_requests_total{route="webhooks",source="acme",status="202"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.find(
+                R"(supportpipe_auth_failures_total{source="acme",reason="signature_mismatch"} 1)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(
+                R"(supportpipe_auth_failures_total{source="acme",reason="timestamp_too_old"} 1)"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.find(R"(supportpipe_auth_failures_total{source="acme",reason="missing_header"} 1)"),
+      std::string::npos);
+  EXPECT_NE(
+      metrics.find(
+          R"(supportpipe_http_requests_total{route="webhooks",source="acme",status="202"} 1)"),
+      std::string::npos);
   EXPECT_NE(metrics.find("supportpipe_dead_letters_open 1\n"), std::string::npos);
   // The unusable body is kept exactly and visible in the dead-letter queue.
   auto dlq = h.Cli({"dlq", "list", "--config", h.config_path(), "--format", "csv"});
@@ -131,26 +158,36 @@ TEST(IntegrationTest, StandardWebhooksStatusCodes) {
 TEST(IntegrationTest, FullQueueAnswers429WithRetryAfter) {
   Harness h("[server]\n", {});
   // max_pending_appends = 1: a two-event batch can never be queued.
-  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:0\"\nmax_pending_appends = 1\n[storage]\ndata_dir = \""
-                                 << h.dir() << "/data\"\n";
+  std::ofstream(h.config_path())
+      << "[server]\nlisten = \"127.0.0.1:0\"\nmax_pending_appends = 1\n[storage]\ndata_dir = \""
+      << h.dir() << "/data\"\n";
   ASSERT_TRUE(h.Start());
-  auto r = h.Post("/v1/events", "[" + Ev("a", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"1"})") + "," +
-                                    Ev("b", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"2"})") + "]");
+  auto r = h.Post(
+      "/v1/events",
+      "[" + Ev("a", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"1"})") + "," +
+          Ev("b", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"2"})") + "]");
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.headers["retry-after"], "1");
-  EXPECT_EQ(h.Post("/v1/events", Ev("a", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"1"})")).status, 202);
+  EXPECT_EQ(h.Post("/v1/events",
+                   Ev("a", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"1"})"))
+                .status,
+            202);
 }
 
 TEST(IntegrationTest, IngestTokenGuardsEventsAndSourcesAreChecked) {
   Harness h("[server]\n", {{"SP_IT_INGEST", "ingest-1"}});
-  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:0\"\ningest_token_env = \"SP_IT_INGEST\"\n"
-                                 << "[storage]\ndata_dir = \"" << h.dir() << "/data\"\n";
+  std::ofstream(h.config_path())
+      << "[server]\nlisten = \"127.0.0.1:0\"\ningest_token_env = \"SP_IT_INGEST\"\n"
+      << "[storage]\ndata_dir = \"" << h.dir() << "/data\"\n";
   ASSERT_TRUE(h.Start());
-  const std::string ev = Ev("t1", "customer.upserted", "2026-11-01T10:00:00Z", R"("source":"crm-eu","customer":{"id":"1"})");
+  const std::string ev = Ev("t1", "customer.upserted", "2026-11-01T10:00:00Z",
+                            R"("source":"crm-eu","customer":{"id":"1"})");
   EXPECT_EQ(h.Post("/v1/events", ev).status, 401);
   EXPECT_EQ(h.Post("/v1/events", ev, {{"Authorization", "Bearer wrong"}}).status, 401);
   EXPECT_EQ(h.Post("/v1/events", ev, {{"Authorization", "Bearer ingest-1"}}).status, 202);
-  auto bad = h.Post("/v1/events", Ev("t2", "customer.upserted", "2026-11-01T10:00:00Z", R"("source":"no spaces please","customer":{"id":"1"})"),
+  auto bad = h.Post("/v1/events",
+                    Ev("t2", "customer.upserted", "2026-11-01T10:00:00Z",
+                       R"("source":"no spaces please","customer":{"id":"1"})"),
                     {{"Authorization", "Bearer ingest-1"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find(R"("pointer":"/source")"), std::string::npos) << bad.body;
@@ -173,32 +210,47 @@ TEST(IntegrationTest, HealthReadinessAndUnknownRoutes) {
 TEST(IntegrationTest, ImportQueryReplayAndDeadLetterReplayFromTheCli) {
   Harness h;
   const std::string file = h.dir() + "/events.jsonl";
-  std::ofstream(file) << Ev("i1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"I1","status":"new","subject":"Comma, \"quote\""})") << "\n"
-                      << Ev("i2", "ticket.status_changed", "2026-11-01T11:00:00Z", R"("ticket":{"id":"I1"},"changes":{"status":{"to":"open"}})") << "\n"
-                      << R"({"spec":"supportpipe/v1","id":"i3","type":"ticket.created","occurred_at":"2026-11-01T12:00:00Z"})" << "\n"
-                      << "\n"
-                      << Ev("i1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"I1"})") << "\n";
-  auto imp = h.Cli({"import", file, "--source", "backfill", "--config", h.config_path(), "--verdicts", h.dir() + "/v.jsonl"});
+  std::ofstream(file)
+      << Ev("i1", "ticket.created", "2026-11-01T10:00:00Z",
+            R"("ticket":{"id":"I1","status":"new","subject":"Comma, \"quote\""})")
+      << "\n"
+      << Ev("i2", "ticket.status_changed", "2026-11-01T11:00:00Z",
+            R"("ticket":{"id":"I1"},"changes":{"status":{"to":"open"}})")
+      << "\n"
+      << R"({"spec":"supportpipe/v1","id":"i3","type":"ticket.created","occurred_at":"2026-11-01T12:00:00Z"})"
+      << "\n"
+      << "\n"
+      << Ev("i1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"I1"})") << "\n";
+  auto imp = h.Cli({"import", file, "--source", "backfill", "--config", h.config_path(),
+                    "--verdicts", h.dir() + "/v.jsonl"});
   EXPECT_EQ(imp.exit_code, 3) << imp.err;  // partly rejected
-  EXPECT_NE(imp.err.find("events.jsonl:3: rejected: /ticket/id: is required for ticket.created"), std::string::npos) << imp.err;
+  EXPECT_NE(imp.err.find("events.jsonl:3: rejected: /ticket/id: is required for ticket.created"),
+            std::string::npos)
+      << imp.err;
   EXPECT_NE(imp.err.find("2 accepted, 1 duplicate, 1 rejected"), std::string::npos) << imp.err;
   std::ifstream v(h.dir() + "/v.jsonl");
   std::string verdicts((std::istreambuf_iterator<char>(v)), std::istreambuf_iterator<char>());
-  EXPECT_NE(verdicts.find(R"("line":5,"status":"duplicate","id":"i1")"), std::string::npos) << verdicts;
+  EXPECT_NE(verdicts.find(R"("line":5,"status":"duplicate","id":"i1")"), std::string::npos)
+      << verdicts;
 
-  auto csv = h.Cli({"query", "SELECT ticket_id, status, subject FROM fact_ticket", "--config", h.config_path(), "--format", "csv"});
+  auto csv = h.Cli({"query", "SELECT ticket_id, status, subject FROM fact_ticket", "--config",
+                    h.config_path(), "--format", "csv"});
   EXPECT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(csv.out, "ticket_id,status,subject\nI1,open,\"Comma, \"\"quote\"\"\"\n");
-  auto json = h.Cli({"query", "SELECT COUNT(*) AS n FROM fact_ticket_event", "--config", h.config_path(), "--format", "json"});
+  auto json = h.Cli({"query", "SELECT COUNT(*) AS n FROM fact_ticket_event", "--config",
+                     h.config_path(), "--format", "json"});
   EXPECT_EQ(json.out, "[\n  {\"n\": 2}\n]\n");
   auto write = h.Cli({"query", "DELETE FROM fact_ticket", "--config", h.config_path()});
   EXPECT_EQ(write.exit_code, 2);
 
   // Replaying the source converges: same rows, nothing doubled.
-  auto rep = h.Cli({"replay", "--source", "backfill", "--from", "2000-01-01", "--to", "2100-01-01", "--config", h.config_path()});
+  auto rep = h.Cli({"replay", "--source", "backfill", "--from", "2000-01-01", "--to", "2100-01-01",
+                    "--config", h.config_path()});
   EXPECT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_NE(rep.err.find("replayed 2 raw records"), std::string::npos) << rep.err;
-  EXPECT_EQ(h.Cli({"query", "SELECT COUNT(*) FROM fact_ticket_event", "--config", h.config_path(), "--format", "csv"}).out,
+  EXPECT_EQ(h.Cli({"query", "SELECT COUNT(*) FROM fact_ticket_event", "--config", h.config_path(),
+                   "--format", "csv"})
+                .out,
             "COUNT(*)\n2\n");
 
   // The server takes over the same data directory and serves what import loaded.

@@ -28,7 +28,9 @@ struct Req {
   }
 };
 
-Req Valid() { return Req{{{"webhook-id", kId}, {"webhook-timestamp", kTs}, {"webhook-signature", kSig}}}; }
+Req Valid() {
+  return Req{{{"webhook-id", kId}, {"webhook-timestamp", kTs}, {"webhook-signature", kSig}}};
+}
 
 std::unique_ptr<Verifier> Make(std::vector<std::string> secrets) {
   return std::move(MakeStandardWebhooksVerifier(secrets, 300)).value();
@@ -63,8 +65,10 @@ TEST(StandardWebhooksTest, RejectsWithCountedReasons) {
   Req missing = Valid();
   missing.headers.erase("webhook-signature");
   EXPECT_EQ(v->Verify(missing.Get(), kAt).status().message(), "missing_header");
-  EXPECT_EQ(v->Verify(Valid().Get(), kAt + 301LL * 1000000).status().message(), "timestamp_too_old");
-  EXPECT_EQ(v->Verify(Valid().Get(), kAt - 301LL * 1000000).status().message(), "timestamp_in_future");
+  EXPECT_EQ(v->Verify(Valid().Get(), kAt + 301LL * 1000000).status().message(),
+            "timestamp_too_old");
+  EXPECT_EQ(v->Verify(Valid().Get(), kAt - 301LL * 1000000).status().message(),
+            "timestamp_in_future");
   EXPECT_TRUE(v->Verify(Valid().Get(), kAt + 299LL * 1000000).ok());
   Req bad_ts = Valid();
   bad_ts.headers["webhook-timestamp"] = "16142x";

@@ -166,8 +166,10 @@ class SqliteWarehouse final : public Warehouse {
       }
     }
     const MergedProfiles profiles = MergeProfiles(items, pos);
-    for (const auto& [key, p] : profiles.customers) RETURN_IF_ERROR(UpsertCustomer(key.first, p, loaded_at));
-    for (const auto& [key, p] : profiles.agents) RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
+    for (const auto& [key, p] : profiles.customers)
+      RETURN_IF_ERROR(UpsertCustomer(key.first, p, loaded_at));
+    for (const auto& [key, p] : profiles.agents)
+      RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
     for (auto& [key, t] : touched) {
       RETURN_IF_ERROR(Recompute(key.first, key.second, t.items, t.full, loaded_at));
       ++stats.tickets;
@@ -178,7 +180,8 @@ class SqliteWarehouse final : public Warehouse {
                                  "CONFLICT(consumer) DO UPDATE SET offset = excluded.offset"));
     p->Bind(1, consumer).Bind(2, static_cast<int64_t>(std::max(last, pos)));
     RETURN_IF_ERROR(p->Run());
-    if (!items.empty()) RETURN_IF_ERROR(RecordLoad(consumer, items, stats, last, loaded_at, max_occurred));
+    if (!items.empty())
+      RETURN_IF_ERROR(RecordLoad(consumer, items, stats, last, loaded_at, max_occurred));
     RETURN_IF_ERROR(txn.Commit());
     return stats;
   }
@@ -191,7 +194,8 @@ class SqliteWarehouse final : public Warehouse {
   Result<QueryResult> Query(std::string_view sql, size_t max_rows) override {
     std::lock_guard lock(rmu_);
     ASSIGN_OR_RETURN(auto stmt, r_->PrepareOnce(sql));
-    if (!stmt->ReadOnly()) return InvalidArgument("only read-only SQL (SELECT, WITH ...) is allowed");
+    if (!stmt->ReadOnly())
+      return InvalidArgument("only read-only SQL (SELECT, WITH ...) is allowed");
     QueryResult out;
     for (int i = 0; i < stmt->ColumnCount(); ++i) out.columns.push_back(stmt->ColumnName(i));
     for (;;) {
@@ -205,10 +209,20 @@ class SqliteWarehouse final : public Warehouse {
       for (int i = 0; i < stmt->ColumnCount(); ++i) {
         Cell& c = cells[i];
         switch (stmt->ColumnType(i)) {
-          case SQLITE_NULL: break;
-          case SQLITE_INTEGER: c.kind = Cell::Kind::kInt; c.i = stmt->Int(i); break;
-          case SQLITE_FLOAT: c.kind = Cell::Kind::kReal; c.d = stmt->Double(i); break;
-          default: c.kind = Cell::Kind::kText; c.s = stmt->Text(i); break;
+          case SQLITE_NULL:
+            break;
+          case SQLITE_INTEGER:
+            c.kind = Cell::Kind::kInt;
+            c.i = stmt->Int(i);
+            break;
+          case SQLITE_FLOAT:
+            c.kind = Cell::Kind::kReal;
+            c.d = stmt->Double(i);
+            break;
+          default:
+            c.kind = Cell::Kind::kText;
+            c.s = stmt->Text(i);
+            break;
         }
       }
       out.rows.push_back(std::move(cells));
@@ -239,7 +253,8 @@ class SqliteWarehouse final : public Warehouse {
   }
 
   static Result<uint64_t> PositionLocked(SqliteDb& db, std::string_view consumer) {
-    ASSIGN_OR_RETURN(SqliteStmt * s, db.Prepare("SELECT offset FROM _positions WHERE consumer = ?"));
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     db.Prepare("SELECT offset FROM _positions WHERE consumer = ?"));
     s->Bind(1, consumer);
     ASSIGN_OR_RETURN(bool row, s->Step());
     const uint64_t out = row ? static_cast<uint64_t>(s->Int(0)) : 0;
@@ -436,13 +451,14 @@ class SqliteWarehouse final : public Warehouse {
       state = TicketState();
       state.source = source;
       state.ticket_id = ticket_id;
-      ASSIGN_OR_RETURN(SqliteStmt * s,
-                       w_->Prepare("SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
-                                   "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
-                                   "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
-                                   "json(attributes)), raw_offset FROM fact_ticket_event WHERE "
-                                   "source = ? AND ticket_id = ? ORDER BY occurred_us, sequence, "
-                                   "event_id"));
+      ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          w_->Prepare("SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
+                      "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
+                      "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
+                      "json(attributes)), raw_offset FROM fact_ticket_event WHERE "
+                      "source = ? AND ticket_id = ? ORDER BY occurred_us, sequence, "
+                      "event_id"));
       s->Bind(1, source).Bind(2, ticket_id);
       for (;;) {
         ASSIGN_OR_RETURN(bool row, s->Step());
@@ -462,23 +478,25 @@ class SqliteWarehouse final : public Warehouse {
   Status WriteTicket(const TicketState& t, const std::string& loaded_at) {
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare("INSERT INTO fact_ticket(source, ticket_id, status, priority, "
-                    "channel, subject, group_name, assignee_id, requester_id, organization_id, "
-                    "brand, tags, custom_fields, merged_into, created_at, updated_at, created_us, "
-                    "created_seen, updated_us, event_count, last_occurred_us, last_sequence, "
-                    "event_id, raw_offset, loaded_at) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, ticket_id) "
-                    "DO UPDATE SET status = excluded.status, priority = excluded.priority, channel = "
-                    "excluded.channel, subject = excluded.subject, group_name = excluded.group_name, "
-                    "assignee_id = excluded.assignee_id, requester_id = excluded.requester_id, "
-                    "organization_id = excluded.organization_id, brand = excluded.brand, tags = "
-                    "excluded.tags, custom_fields = excluded.custom_fields, merged_into = "
-                    "excluded.merged_into, created_at = excluded.created_at, updated_at = "
-                    "excluded.updated_at, created_us = excluded.created_us, created_seen = "
-                    "excluded.created_seen, updated_us = excluded.updated_us, event_count = "
-                    "excluded.event_count, last_occurred_us = excluded.last_occurred_us, "
-                    "last_sequence = excluded.last_sequence, event_id = excluded.event_id, "
-                    "raw_offset = excluded.raw_offset, loaded_at = excluded.loaded_at"));
+        w_->Prepare(
+            "INSERT INTO fact_ticket(source, ticket_id, status, priority, "
+            "channel, subject, group_name, assignee_id, requester_id, organization_id, "
+            "brand, tags, custom_fields, merged_into, created_at, updated_at, created_us, "
+            "created_seen, updated_us, event_count, last_occurred_us, last_sequence, "
+            "event_id, raw_offset, loaded_at) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, "
+            "ticket_id) "
+            "DO UPDATE SET status = excluded.status, priority = excluded.priority, channel = "
+            "excluded.channel, subject = excluded.subject, group_name = excluded.group_name, "
+            "assignee_id = excluded.assignee_id, requester_id = excluded.requester_id, "
+            "organization_id = excluded.organization_id, brand = excluded.brand, tags = "
+            "excluded.tags, custom_fields = excluded.custom_fields, merged_into = "
+            "excluded.merged_into, created_at = excluded.created_at, updated_at = "
+            "excluded.updated_at, created_us = excluded.created_us, created_seen = "
+            "excluded.created_seen, updated_us = excluded.updated_us, event_count = "
+            "excluded.event_count, last_occurred_us = excluded.last_occurred_us, "
+            "last_sequence = excluded.last_sequence, event_id = excluded.event_id, "
+            "raw_offset = excluded.raw_offset, loaded_at = excluded.loaded_at"));
     s->Bind(1, t.source).Bind(2, t.ticket_id).Bind(3, t.status).Bind(4, t.priority);
     s->Bind(5, t.channel).Bind(6, t.subject).Bind(7, t.group).Bind(8, t.assignee);
     s->Bind(9, t.requester).Bind(10, t.organization).Bind(11, t.brand);
@@ -520,7 +538,8 @@ Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, 
     RETURN_IF_ERROR(writer->Exec(kSchemaV1));
   }
   ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true, .cache_mib = 8}));
-  return std::unique_ptr<Warehouse>(new SqliteWarehouse(std::move(writer), std::move(reader), clock));
+  return std::unique_ptr<Warehouse>(
+      new SqliteWarehouse(std::move(writer), std::move(reader), clock));
 }
 
 }  // namespace supportpipe::warehouse
