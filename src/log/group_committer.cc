@@ -63,7 +63,7 @@ void GroupCommitter::Run() {
       std::lock_guard lock(mu_);
       pending_ -= records.size();
     }
-    if (st.ok() && options_.on_commit) options_.on_commit(records.size());
+    if (st.ok() && options_.on_commit) options_.on_commit(records, results);
     size_t pos = 0;
     for (auto& req : batch) {
       const size_t n = req.records.size();

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -26,9 +27,10 @@ class GroupCommitter {
  public:
   using Callback = std::function<void(const Status&, std::vector<AppendResult>)>;
   struct Options {
-    size_t max_pending = 20000;                     // records queued and not yet committed
-    size_t max_batch = 4096;                        // records per commit
-    std::function<void(size_t records)> on_commit;  // after each durable commit
+    size_t max_pending = 20000;  // records queued and not yet committed
+    size_t max_batch = 4096;     // records per commit
+    // After each durable commit, on the commit thread: what was appended and how.
+    std::function<void(std::span<const RawRecord>, std::span<const AppendResult>)> on_commit;
   };
 
   GroupCommitter(EventLog& log, Options options);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "server/backends.h"
 
 namespace supportpipe::server {
@@ -13,10 +15,27 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, clock, s->metrics_,
                                         s->config_.storage.data_dir);
   Worker* worker = s->worker_.get();
+  observe::Registry* metrics = &s->metrics_;
+  auto on_commit = [worker, metrics](std::span<const log::RawRecord> records,
+                                     std::span<const log::AppendResult> results) {
+    worker->NotifyRaw();
+    std::map<std::pair<std::string, bool>, int64_t> counts;  // (source, duplicate) -> n
+    for (size_t i = 0; i < records.size(); ++i) {
+      ++counts[{records[i].source, results[i].outcome == log::AppendOutcome::kDuplicate}];
+    }
+    for (const auto& [key, n] : counts) {
+      metrics
+          ->GetCounter("supportpipe_raw_records_total",
+                       "Records durably appended to the raw log (or found there already), by "
+                       "source and outcome.",
+                       {{"source", key.first}, {"outcome", key.second ? "duplicate" : "appended"}})
+          .Inc(n);
+    }
+  };
   s->committer_ = std::make_unique<log::GroupCommitter>(
       *s->log_, log::GroupCommitter::Options{
                     .max_pending = static_cast<size_t>(s->config_.server.max_pending_appends),
-                    .on_commit = [worker](size_t) { worker->NotifyRaw(); }});
+                    .on_commit = on_commit});
   ASSIGN_OR_RETURN(s->intake_,
                    intake::Intake::Create(s->config_, *s->committer_, clock, s->metrics_));
   intake::HttpServerOptions http;

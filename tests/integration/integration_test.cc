@@ -146,6 +146,11 @@ TEST(IntegrationTest, StandardWebhooksStatusCodes) {
           R"(supportpipe_http_requests_total{route="webhooks",source="acme",status="202"} 1)"),
       std::string::npos);
   EXPECT_NE(metrics.find("supportpipe_dead_letters_open 1\n"), std::string::npos);
+  // msg_1, msg_4 (kept although unusable) and the crm delivery; msg_1 once more as a duplicate.
+  EXPECT_NE(metrics.find(R"(supportpipe_raw_records_total{source="acme",outcome="appended"} 2)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(supportpipe_raw_records_total{source="acme",outcome="duplicate"} 1)"),
+            std::string::npos);
   // The unusable body is kept exactly and visible in the dead-letter queue.
   auto dlq = h.Cli({"dlq", "list", "--config", h.config_path(), "--format", "csv"});
   EXPECT_EQ(dlq.exit_code, 0) << dlq.err;
