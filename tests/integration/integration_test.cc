@@ -269,6 +269,15 @@ TEST(IntegrationTest, ImportQueryReplayAndDeadLetterReplayFromTheCli) {
   EXPECT_EQ(nothing.exit_code, 0) << nothing.err;
 }
 
+TEST(IntegrationTest, ShippedExampleConfigIsValid) {
+  Harness h("", {{"SUPPORTPIPE_INGEST_TOKEN", "t"},
+                 {"ACME_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+                 {"CRM_TOKEN", "c"}});
+  auto r = h.Cli({"check-config", SP_EXAMPLE_CONFIG});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 sources"), std::string::npos) << r.out;
+}
+
 TEST(IntegrationTest, CheckConfigNamesFileAndLine) {
   Harness h;
   const std::string bad = h.dir() + "/bad.toml";
