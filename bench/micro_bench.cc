@@ -31,7 +31,7 @@ void BM_SplitBatch1000(benchmark::State& state) {
   std::string body = "[";
   for (int i = 0; i < 1000; ++i) body += (i ? "," : "") + kEvent;
   body += "]";
-  for (auto _ : state) benchmark::DoNotOptimize(event::SplitBatch(body, false));
+  for (auto _ : state) benchmark::DoNotOptimize(event::SplitBatch(body, {}));
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(body.size()));
 }
 BENCHMARK(BM_SplitBatch1000);

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   (void)ParseRfc3339(body);
   for (bool ndjson : {false, true}) {
-    event::Batch batch = event::SplitBatch(body, ndjson);
+    event::Batch batch = event::SplitBatch(body, {.ndjson_hint = ndjson});
     for (const auto& item : batch.items) {
       if (item.bytes.data() < body.data() ||
           item.bytes.data() + item.bytes.size() > body.data() + body.size()) {

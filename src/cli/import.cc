@@ -90,7 +90,7 @@ class Importer {
     }
     if (std::ferror(f)) return Unavailable(fmt::format("read error on {}", path));
     if (array) {
-      event::Batch b = event::SplitBatch(buf, false);
+      event::Batch b = event::SplitBatch(buf, {});
       if (!b.error.ok()) return InvalidArgument(b.error.message(), path);
       for (const auto& item : b.items) RETURN_IF_ERROR(Item(path, item.index + 1, item.bytes));
     } else if (!buf.empty()) {

@@ -799,7 +799,7 @@ void SplitLines(std::string_view body, std::vector<BatchItem>* out) {
 
 }  // namespace
 
-Batch SplitBatch(std::string_view body, bool ndjson_hint) {
+Batch SplitBatch(std::string_view body, const SplitOptions& options) {
   Batch b;
   size_t first = 0;
   while (first < body.size() && IsSpace(body[first])) ++first;
@@ -807,7 +807,7 @@ Batch SplitBatch(std::string_view body, bool ndjson_hint) {
     b.error = InvalidArgument("the request body is empty");
     return b;
   }
-  if (ndjson_hint) {
+  if (options.ndjson_hint) {
     SplitLines(body, &b.items);
     return b;
   }
@@ -825,7 +825,7 @@ Batch SplitBatch(std::string_view body, bool ndjson_hint) {
   while (end < body.size() && IsSpace(body[end])) ++end;
   if (end < body.size()) {
     SplitLines(body, &b.items);
-  } else if (!IsWellFormedJson(body)) {
+  } else if (options.check_single_object && !IsWellFormedJson(body)) {
     b.error = InvalidArgument("the body is not valid JSON");
   } else {
     b.items.push_back({0, body.substr(first)});

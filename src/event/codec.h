@@ -1,6 +1,6 @@
 // Decoding and encoding canonical events, and splitting request bodies into events.
 //
-//   for (const BatchItem& item : SplitBatch(body, /*ndjson_hint=*/false).items) {
+//   for (const BatchItem& item : SplitBatch(body, {}).items) {
 //     Result<Event> e = DecodeCanonical(item.bytes, {.now = now});
 //     if (!e.ok()) Reject(item.index, e.status().field(), e.status().message());
 //   }
@@ -49,11 +49,17 @@ struct Batch {
   Status error;  // the body as a whole is unusable (not JSON, an unterminated array, ...)
 };
 
+struct SplitOptions {
+  bool ndjson_hint = false;  // Content-Type said JSON lines
+  // Parse a single-object body to report malformed JSON for the body as a whole. Callers
+  // that decode the one item right after anyway turn this off to parse once.
+  bool check_single_object = true;
+};
+
 // One object, a JSON array of objects, or JSON lines (one object per line; chosen when
-// `ndjson_hint` is set or when the body holds several top-level values). A single object
-// that is not well-formed JSON is an error for the whole body; array elements and lines
-// are left for DecodeCanonical to judge one by one.
-Batch SplitBatch(std::string_view body, bool ndjson_hint);
+// `ndjson_hint` is set or when the body holds several top-level values). Array elements
+// and lines are left for DecodeCanonical to judge one by one.
+Batch SplitBatch(std::string_view body, const SplitOptions& options);
 
 // ["a","b"] and back (used for tag lists stored as JSON text).
 std::string EncodeStringList(const std::vector<std::string>& list);

@@ -125,7 +125,7 @@ TEST(CodecTest, CreatedTicketDefaultsToNew) {
 }
 
 TEST(SplitBatchTest, SplitsArraysWithoutBeingFooledByStrings) {
-  auto b = SplitBatch(R"( [ {"a":"x,]}"}, {"b":[1,2]} ,{"c":"\"]"} ] )", false);
+  auto b = SplitBatch(R"( [ {"a":"x,]}"}, {"b":[1,2]} ,{"c":"\"]"} ] )", {});
   ASSERT_TRUE(b.error.ok());
   ASSERT_EQ(b.items.size(), 3u);
   EXPECT_EQ(b.items[0].bytes, R"({"a":"x,]}"})");
@@ -134,19 +134,22 @@ TEST(SplitBatchTest, SplitsArraysWithoutBeingFooledByStrings) {
 }
 
 TEST(SplitBatchTest, DetectsJsonLinesAndSingleObjects) {
-  auto lines = SplitBatch("{\"a\":1}\n\n{\"b\":2}\n", false);
+  auto lines = SplitBatch("{\"a\":1}\n\n{\"b\":2}\n", {});
   EXPECT_EQ(lines.items.size(), 2u);
-  auto one = SplitBatch("{\n \"a\": 1\n}\n", false);
+  auto one = SplitBatch("{\n \"a\": 1\n}\n", {});
   EXPECT_EQ(one.items.size(), 1u);
-  auto hinted = SplitBatch("{\"a\":1}\nnot json\n", true);
+  auto hinted = SplitBatch("{\"a\":1}\nnot json\n", {.ndjson_hint = true});
   ASSERT_EQ(hinted.items.size(), 2u);
   EXPECT_EQ(hinted.items[1].bytes, "not json");
 }
 
 TEST(SplitBatchTest, UnterminatedArrayIsAnError) {
-  EXPECT_FALSE(SplitBatch("[{\"a\":1},", false).error.ok());
-  EXPECT_FALSE(SplitBatch("   ", false).error.ok());
-  EXPECT_FALSE(SplitBatch("[{}] x", false).error.ok());
+  EXPECT_FALSE(SplitBatch("[{\"a\":1},", {}).error.ok());
+  EXPECT_FALSE(SplitBatch("   ", {}).error.ok());
+  EXPECT_FALSE(SplitBatch("[{}] x", {}).error.ok());
+  EXPECT_FALSE(SplitBatch("{not json", {}).error.ok());
+  // Without the check the one item is left for the decoder to reject.
+  EXPECT_EQ(SplitBatch("{not json", {.check_single_object = false}).items.size(), 1u);
 }
 
 }  // namespace

@@ -149,7 +149,8 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
   const std::string_view ctype = req.Header("content-type");
   const bool ndjson = ctype.find("ndjson") != std::string_view::npos ||
                       ctype.find("jsonl") != std::string_view::npos;
-  event::Batch batch = event::SplitBatch(req.body, ndjson);
+  event::Batch batch =
+      event::SplitBatch(req.body, {.ndjson_hint = ndjson, .check_single_object = false});
   if (!batch.error.ok())
     return Finish("events", "", respond, Error(400, batch.error.message()), started);
 
@@ -262,7 +263,7 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
   }
   // The only parse on this path: a body that is unusable as a whole is kept (for
   // inspection and replay after a fix) but answered 400 so the sender learns at once.
-  const bool usable = event::SplitBatch(req.body, false).error.ok();
+  const bool usable = event::SplitBatch(req.body, {}).error.ok();
   log::RawRecord r;
   r.source = source;
   r.kind = std::string(log::kKindWebhook);

@@ -57,7 +57,7 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
     } else {
       // Vendors "standard" and "canonical" carry canonical events (one, an array, or
       // JSON lines). Other vendors' decoders plug in here.
-      event::Batch b = event::SplitBatch(r.body, false);
+      event::Batch b = event::SplitBatch(r.body, {});
       if (!b.error.ok()) {
         out.failures.push_back(Letter(r, kStageDecode, -1, b.error, now));
         continue;
