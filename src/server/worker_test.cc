@@ -44,6 +44,7 @@ TEST(FileLockTest, OnlyOneProcessHoldsItAndDeathReleasesIt) {
   }
   waitpid(child, &status, 0);
   EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
@@ -72,6 +73,7 @@ TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
   w.Stop();
   EXPECT_EQ(*wh->Position("loader"), 1u);
   EXPECT_FALSE(w.active());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
