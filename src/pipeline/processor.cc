@@ -57,7 +57,9 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
     } else {
       // Vendors "standard" and "canonical" carry canonical events (one, an array, or
       // JSON lines). Other vendors' decoders plug in here.
-      event::Batch b = event::SplitBatch(r.body, {});
+      // A single object is parsed once, by the decoder below; a malformed one is then
+      // judged a body-level (decode) failure there.
+      event::Batch b = event::SplitBatch(r.body, {.check_single_object = false});
       if (!b.error.ok()) {
         out.failures.push_back(Letter(r, kStageDecode, -1, b.error, now));
         continue;
@@ -68,8 +70,12 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
       // The clock check uses the receipt time, so a replay judges an event as intake did.
       Result<event::Event> e = event::DecodeCanonical(item.bytes, {.now = r.received_at});
       if (!e.ok()) {
+        const bool whole_body =
+            r.kind != log::kKindEvent && items.size() == 1 && !event::IsWellFormedJson(item.bytes);
         out.failures.push_back(
-            Letter(r, kStageValidate, static_cast<int64_t>(item.index), e.status(), now));
+            whole_body
+                ? Letter(r, kStageDecode, -1, InvalidArgument("the body is not valid JSON"), now)
+                : Letter(r, kStageValidate, static_cast<int64_t>(item.index), e.status(), now));
         continue;
       }
       e->source = r.source;
