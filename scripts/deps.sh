@@ -3,11 +3,14 @@
 # Idempotent: asks apt only for what is missing. Usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
 what=${1:-build}
+# The default build configures the tests and benchmarks too, so their libraries are
+# build dependencies; clang (fuzzing) and the tools below are only for testing.
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libboost-dev libboost-system-dev libsimdjson-dev rapidjson-dev libtomlplusplus-dev
-      libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev)
+      libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev
+      libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev)
 if [[ $what == test || $what == bench ]]; then
-  pkgs+=(libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev clang libclang-rt-14-dev curl sqlite3)
+  pkgs+=(clang libclang-rt-14-dev curl sqlite3)
 fi
 if [[ $what == bench ]]; then
   pkgs+=(wrk jq python3 postgresql-15 postgresql-client-15 nginx nodejs npm)
