@@ -125,8 +125,4 @@ Result<std::unique_ptr<SqliteStmt>> SqliteDb::PrepareOnce(std::string_view sql) 
   return std::make_unique<SqliteStmt>(db_, stmt);
 }
 
-Status SqliteDb::Error(std::string_view what) const {
-  return FromSqlite(sqlite3_errcode(db_), db_, what);
-}
-
 }  // namespace supportpipe

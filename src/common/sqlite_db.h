@@ -107,7 +107,6 @@ class SqliteDb {
   Result<std::unique_ptr<SqliteStmt>> PrepareOnce(std::string_view sql);
   int64_t Changes() const { return sqlite3_changes64(db_); }
   int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
-  Status Error(std::string_view what) const;
   sqlite3* raw() { return db_; }
 
  private:

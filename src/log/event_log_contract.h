@@ -20,8 +20,6 @@ struct EventLogFactory {
   std::function<Result<std::unique_ptr<EventLog>>(const std::string& dir)> open;
 };
 
-inline std::string PrintToString(const EventLogFactory& f) { return f.name; }
-
 class EventLogContract : public testing::TestWithParam<EventLogFactory> {
  protected:
   void SetUp() override;
