@@ -24,7 +24,6 @@ struct Verdict {
   std::string id;
   std::string pointer;
   std::string reason;
-  log::Offset offset = 0;
 };
 
 const char* KindName(Verdict::Kind k) {
@@ -232,7 +231,6 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
                                       v.kind = results[i].outcome == log::AppendOutcome::kDuplicate
                                                    ? Verdict::Kind::kDuplicate
                                                    : Verdict::Kind::kAccepted;
-                                      v.offset = results[i].offset;
                                     }
                                   }
                                   answer(st);

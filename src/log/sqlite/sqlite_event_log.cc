@@ -107,6 +107,16 @@ struct Db {
   std::unique_ptr<SqliteDb> r;
 };
 
+// Runs `body(writer)` in one write transaction on `db`, committed when it returns OK.
+template <typename Fn>
+Status InWriteTxn(Db& db, Fn body) {
+  std::lock_guard lock(db.wmu);
+  SqliteTxn txn(*db.w);
+  RETURN_IF_ERROR(txn.Begin());
+  RETURN_IF_ERROR(body(*db.w));
+  return txn.Commit();
+}
+
 class SqliteEventLog final : public EventLog {
  public:
   SqliteEventLog(std::unique_ptr<Db> raw, std::unique_ptr<Db> events)
@@ -114,32 +124,30 @@ class SqliteEventLog final : public EventLog {
 
   Status AppendRaw(std::span<const RawRecord> records,
                    std::vector<AppendResult>* results) override {
-    std::lock_guard lock(raw_->wmu);
     results->clear();
-    SqliteTxn txn(*raw_->w);
-    RETURN_IF_ERROR(txn.Begin());
-    ASSIGN_OR_RETURN(SqliteStmt * ins,
-                     raw_->w->Prepare("INSERT INTO raw_events(source, kind, vendor, delivery_id, "
-                                      "received_at, headers, body) VALUES(?,?,?,?,?,?,?) "
-                                      "ON CONFLICT(source, delivery_id) DO NOTHING"));
-    for (const RawRecord& r : records) {
-      ins->Bind(1, r.source).Bind(2, r.kind).Bind(3, r.vendor).Bind(4, r.delivery_id);
-      ins->Bind(5, r.received_at).Bind(6, r.headers).BindBlob(7, r.body);
-      RETURN_IF_ERROR(ins->Run());
-      if (raw_->w->Changes() == 1) {
-        results->push_back(
-            {AppendOutcome::kAppended, static_cast<Offset>(raw_->w->LastInsertRowid())});
-        continue;
+    return InWriteTxn(*raw_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * ins,
+                       w.Prepare("INSERT INTO raw_events(source, kind, vendor, delivery_id, "
+                                 "received_at, headers, body) VALUES(?,?,?,?,?,?,?) "
+                                 "ON CONFLICT(source, delivery_id) DO NOTHING"));
+      for (const RawRecord& r : records) {
+        ins->Bind(1, r.source).Bind(2, r.kind).Bind(3, r.vendor).Bind(4, r.delivery_id);
+        ins->Bind(5, r.received_at).Bind(6, r.headers).BindBlob(7, r.body);
+        RETURN_IF_ERROR(ins->Run());
+        if (w.Changes() == 1) {
+          results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w.LastInsertRowid())});
+          continue;
+        }
+        ASSIGN_OR_RETURN(SqliteStmt * q, w.Prepare("SELECT offset FROM raw_events WHERE "
+                                                   "source = ? AND delivery_id = ?"));
+        q->Bind(1, r.source).Bind(2, r.delivery_id);
+        ASSIGN_OR_RETURN(bool row, q->Step());
+        SP_CHECK(row);
+        results->push_back({AppendOutcome::kDuplicate, static_cast<Offset>(q->Int(0))});
+        q->Reset();
       }
-      ASSIGN_OR_RETURN(SqliteStmt * q, raw_->w->Prepare("SELECT offset FROM raw_events WHERE "
-                                                        "source = ? AND delivery_id = ?"));
-      q->Bind(1, r.source).Bind(2, r.delivery_id);
-      ASSIGN_OR_RETURN(bool row, q->Step());
-      SP_CHECK(row);
-      results->push_back({AppendOutcome::kDuplicate, static_cast<Offset>(q->Int(0))});
-      q->Reset();
-    }
-    return txn.Commit();
+      return Status::Ok();
+    });
   }
 
   Result<std::vector<RawRecord>> ReadRaw(Offset after, size_t max) override {
@@ -175,46 +183,48 @@ class SqliteEventLog final : public EventLog {
 
   Status AppendEvents(std::span<const EventRecord> records,
                       std::vector<AppendResult>* results) override {
-    std::lock_guard lock(ev_->wmu);
     results->clear();
-    SqliteTxn txn(*ev_->w);
-    RETURN_IF_ERROR(txn.Begin());
-    ASSIGN_OR_RETURN(SqliteStmt * ins,
-                     ev_->w->Prepare("INSERT INTO events(source, event_id, ticket_id, type, "
-                                     "occurred_at, raw_offset, payload) VALUES(?,?,?,?,?,?,?) "
-                                     "ON CONFLICT(source, event_id) DO NOTHING"));
-    for (const EventRecord& e : records) {
-      ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
-      ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
-      RETURN_IF_ERROR(ins->Run());
-      if (ev_->w->Changes() == 1) {
-        results->push_back(
-            {AppendOutcome::kAppended, static_cast<Offset>(ev_->w->LastInsertRowid())});
-        continue;
+    return InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * ins,
+                       w.Prepare("INSERT INTO events(source, event_id, ticket_id, type, "
+                                 "occurred_at, raw_offset, payload) VALUES(?,?,?,?,?,?,?) "
+                                 "ON CONFLICT(source, event_id) DO NOTHING"));
+      // Returns true when the row went in (false: the key was already there).
+      auto insert = [&](const EventRecord& e) -> Result<bool> {
+        ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
+        ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
+        RETURN_IF_ERROR(ins->Run());
+        return w.Changes() == 1;
+      };
+      for (const EventRecord& e : records) {
+        ASSIGN_OR_RETURN(bool inserted, insert(e));
+        if (inserted) {
+          results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w.LastInsertRowid())});
+          continue;
+        }
+        ASSIGN_OR_RETURN(SqliteStmt * q, w.Prepare("SELECT offset, raw_offset, payload FROM "
+                                                   "events WHERE source = ? AND event_id = ?"));
+        q->Bind(1, e.source).Bind(2, e.event_id);
+        ASSIGN_OR_RETURN(bool row, q->Step());
+        SP_CHECK(row);
+        const Offset existing = static_cast<Offset>(q->Int(0));
+        const bool rederived =
+            static_cast<Offset>(q->Int(1)) == e.raw_offset && q->Text(2) != e.payload;
+        q->Reset();
+        if (!rederived) {
+          results->push_back({AppendOutcome::kDuplicate, existing});
+          continue;
+        }
+        // Moves the event to a new offset, so that consumers see the re-derived version.
+        ASSIGN_OR_RETURN(SqliteStmt * del, w.Prepare("DELETE FROM events WHERE offset = ?"));
+        del->Bind(1, static_cast<int64_t>(existing));
+        RETURN_IF_ERROR(del->Run());
+        ASSIGN_OR_RETURN(inserted, insert(e));
+        SP_CHECK(inserted);
+        results->push_back({AppendOutcome::kReplaced, static_cast<Offset>(w.LastInsertRowid())});
       }
-      ASSIGN_OR_RETURN(SqliteStmt * q, ev_->w->Prepare("SELECT offset, raw_offset, payload FROM "
-                                                       "events WHERE source = ? AND event_id = ?"));
-      q->Bind(1, e.source).Bind(2, e.event_id);
-      ASSIGN_OR_RETURN(bool row, q->Step());
-      SP_CHECK(row);
-      const Offset existing = static_cast<Offset>(q->Int(0));
-      const bool rederived =
-          static_cast<Offset>(q->Int(1)) == e.raw_offset && q->Text(2) != e.payload;
-      q->Reset();
-      if (!rederived) {
-        results->push_back({AppendOutcome::kDuplicate, existing});
-        continue;
-      }
-      ASSIGN_OR_RETURN(SqliteStmt * del, ev_->w->Prepare("DELETE FROM events WHERE offset = ?"));
-      del->Bind(1, static_cast<int64_t>(existing));
-      RETURN_IF_ERROR(del->Run());
-      ins->Bind(1, e.source).Bind(2, e.event_id).Bind(3, e.ticket_id).Bind(4, e.type);
-      ins->Bind(5, e.occurred_at).Bind(6, static_cast<int64_t>(e.raw_offset)).Bind(7, e.payload);
-      RETURN_IF_ERROR(ins->Run());
-      results->push_back(
-          {AppendOutcome::kReplaced, static_cast<Offset>(ev_->w->LastInsertRowid())});
-    }
-    return txn.Commit();
+      return Status::Ok();
+    });
   }
 
   Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) override {
@@ -278,23 +288,21 @@ class SqliteEventLog final : public EventLog {
   }
 
   Status AddDeadLetters(std::span<const DeadLetter> letters) override {
-    std::lock_guard lock(ev_->wmu);
-    SqliteTxn txn(*ev_->w);
-    RETURN_IF_ERROR(txn.Begin());
-    ASSIGN_OR_RETURN(
-        SqliteStmt * s,
-        ev_->w->Prepare(
-            "INSERT INTO dead_letters(stage, reason, field, source, raw_offset, item, "
-            "event_id, created_at, state, attempts) VALUES(?,?,?,?,?,?,?,?,'open',1) "
-            "ON CONFLICT(stage, raw_offset, item) DO UPDATE SET reason = excluded.reason, "
-            "field = excluded.field, state = 'open', attempts = attempts + 1"));
-    for (const DeadLetter& d : letters) {
-      s->Bind(1, d.stage).Bind(2, d.reason).Bind(3, d.field).Bind(4, d.source);
-      s->Bind(5, static_cast<int64_t>(d.raw_offset)).Bind(6, d.item).Bind(7, d.event_id);
-      s->Bind(8, d.created_at);
-      RETURN_IF_ERROR(s->Run());
-    }
-    return txn.Commit();
+    return InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          w.Prepare("INSERT INTO dead_letters(stage, reason, field, source, raw_offset, item, "
+                    "event_id, created_at, state, attempts) VALUES(?,?,?,?,?,?,?,?,'open',1) "
+                    "ON CONFLICT(stage, raw_offset, item) DO UPDATE SET reason = excluded.reason, "
+                    "field = excluded.field, state = 'open', attempts = attempts + 1"));
+      for (const DeadLetter& d : letters) {
+        s->Bind(1, d.stage).Bind(2, d.reason).Bind(3, d.field).Bind(4, d.source);
+        s->Bind(5, static_cast<int64_t>(d.raw_offset)).Bind(6, d.item).Bind(7, d.event_id);
+        s->Bind(8, d.created_at);
+        RETURN_IF_ERROR(s->Run());
+      }
+      return Status::Ok();
+    });
   }
 
   Result<std::vector<DeadLetter>> ListDeadLetters(std::string_view state, int64_t after_id,

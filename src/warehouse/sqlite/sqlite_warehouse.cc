@@ -121,8 +121,6 @@ CREATE TABLE IF NOT EXISTS dim_agent(
 INSERT INTO _schema(version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM _schema);
 )sql";
 
-std::optional<std::string> OptText(const SqliteStmt& s, int col) { return s.OptText(col); }
-
 class SqliteWarehouse final : public Warehouse {
  public:
   SqliteWarehouse(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader,
@@ -409,18 +407,18 @@ class SqliteWarehouse final : public Warehouse {
     TicketState t;
     t.source = source;
     t.ticket_id = id;
-    t.status = OptText(*s, 0);
-    t.priority = OptText(*s, 1);
-    t.channel = OptText(*s, 2);
-    t.subject = OptText(*s, 3);
-    t.group = OptText(*s, 4);
-    t.assignee = OptText(*s, 5);
-    t.requester = OptText(*s, 6);
-    t.organization = OptText(*s, 7);
-    t.brand = OptText(*s, 8);
+    t.status = s->OptText(0);
+    t.priority = s->OptText(1);
+    t.channel = s->OptText(2);
+    t.subject = s->OptText(3);
+    t.group = s->OptText(4);
+    t.assignee = s->OptText(5);
+    t.requester = s->OptText(6);
+    t.organization = s->OptText(7);
+    t.brand = s->OptText(8);
     if (!s->IsNull(9)) t.tags = event::DecodeStringList(s->Text(9));
     t.custom_fields = s->Text(10);
-    t.merged_into = OptText(*s, 11);
+    t.merged_into = s->OptText(11);
     t.created_at = s->Int(12);
     t.created_seen = s->Int(13) != 0;
     t.updated_at = s->Int(14);
