@@ -32,23 +32,12 @@ EventRecord Ev(std::string id, Offset raw_offset, std::string payload) {
 
 }  // namespace
 
-void EventLogContract::SetUp() {
-  dir_ = (std::filesystem::temp_directory_path() /
-          ("sp_log_" + std::to_string(::getpid()) + "_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name()))
-             .string();
-  std::filesystem::remove_all(dir_);
-  std::filesystem::create_directories(dir_);
-  log_ = Reopen();
-}
+void EventLogContract::SetUp() { log_ = Reopen(); }
 
-void EventLogContract::TearDown() {
-  log_.reset();
-  std::filesystem::remove_all(dir_);
-}
+void EventLogContract::TearDown() { log_.reset(); }
 
 std::unique_ptr<EventLog> EventLogContract::Reopen() {
-  auto r = GetParam().open(dir_);
+  auto r = GetParam().open(dir_.path());
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? std::move(r).value() : nullptr;
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "common/test_dir.h"
 #include "log/event_log.h"
 
 namespace supportpipe::log {
@@ -26,7 +27,7 @@ class EventLogContract : public testing::TestWithParam<EventLogFactory> {
   void TearDown() override;
   std::unique_ptr<EventLog> Reopen();
 
-  std::string dir_;
+  TestDir dir_;
   std::unique_ptr<EventLog> log_;
 };
 

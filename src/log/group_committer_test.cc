@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 
+#include "common/test_dir.h"
 #include "log/sqlite/sqlite_event_log.h"
 
 namespace supportpipe::log {
@@ -13,13 +14,7 @@ namespace {
 
 class GroupCommitterTest : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sp_gc_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    log_ = std::move(OpenSqliteEventLog(dir_.string())).value();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { log_ = std::move(OpenSqliteEventLog(dir_.path())).value(); }
 
   static RawRecord Rec(std::string id) {
     RawRecord r;
@@ -32,7 +27,7 @@ class GroupCommitterTest : public testing::Test {
     return r;
   }
 
-  std::filesystem::path dir_;
+  TestDir dir_;
   std::unique_ptr<EventLog> log_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "common/test_dir.h"
 #include "log/sqlite/sqlite_event_log.h"
 #include "pipeline/loader.h"
 #include "pipeline/processor.h"
@@ -22,19 +23,9 @@ std::string Ev(const std::string& id, const std::string& ticket, const std::stri
 class PipelineTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sp_pipe_" + std::to_string(::getpid()) + "_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    log_ = std::move(log::OpenSqliteEventLog(dir_.string())).value();
-    wh_ = std::move(warehouse::OpenSqliteWarehouse((dir_ / "warehouse.db").string(), clock_, {}))
+    log_ = std::move(log::OpenSqliteEventLog(dir_.path())).value();
+    wh_ = std::move(warehouse::OpenSqliteWarehouse(dir_.path() + "/warehouse.db", clock_, {}))
               .value();
-  }
-  void TearDown() override {
-    wh_.reset();
-    log_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   log::Offset AppendRaw(const std::string& kind, const std::string& delivery,
@@ -71,7 +62,7 @@ class PipelineTest : public testing::Test {
 
   FakeClock clock_{kNow};
   observe::Registry metrics_;
-  std::filesystem::path dir_;
+  TestDir dir_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> wh_;
 };

@@ -6,23 +6,16 @@
 
 #include <filesystem>
 
+#include "common/test_dir.h"
 #include "log/sqlite/sqlite_event_log.h"
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 namespace supportpipe::server {
 namespace {
 
-std::string TempDir() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("sp_worker_" + std::to_string(::getpid()) + "_" +
-                    testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
 TEST(FileLockTest, OnlyOneProcessHoldsItAndDeathReleasesIt) {
-  const std::string path = TempDir() + "/worker.lock";
+  TestDir dir;
+  const std::string path = dir.path() + "/worker.lock";
   auto held = FileLock::TryAcquire(path);
   ASSERT_TRUE(held.ok());
   ASSERT_NE(*held, nullptr);
@@ -44,11 +37,11 @@ TEST(FileLockTest, OnlyOneProcessHoldsItAndDeathReleasesIt) {
   }
   waitpid(child, &status, 0);
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
-  const std::string dir = TempDir();
+  TestDir test_dir;
+  const std::string& dir = test_dir.path();
   SystemClock clock;
   observe::Registry metrics;
   auto log = std::move(log::OpenSqliteEventLog(dir)).value();
@@ -73,7 +66,6 @@ TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
   w.Stop();
   EXPECT_EQ(*wh->Position("loader"), 1u);
   EXPECT_FALSE(w.active());
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -15,24 +15,13 @@ std::string Ev(const std::string& id, const std::string& type, const std::string
 
 }  // namespace
 
-void WarehouseContract::SetUp() {
-  dir_ = (std::filesystem::temp_directory_path() /
-          ("sp_wh_" + std::to_string(::getpid()) + "_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name()))
-             .string();
-  std::filesystem::remove_all(dir_);
-  std::filesystem::create_directories(dir_);
-  Reopen();
-}
+void WarehouseContract::SetUp() { Reopen(); }
 
-void WarehouseContract::TearDown() {
-  wh_.reset();
-  std::filesystem::remove_all(dir_);
-}
+void WarehouseContract::TearDown() { wh_.reset(); }
 
 void WarehouseContract::Reopen() {
   wh_.reset();
-  auto r = GetParam().open(dir_, clock_);
+  auto r = GetParam().open(dir_.path(), clock_);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   wh_ = std::move(r).value();
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/test_dir.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::warehouse {
@@ -30,7 +31,7 @@ class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
   std::string Scalar(const std::string& sql);
 
   FakeClock clock_{1764494102LL * 1000000};
-  std::string dir_;
+  TestDir dir_;
   std::unique_ptr<Warehouse> wh_;
   uint64_t next_offset_ = 1;
 };
