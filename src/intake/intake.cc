@@ -42,7 +42,14 @@ const char* KindName(Verdict::Kind k) {
 
 Intake::Intake(const Config& config, log::GroupCommitter& committer, const Clock& clock,
                observe::Registry& metrics)
-    : config_(config), committer_(committer), clock_(clock), metrics_(metrics) {}
+    : config_(config),
+      committer_(committer),
+      clock_(clock),
+      metrics_(metrics),
+      received_latency_(metrics.GetHistogram(
+          "supportpipe_stage_latency_seconds",
+          "Time from receipt to the end of a stage (received, processed, loaded).",
+          {{"stage", "received"}}, observe::Registry::LatencyBuckets())) {}
 
 Result<std::unique_ptr<Intake>> Intake::Create(const Config& config, log::GroupCommitter& committer,
                                                const Clock& clock, observe::Registry& metrics) {
@@ -99,13 +106,7 @@ void Intake::Finish(std::string_view route, std::string_view source, const Respo
                    {"source", std::string(source)},
                    {"status", std::to_string(resp.status)}})
       .Inc();
-  if (resp.status < 300) {
-    metrics_
-        .GetHistogram("supportpipe_stage_latency_seconds",
-                      "Time from receipt to the end of a stage (received, processed, loaded).",
-                      {{"stage", "received"}}, observe::Registry::LatencyBuckets())
-        .Observe((clock_.Now() - started) / 1e6);
-  }
+  if (resp.status < 300) received_latency_.Observe((clock_.Now() - started) / 1e6);
   respond(std::move(resp));
 }
 

@@ -60,6 +60,7 @@ class Intake final : public HttpHandler {
   log::GroupCommitter& committer_;
   const Clock& clock_;
   observe::Registry& metrics_;
+  observe::Histogram& received_latency_;
   std::map<std::string, Source, std::less<>> sources_;
   std::atomic<bool> ready_{false};
 };
