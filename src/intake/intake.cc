@@ -46,10 +46,7 @@ Intake::Intake(const Config& config, log::GroupCommitter& committer, const Clock
       committer_(committer),
       clock_(clock),
       metrics_(metrics),
-      received_latency_(metrics.GetHistogram(
-          "supportpipe_stage_latency_seconds",
-          "Time from receipt to the end of a stage (received, processed, loaded).",
-          {{"stage", "received"}}, observe::Registry::LatencyBuckets())) {}
+      received_latency_(observe::StageLatency(metrics, "received")) {}
 
 Result<std::unique_ptr<Intake>> Intake::Create(const Config& config, log::GroupCommitter& committer,
                                                const Clock& clock, observe::Registry& metrics) {

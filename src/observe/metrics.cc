@@ -39,6 +39,13 @@ std::string WithLabel(const std::string& rendered, const std::string& k, const s
 
 }  // namespace
 
+Histogram& StageLatency(Registry& registry, const std::string& stage) {
+  return registry.GetHistogram(
+      "supportpipe_stage_latency_seconds",
+      "Time from receipt to the end of a stage (received, processed, loaded).", {{"stage", stage}},
+      Registry::LatencyBuckets());
+}
+
 std::string RenderLabels(const Labels& labels) {
   if (labels.empty()) return "";
   std::string out = "{";

@@ -74,6 +74,10 @@ class Registry {
   std::map<std::string, Family> families_;
 };
 
+// supportpipe_stage_latency_seconds{stage}: the time from receipt to the end of a stage
+// ("received", "processed", "loaded"). One definition for every stage that reports it.
+Histogram& StageLatency(Registry& registry, const std::string& stage);
+
 // {a="x",b="y"} with Prometheus escaping; "" for no labels.
 std::string RenderLabels(const Labels& labels);
 

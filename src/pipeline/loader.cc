@@ -10,10 +10,7 @@ Loader::Loader(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock&
       warehouse_(warehouse),
       clock_(clock),
       batch_size_(batch_size),
-      loaded_latency_(metrics.GetHistogram(
-          "supportpipe_stage_latency_seconds",
-          "Time from receipt to the end of a stage (received, processed, loaded).",
-          {{"stage", "loaded"}}, observe::Registry::LatencyBuckets())),
+      loaded_latency_(observe::StageLatency(metrics, "loaded")),
       loaded_(metrics.GetCounter("supportpipe_loaded_events_total",
                                  "Events loaded into the warehouse.", {})) {}
 

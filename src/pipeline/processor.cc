@@ -29,10 +29,7 @@ Processor::Processor(log::EventLog& log, const Clock& clock, observe::Registry& 
       clock_(clock),
       metrics_(metrics),
       batch_size_(batch_size),
-      processed_latency_(metrics.GetHistogram(
-          "supportpipe_stage_latency_seconds",
-          "Time from receipt to the end of a stage (received, processed, loaded).",
-          {{"stage", "processed"}}, observe::Registry::LatencyBuckets())) {}
+      processed_latency_(observe::StageLatency(metrics, "processed")) {}
 
 Result<size_t> Processor::Step() {
   ASSIGN_OR_RETURN(const log::Offset cursor, log_.GetCursor(kProcessorConsumer));
