@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/pipeline_driver.h"
 #include "event/codec.h"
+#include "sources/decoder.h"
 
 namespace supportpipe::cli {
 namespace {
@@ -118,7 +119,7 @@ class Importer {
     }
     log::RawRecord r;
     r.source = flags_.source;
-    r.kind = std::string(log::kKindEvent);
+    r.kind = std::string(sources::kKindEvent);
     r.vendor = "canonical";
     r.delivery_id = e->id;
     r.received_at = clock_.Now();

@@ -10,8 +10,9 @@ Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& confi
   std::unique_ptr<PipelineDriver> d(new PipelineDriver());
   ASSIGN_OR_RETURN(d->log_, server::OpenEventLog(config.storage));
   ASSIGN_OR_RETURN(d->warehouse_, server::OpenWarehouse(config.storage, d->clock_, false));
-  d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, d->clock_, d->metrics_,
-                                                config.storage.data_dir);
+  ASSIGN_OR_RETURN(d->decoders_, sources::DecoderSet::Create(config.sources));
+  d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, *d->decoders_, d->clock_,
+                                                d->metrics_, config.storage.data_dir);
   d->local_ = d->worker_->TryActivate();
   if (d->local_) d->worker_->Start();
   return d;

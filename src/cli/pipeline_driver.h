@@ -31,6 +31,7 @@ class PipelineDriver {
   observe::Registry metrics_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> warehouse_;
+  std::unique_ptr<sources::DecoderSet> decoders_;
   std::unique_ptr<server::Worker> worker_;
   bool local_ = false;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -134,51 +135,192 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
   return Status::Ok();
 }
 
+// Which credentials a vendor authenticates with: signing secrets, or a token / basic-auth
+// credential (or auth = "none" on loopback).
+bool SignsRequests(std::string_view vendor) {
+  return vendor == "zendesk" || vendor == "intercom" || vendor == "hubspot" || vendor == "front" ||
+         vendor == "helpscout" || vendor == "slack" || vendor == "standard" || vendor == "github";
+}
+
+Status ParseStringList(Checker& c, const toml::table& t, std::string_view where,
+                       std::string_view key, std::vector<std::string>* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  const std::string k = Checker::Join(where, key);
+  if (!n->is_array()) return c.Fail(n, k, "must be a list of strings");
+  for (const toml::node& item : *n->as_array()) {
+    if (!item.is_string()) return c.Fail(&item, k, "must be a list of strings");
+    out->push_back(item.as_string()->get());
+  }
+  return Status::Ok();
+}
+
+// [source.mapping], [source.defaults], [source.values.FIELD], items.
+Status ParseMapping(Checker& c, const toml::table& t, const std::string& where, MappingConfig* m) {
+  RETURN_IF_ERROR(c.Get(t, where, "items", &m->items));
+  if (!m->items.empty() && m->items[0] != '/') {
+    return c.Fail(t.get("items"), where + ".items", "must be a JSON pointer such as \"/events\"");
+  }
+  auto string_table = [&](const toml::node* n, const std::string& key,
+                          std::vector<std::pair<std::string, std::string>>* out) -> Status {
+    if (!n) return Status::Ok();
+    if (!n->is_table()) return c.Fail(n, key, "must be a table of strings");
+    for (auto&& [k, v] : *n->as_table()) {
+      if (!v.is_string()) return c.Fail(&v, key + "." + std::string(k.str()), "must be a string");
+      out->emplace_back(std::string(k.str()), v.as_string()->get());
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(string_table(t.get("mapping"), where + ".mapping", &m->fields));
+  for (const auto& [field, pointer] : m->fields) {
+    if (!IsMappableField(field)) {
+      return c.Fail(t.get("mapping"), where + ".mapping." + field,
+                    "is not a canonical field (see docs/sources/generic.md)");
+    }
+    if (pointer.empty() || pointer[0] != '/') {
+      return c.Fail(t.get("mapping"), where + ".mapping." + field,
+                    "must be a JSON pointer such as \"/ticket/id\"");
+    }
+  }
+  RETURN_IF_ERROR(string_table(t.get("defaults"), where + ".defaults", &m->defaults));
+  for (const auto& [field, value] : m->defaults) {
+    if (!IsMappableField(field)) {
+      return c.Fail(t.get("defaults"), where + ".defaults." + field,
+                    "is not a canonical field (see docs/sources/generic.md)");
+    }
+  }
+  if (const toml::node* n = t.get("values")) {
+    if (!n->is_table()) return c.Fail(n, where + ".values", "must be a table of tables");
+    for (auto&& [k, v] : *n->as_table()) {
+      const std::string key = where + ".values." + std::string(k.str());
+      if (!IsMappableField(k.str())) return c.Fail(&v, key, "is not a canonical field");
+      std::vector<std::pair<std::string, std::string>> table;
+      RETURN_IF_ERROR(string_table(&v, key, &table));
+      m->values.emplace_back(std::string(k.str()), std::move(table));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s) {
   const std::string where = fmt::format("source[{}]", index);
   s->line = static_cast<int>(t.source().begin.line);
-  RETURN_IF_ERROR(
-      c.OnlyKeys(t, where,
-                 {"name", "vendor", "secret_env", "secret_file", "secret2_env", "secret2_file",
-                  "token_env", "token_file", "token2_env", "token2_file", "tolerance_s"}));
+  RETURN_IF_ERROR(c.OnlyKeys(
+      t, where,
+      {"name",           "vendor",          "secret_env",      "secret_file",      "secret2_env",
+       "secret2_file",   "token_env",       "token_file",      "token2_env",       "token2_file",
+       "basic_auth_env", "basic_auth_file", "basic_auth2_env", "basic_auth2_file", "auth",
+       "auth_header",    "tolerance_s",     "legacy_order",    "public_url",       "schema_file",
+       "agent_ids",      "items",           "mapping",         "defaults",         "values"}));
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
   RETURN_IF_ERROR(c.Get(t, where, "vendor", &s->vendor));
   RETURN_IF_ERROR(c.Get(t, where, "tolerance_s", &s->tolerance_s));
+  RETURN_IF_ERROR(c.Get(t, where, "legacy_order", &s->legacy_order));
+  RETURN_IF_ERROR(c.Get(t, where, "public_url", &s->public_url));
+  RETURN_IF_ERROR(c.Get(t, where, "schema_file", &s->schema_file));
+  RETURN_IF_ERROR(c.Get(t, where, "auth_header", &s->auth_header));
+  RETURN_IF_ERROR(ParseStringList(c, t, where, "agent_ids", &s->agent_ids));
   if (!IsValidSourceName(s->name)) {
     return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
                   "is required: 1-64 characters of letters, digits, '-', '_' or '.'");
   }
   bool known = false;
-  for (const auto& v : SupportedVendors()) known = known || v == s->vendor;
+  std::string list;
+  for (const auto& v : SupportedVendors()) {
+    known = known || v == s->vendor;
+    list += (list.empty() ? "" : ", ") + v;
+  }
   if (!known) {
     return c.Fail(t.get("vendor") ? t.get("vendor") : &t, where + ".vendor",
-                  fmt::format("\"{}\" is not a vendor this build supports (supported: standard, "
-                              "canonical)",
-                              s->vendor));
+                  fmt::format("\"{}\" is not a vendor this build supports ({})", s->vendor, list));
   }
   if (s->tolerance_s < 1 || s->tolerance_s > 86400) {
     return c.Fail(t.get("tolerance_s"), where + ".tolerance_s", "must be between 1 and 86400");
   }
-  // standard: signing secrets; canonical: bearer tokens. Both allow two during rotation.
-  const std::string base = s->vendor == "standard" ? "secret" : "token";
-  const std::string other = s->vendor == "standard" ? "token" : "secret";
-  for (const char* suffix : {"_env", "_file", "2_env", "2_file"}) {
-    if (const toml::node* n = t.get(other + suffix)) {
-      return c.Fail(
-          n, where + "." + other + suffix,
-          fmt::format("vendor \"{}\" authenticates with {}_env / {}_file", s->vendor, base, base));
+  if (!s->public_url.empty() && s->public_url.rfind("http://", 0) != 0 &&
+      s->public_url.rfind("https://", 0) != 0) {
+    return c.Fail(t.get("public_url"), where + ".public_url",
+                  "must be the full URL as registered, e.g. https://hooks.example.com/v1/...");
+  }
+  std::string auth;
+  RETURN_IF_ERROR(c.Get(t, where, "auth", &auth));
+  if (!auth.empty() && auth != "none") {
+    return c.Fail(t.get("auth"), where + ".auth", "the only value is \"none\" (no credential)");
+  }
+  s->auth_none = auth == "none";
+
+  auto read_pair = [&](std::string_view base, std::vector<std::string>* out) -> Status {
+    std::optional<std::string> first, second;
+    RETURN_IF_ERROR(c.Secret(t, where, base, &first));
+    RETURN_IF_ERROR(c.Secret(t, where, std::string(base) + "2", &second));
+    if (second && !first) {
+      return c.Fail(&t, where + "." + std::string(base) + "2_env",
+                    fmt::format("set {}_env or {}_file first", base, base));
+    }
+    if (first) out->push_back(*first);
+    if (second) out->push_back(*second);
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(read_pair("secret", &s->secrets));
+  RETURN_IF_ERROR(read_pair("token", &s->tokens));
+  RETURN_IF_ERROR(read_pair("basic_auth", &s->basic_auth));
+  for (const auto& b : s->basic_auth) {
+    if (b.find(':') == std::string::npos) {
+      return c.Fail(&t, where + ".basic_auth_env", "the credential must be USER:PASSWORD");
     }
   }
-  std::optional<std::string> first, second;
-  RETURN_IF_ERROR(c.Secret(t, where, base, &first));
-  RETURN_IF_ERROR(c.Secret(t, where, base + "2", &second));
-  if (!first) {
-    return c.Fail(&t, where + "." + base + "_env",
-                  fmt::format("source \"{}\" needs {}_env or {}_file", s->name, base, base));
+  const bool signs = SignsRequests(s->vendor);
+  const bool has_credential = !s->tokens.empty() || !s->basic_auth.empty();
+  if (signs) {
+    if (has_credential || s->auth_none) {
+      return c.Fail(&t, where + ".secret_env",
+                    fmt::format("vendor \"{}\" signs its requests: set secret_env or secret_file "
+                                "(not a token, basic auth or auth = \"none\")",
+                                s->vendor));
+    }
+    if (s->secrets.empty()) {
+      return c.Fail(&t, where + ".secret_env",
+                    fmt::format("source \"{}\" needs secret_env or secret_file", s->name));
+    }
+  } else {
+    if (!s->secrets.empty()) {
+      return c.Fail(&t, where + ".secret_env",
+                    fmt::format("vendor \"{}\" does not sign requests: use token_env or "
+                                "basic_auth_env",
+                                s->vendor));
+    }
+    if (s->vendor == "canonical" && !s->basic_auth.empty()) {
+      return c.Fail(&t, where + ".basic_auth_env", "vendor \"canonical\" uses token_env");
+    }
+    if (!has_credential && !s->auth_none) {
+      return c.Fail(&t, where + ".token_env",
+                    fmt::format("source \"{}\" needs token_env, basic_auth_env (or their _file "
+                                "forms), or auth = \"none\" on a loopback listener",
+                                s->name));
+    }
+    if (has_credential && s->auth_none) {
+      return c.Fail(t.get("auth"), where + ".auth", "auth = \"none\" conflicts with a credential");
+    }
   }
-  s->secrets.push_back(*first);
-  if (second) s->secrets.push_back(*second);
+  RETURN_IF_ERROR(ParseMapping(c, t, where, &s->mapping));
+  const bool maps = s->vendor == "generic" || s->vendor == "freshdesk" || s->vendor == "gorgias" ||
+                    s->vendor == "zendesk" || s->vendor == "standard" || s->vendor == "github";
+  if (!maps && !(s->mapping.empty() && s->mapping.values.empty() && s->mapping.items.empty())) {
+    return c.Fail(
+        t.get("mapping") ? t.get("mapping") : &t, where + ".mapping",
+        fmt::format("vendor \"{}\" has a built-in mapping and takes no [mapping]", s->vendor));
+  }
+  if (s->vendor == "generic" && s->mapping.empty()) {
+    return c.Fail(&t, where + ".mapping",
+                  "vendor \"generic\" needs [source.mapping] (see docs/sources/generic.md)");
+  }
   return Status::Ok();
+}
+
+bool IsLoopbackListen(std::string_view listen) {
+  const std::string_view host = listen.substr(0, listen.rfind(':'));
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
+         host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -188,6 +330,46 @@ const SourceConfig* Config::FindSource(std::string_view name) const {
     if (s.name == name) return &s;
   }
   return nullptr;
+}
+
+bool IsMappableField(std::string_view f) {
+  static constexpr std::string_view kFields[] = {
+      "id",
+      "type",
+      "occurred_at",
+      "sequence",
+      "ticket.id",
+      "ticket.status",
+      "ticket.priority",
+      "ticket.channel",
+      "ticket.subject",
+      "ticket.group",
+      "ticket.assignee",
+      "ticket.requester",
+      "ticket.organization",
+      "ticket.brand",
+      "ticket.tags",
+      "ticket.custom_fields",
+      "message.id",
+      "message.author",
+      "message.author_role",
+      "message.public",
+      "message.body",
+      "message.channel",
+      "customer.id",
+      "customer.email",
+      "customer.name",
+      "customer.phone",
+      "customer.organization",
+      "customer.tier",
+      "agent.id",
+      "agent.name",
+      "agent.email",
+      "agent.group",
+      "csat.rating",
+      "csat.comment",
+  };
+  return std::find(std::begin(kFields), std::end(kFields), f) != std::end(kFields);
 }
 
 bool IsValidSourceName(std::string_view n) {
@@ -201,7 +383,9 @@ bool IsValidSourceName(std::string_view n) {
 }
 
 const std::vector<std::string>& SupportedVendors() {
-  static const std::vector<std::string> kVendors = {"standard", "canonical"};
+  static const std::vector<std::string> kVendors = {
+      "zendesk", "intercom", "freshdesk", "hubspot", "front",   "helpscout",
+      "gorgias", "slack",    "standard",  "github",  "generic", "canonical"};
   return kVendors;
 }
 
@@ -237,6 +421,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
       if (!names.insert(s.name).second) {
         return c.Fail(&item, fmt::format("source[{}].name", i),
                       fmt::format("source \"{}\" is declared twice", s.name));
+      }
+      if (s.auth_none && !IsLoopbackListen(cfg.server.listen)) {
+        return c.Fail(&item, fmt::format("source[{}].auth", i),
+                      "auth = \"none\" is refused unless server.listen is a loopback address");
       }
       cfg.sources.push_back(std::move(s));
       ++i;

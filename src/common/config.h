@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -35,11 +36,37 @@ struct StorageConfig {
   std::string warehouse = "sqlite";
 };
 
+// A configured mapping from a vendor's JSON to canonical fields (vendors generic,
+// freshdesk, gorgias, zendesk trigger webhooks, and optionally standard and github).
+struct MappingConfig {
+  // Canonical field ("id", "type", "occurred_at", "ticket.status", "message.body", ...)
+  // -> JSON pointer into the payload ("/ticket/status").
+  std::vector<std::pair<std::string, std::string>> fields;
+  // Canonical field -> constant used when the pointer is absent or not configured.
+  std::vector<std::pair<std::string, std::string>> defaults;
+  // Canonical field ("type", "ticket.status", "ticket.priority", ...) -> vendor value ->
+  // canonical value. Matching ignores case.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> values;
+  std::string items;  // JSON pointer to an array of items; "" = the body is one item
+
+  bool empty() const { return fields.empty() && defaults.empty(); }
+};
+
 struct SourceConfig {
   std::string name;
-  std::string vendor;                // "standard" | "canonical"
-  std::vector<std::string> secrets;  // one, or two during rotation
+  std::string vendor;
+  // Each list holds one credential, or two during rotation.
+  std::vector<std::string> secrets;     // signing secrets (secret_env / secret2_env)
+  std::vector<std::string> tokens;      // bearer or header tokens (token_env / token2_env)
+  std::vector<std::string> basic_auth;  // "USER:PASS" (basic_auth_env / basic_auth2_env)
+  bool auth_none = false;               // auth = "none": loopback listeners only
+  std::string auth_header;              // header carrying the token; "" = Authorization: Bearer
   int64_t tolerance_s = 300;
+  bool legacy_order = false;  // zendesk: signature over BODY + TIMESTAMP (an old doc's order)
+  std::string public_url;     // hubspot: the URL as registered, for v2/v3 signatures
+  std::string schema_file;    // JSON Schema every payload item must satisfy
+  std::vector<std::string> agent_ids;  // slack: user ids whose messages are agent replies
+  MappingConfig mapping;
   int line = 0;  // where it was declared, for messages
 };
 
@@ -58,6 +85,9 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& path_f
 
 // 1-64 letters, digits, '-', '_' or '.': the form source names take in URLs.
 bool IsValidSourceName(std::string_view name);
+
+// The canonical fields a [source.mapping] may fill ("ticket.status", "message.body", ...).
+bool IsMappableField(std::string_view field);
 
 // The vendors this build can verify and decode.
 const std::vector<std::string>& SupportedVendors();

@@ -148,12 +148,68 @@ Status NormalisePriority(std::optional<std::string>* s, const Ptr& ptr) {
   return Status::Ok();
 }
 
+}  // namespace
+
+Status CheckEvent(Event* event, const DecodeOptions& opt) {
+  Event& e = *event;
+  const std::string& t = e.type;
+  if (IsDerivedType(t)) {
+    if (!opt.trusted) return Bad("/type", fmt::format("\"{}\" is emitted by supportpipe only", t));
+  } else if (!IsProducerType(t)) {
+    return Bad("/type", fmt::format("unknown event type \"{}\"", t));
+  }
+  // Our own stored forms were checked on the way in, and may be partial on purpose
+  // (the warehouse keeps only a ticket's part of each event).
+  if (opt.trusted) return Status::Ok();
+  if (e.occurred_at > opt.now + kMaxFuture) {
+    return Bad("/occurred_at", "is more than 24 h ahead of the server clock");
+  }
+  const bool ticket_scoped = t.rfind("ticket.", 0) == 0 || t.rfind("message.", 0) == 0 ||
+                             t.rfind("csat.", 0) == 0 || t.rfind("sla.", 0) == 0;
+  if (ticket_scoped && !e.ticket) return Bad("/ticket/id", fmt::format("is required for {}", t));
+  if (t == "customer.upserted" && (!e.customer || e.customer->id.empty())) {
+    return Bad("/customer/id", "is required for customer.upserted");
+  }
+  if (t == "agent.upserted" && (!e.agent || e.agent->id.empty())) {
+    return Bad("/agent/id", "is required for agent.upserted");
+  }
+  if (e.customer && e.customer->id.empty()) return Bad("/customer/id", "is required");
+  if (e.agent && e.agent->id.empty()) return Bad("/agent/id", "is required");
+  if (t == "message.created") {
+    if (!e.message) return Bad("/message", "is required for message.created");
+    if (!e.message->author_role) {
+      return Bad("/message/author_role", "is required (customer, agent or system)");
+    }
+  }
+  if (t == "csat.submitted" && !e.csat)
+    return Bad("/csat/rating", "is required for csat.submitted");
+  if (t == "ticket.status_changed") {
+    const Change* c = e.FindChange("status");
+    if (!c || !c->to_text)
+      return Bad("/changes/status/to", "is required for ticket.status_changed");
+  }
+  if (t == "ticket.priority_changed" && !e.FindChange("priority")) {
+    return Bad("/changes/priority", "is required for ticket.priority_changed");
+  }
+  if (t == "ticket.tags_changed" && !e.FindChange("tags")) {
+    return Bad("/changes/tags", "is required for ticket.tags_changed");
+  }
+  if (t == "ticket.assigned" && !e.FindChange("assignee") && !e.FindChange("group")) {
+    return Bad("/changes/assignee", "ticket.assigned needs changes.assignee or changes.group");
+  }
+  if (t == "ticket.created" && e.ticket && !e.ticket->status) e.ticket->status = "new";
+  return Status::Ok();
+}
+
+namespace {
+
 class Decoder {
  public:
   Decoder(Event* e, const DecodeOptions& opt) : e_(*e), opt_(opt) {}
 
   Status Unknown(std::string key, element v) {
-    e_.attributes.emplace_back(std::move(key), simdjson::minify(v));
+    e_.attributes.emplace_back(key, simdjson::minify(v));
+    e_.drift.push_back(std::move(key));
     ++e_.drift_fields;
     return Status::Ok();
   }
@@ -451,56 +507,7 @@ class Decoder {
     return CheckType();
   }
 
-  Status CheckType() {
-    const std::string& t = e_.type;
-    if (IsDerivedType(t)) {
-      if (!opt_.trusted)
-        return Bad("/type", fmt::format("\"{}\" is emitted by supportpipe only", t));
-    } else if (!IsProducerType(t)) {
-      return Bad("/type", fmt::format("unknown event type \"{}\"", t));
-    }
-    // Our own stored forms were checked on the way in, and may be partial on purpose
-    // (the warehouse keeps only a ticket's part of each event).
-    if (opt_.trusted) return Status::Ok();
-    if (e_.occurred_at > opt_.now + kMaxFuture) {
-      return Bad("/occurred_at", "is more than 24 h ahead of the server clock");
-    }
-    const bool ticket_scoped = t.rfind("ticket.", 0) == 0 || t.rfind("message.", 0) == 0 ||
-                               t.rfind("csat.", 0) == 0 || t.rfind("sla.", 0) == 0;
-    if (ticket_scoped && !e_.ticket) return Bad("/ticket/id", fmt::format("is required for {}", t));
-    if (t == "customer.upserted" && (!e_.customer || e_.customer->id.empty())) {
-      return Bad("/customer/id", "is required for customer.upserted");
-    }
-    if (t == "agent.upserted" && (!e_.agent || e_.agent->id.empty())) {
-      return Bad("/agent/id", "is required for agent.upserted");
-    }
-    if (e_.customer && e_.customer->id.empty()) return Bad("/customer/id", "is required");
-    if (e_.agent && e_.agent->id.empty()) return Bad("/agent/id", "is required");
-    if (t == "message.created") {
-      if (!e_.message) return Bad("/message", "is required for message.created");
-      if (!e_.message->author_role) {
-        return Bad("/message/author_role", "is required (customer, agent or system)");
-      }
-    }
-    if (t == "csat.submitted" && !e_.csat)
-      return Bad("/csat/rating", "is required for csat.submitted");
-    if (t == "ticket.status_changed") {
-      const Change* c = e_.FindChange("status");
-      if (!c || !c->to_text)
-        return Bad("/changes/status/to", "is required for ticket.status_changed");
-    }
-    if (t == "ticket.priority_changed" && !e_.FindChange("priority")) {
-      return Bad("/changes/priority", "is required for ticket.priority_changed");
-    }
-    if (t == "ticket.tags_changed" && !e_.FindChange("tags")) {
-      return Bad("/changes/tags", "is required for ticket.tags_changed");
-    }
-    if (t == "ticket.assigned" && !e_.FindChange("assignee") && !e_.FindChange("group")) {
-      return Bad("/changes/assignee", "ticket.assigned needs changes.assignee or changes.group");
-    }
-    if (t == "ticket.created" && e_.ticket && !e_.ticket->status) e_.ticket->status = "new";
-    return Status::Ok();
-  }
+  Status CheckType() { return CheckEvent(&e_, opt_); }
 
  private:
   Event& e_;

@@ -29,6 +29,11 @@ struct DecodeOptions {
 
 Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& options);
 
+// The contract checks DecodeCanonical applies after reading the fields: known type,
+// required members per type, the clock. Also for events built by vendor decoders.
+// Defaults a ticket.created's status to "new".
+Status CheckEvent(Event* event, const DecodeOptions& options);
+
 // The stored form: compact JSON with occurred_at/received_at normalised to UTC, unknown
 // fields folded into "attributes". DecodeCanonical(EncodeEvent(e), {.trusted = true})
 // reproduces e.

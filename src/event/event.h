@@ -75,6 +75,8 @@ struct Event {
   // Producer attributes plus every field the spec does not know, as (key, JSON text).
   std::vector<std::pair<std::string, std::string>> attributes;
   int drift_fields = 0;  // unknown fields moved into attributes
+  // Their names ("ticket.sla_tier", "detail.new_flag"); not part of the stored form.
+  std::vector<std::string> drift;
 
   const Change* FindChange(std::string_view field) const {
     for (const auto& c : changes) {

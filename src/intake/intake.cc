@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include "event/codec.h"
-#include "sources/canonical/bearer_token.h"
+#include "sources/auth.h"
+#include "sources/decoder.h"
 
 namespace supportpipe::intake {
 namespace {
@@ -171,7 +172,7 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
     }
     log::RawRecord r;
     r.source = e->source.empty() ? std::string(kDefaultEventsSource) : e->source;
-    r.kind = std::string(log::kKindEvent);
+    r.kind = std::string(sources::kKindEvent);
     r.vendor = "canonical";
     r.delivery_id = e->id;
     r.received_at = started;
@@ -248,7 +249,7 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
   const std::string source(source_name);
   sources::WebhookRequest wr{req.method, req.target,
                              [&req](std::string_view n) { return req.Header(n); }, req.body};
-  Result<std::string> delivery = src.verifier->Verify(wr, started);
+  Result<sources::Verified> delivery = src.verifier->Verify(wr, started);
   if (!delivery.ok()) {
     metrics_
         .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
@@ -257,14 +258,18 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
     return Finish("webhooks", source, respond,
                   Error(401, "authentication failed: " + delivery.status().message()), started);
   }
+  if (delivery->challenge) {
+    // A vendor's handshake (Slack url_verification, Front's challenge): nothing to store.
+    return Finish("webhooks", source, respond, Json(200, *delivery->challenge), started);
+  }
   // The only parse on this path: a body that is unusable as a whole is kept (for
   // inspection and replay after a fix) but answered 400 so the sender learns at once.
   const bool usable = event::SplitBatch(req.body, {}).error.ok();
   log::RawRecord r;
   r.source = source;
-  r.kind = std::string(log::kKindWebhook);
+  r.kind = std::string(sources::kWebhook);
   r.vendor = src.config->vendor;
-  r.delivery_id = *delivery;
+  r.delivery_id = std::move(delivery->delivery_id);
   r.received_at = started;
   r.headers = KeptHeaders(req);
   r.body = std::move(req.body);

@@ -29,14 +29,10 @@ namespace supportpipe::log {
 
 using Offset = uint64_t;  // 1-based, increasing in commit order; 0 = "before the first"
 
-// What kind of request produced a raw record; decides how the processor decodes it.
-inline constexpr std::string_view kKindEvent = "event";      // one canonical event
-inline constexpr std::string_view kKindWebhook = "webhook";  // a vendor webhook body
-
 struct RawRecord {
   Offset offset = 0;        // set by the log
   std::string source;       // configured source name
-  std::string kind;         // kKindEvent or kKindWebhook
+  std::string kind;         // how it arrived: sources::kKindEvent, kWebhook, "export:..."
   std::string vendor;       // the source's vendor at receipt time
   std::string delivery_id;  // de-duplication key within the source
   TimeMicros received_at = 0;
@@ -78,6 +74,16 @@ struct DeadLetter {
   TimeMicros created_at = 0;
   std::string state = "open";  // open | replayed
   int64_t attempts = 1;
+};
+
+// Fields outside a source's documented shape, kept under attributes: schema drift.
+struct DriftField {
+  std::string source;
+  std::string field;  // "detail.new_flag"
+  int64_t count = 0;
+  TimeMicros first_seen = 0;
+  TimeMicros last_seen = 0;
+  std::string last_event_id;
 };
 
 class EventLog {
@@ -125,6 +131,12 @@ class EventLog {
   virtual Result<std::optional<DeadLetter>> GetDeadLetter(int64_t id) = 0;
   virtual Status SetDeadLetterState(int64_t id, std::string_view state) = 0;
   virtual Result<int64_t> CountDeadLetters(std::string_view state) = 0;
+
+  // Adds observations of drift: counts add up per (source, field), first_seen keeps the
+  // earliest, last_seen and last_event_id the latest.
+  virtual Status RecordDrift(std::span<const DriftField> observations) = 0;
+  // Every drifting field of `source` ("" = all), by source then field.
+  virtual Result<std::vector<DriftField>> ListDrift(std::string_view source) = 0;
 };
 
 }  // namespace supportpipe::log

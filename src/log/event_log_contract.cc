@@ -9,7 +9,7 @@ namespace {
 RawRecord Raw(std::string source, std::string delivery_id, std::string body, TimeMicros at = 1000) {
   RawRecord r;
   r.source = std::move(source);
-  r.kind = std::string(kKindWebhook);
+  r.kind = "webhook";
   r.vendor = "standard";
   r.delivery_id = std::move(delivery_id);
   r.received_at = at;
@@ -155,6 +155,24 @@ TEST_P(EventLogContract, DeadLettersAreIdempotentPerStageRecordAndItem) {
   EXPECT_EQ(*log_->CountDeadLetters("open"), 0);
   EXPECT_EQ((*log_->GetDeadLetter(all[0].id))->state, "replayed");
   EXPECT_EQ(log_->SetDeadLetterState(999, "replayed").code(), StatusCode::kNotFound);
+}
+
+TEST_P(EventLogContract, DriftAddsUpPerSourceAndFieldAndSurvivesReopen) {
+  std::vector<DriftField> first = {{"a", "detail.x", 2, 100, 100, "e1"},
+                                   {"b", "detail.x", 1, 50, 50, "e9"}};
+  ASSERT_TRUE(log_->RecordDrift(first).ok());
+  std::vector<DriftField> later = {{"a", "detail.x", 3, 300, 300, "e2"},
+                                   {"a", "detail.x", 1, 10, 10, "e0"}};
+  ASSERT_TRUE(log_->RecordDrift(later).ok());
+  log_ = Reopen();
+  auto a = *log_->ListDrift("a");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 6);
+  EXPECT_EQ(a[0].first_seen, 10);
+  EXPECT_EQ(a[0].last_seen, 300);
+  EXPECT_EQ(a[0].last_event_id, "e2");
+  EXPECT_EQ(log_->ListDrift("")->size(), 2u);
+  EXPECT_TRUE(log_->ListDrift("none")->empty());
 }
 
 TEST_P(EventLogContract, ConcurrentAppendersAllLand) {

@@ -23,6 +23,7 @@ std::string Ev(const std::string& id, const std::string& ticket, const std::stri
 class PipelineTest : public testing::Test {
  protected:
   void SetUp() override {
+    decoders_ = std::move(sources::DecoderSet::Create({})).value();
     log_ = std::move(log::OpenSqliteEventLog(dir_.path())).value();
     wh_ = std::move(warehouse::OpenSqliteWarehouse(dir_.path() + "/warehouse.db", clock_, {}))
               .value();
@@ -44,7 +45,7 @@ class PipelineTest : public testing::Test {
   }
 
   void Drain() {
-    Processor p(*log_, clock_, metrics_);
+    Processor p(*log_, *decoders_, clock_, metrics_);
     Loader l(*log_, *wh_, clock_, metrics_);
     while (*p.Step() > 0) {
     }
@@ -63,6 +64,7 @@ class PipelineTest : public testing::Test {
   FakeClock clock_{kNow};
   observe::Registry metrics_;
   TestDir dir_;
+  std::unique_ptr<sources::DecoderSet> decoders_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> wh_;
 };
@@ -103,7 +105,7 @@ TEST_F(PipelineTest, ReplayConvergesWithoutDuplicates) {
   AppendRaw("event", "e1", Ev("e1", "T1", "open"));
   AppendRaw("event", "e2", Ev("e2", "T1", "pending", "2025-11-30T09:00:00Z"));
   Drain();
-  Processor p(*log_, clock_, metrics_);
+  Processor p(*log_, *decoders_, clock_, metrics_);
   auto r = p.Replay("acme", 0, kNow + 1, nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->records, 2u);
@@ -118,7 +120,7 @@ TEST_F(PipelineTest, DeadLetterReplayStaysOpenWhileItStillFails) {
   Drain();
   auto dl = *log_->ListDeadLetters("open", 0, 10);
   ASSERT_EQ(dl.size(), 1u);
-  Processor p(*log_, clock_, metrics_);
+  Processor p(*log_, *decoders_, clock_, metrics_);
   auto again = p.ReplayDeadLetter(dl[0].id);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);
@@ -128,7 +130,7 @@ TEST_F(PipelineTest, DeadLetterReplayStaysOpenWhileItStillFails) {
 
 TEST_F(PipelineTest, CrashBeforeCursorCommitReprocessesWithoutDoubling) {
   AppendRaw("event", "e1", Ev("e1", "T1", "open"));
-  Processor p(*log_, clock_, metrics_);
+  Processor p(*log_, *decoders_, clock_, metrics_);
   // Process without committing the cursor, as if killed right after the append.
   auto raw = *log_->ReadRaw(0, 10);
   ASSERT_TRUE(p.Process(raw).ok());

@@ -1,5 +1,8 @@
 #include "pipeline/processor.h"
 
+#include <algorithm>
+#include <map>
+
 #include "event/codec.h"
 
 namespace supportpipe::pipeline {
@@ -23,9 +26,10 @@ log::DeadLetter Letter(const log::RawRecord& r, std::string_view stage, int64_t 
 
 }  // namespace
 
-Processor::Processor(log::EventLog& log, const Clock& clock, observe::Registry& metrics,
-                     size_t batch_size)
+Processor::Processor(log::EventLog& log, const sources::DecoderSet& decoders, const Clock& clock,
+                     observe::Registry& metrics, size_t batch_size)
     : log_(log),
+      decoders_(decoders),
       clock_(clock),
       metrics_(metrics),
       batch_size_(batch_size),
@@ -47,51 +51,49 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
   out.records = records.size();
   const TimeMicros now = clock_.Now();
   std::vector<log::EventRecord> events;
+  std::vector<std::vector<std::string>> drift;  // per event
   for (const log::RawRecord& r : records) {
-    std::vector<event::BatchItem> items;
-    if (r.kind == log::kKindEvent) {
-      items.push_back({0, r.body});
-    } else {
-      // Vendors "standard" and "canonical" carry canonical events (one, an array, or
-      // JSON lines). Other vendors' decoders plug in here.
-      // A single object is parsed once, by the decoder below; a malformed one is then
-      // judged a body-level (decode) failure there.
-      event::Batch b = event::SplitBatch(r.body, {.check_single_object = false});
-      if (!b.error.ok()) {
-        out.failures.push_back(Letter(r, kStageDecode, -1, b.error, now));
-        continue;
-      }
-      items = std::move(b.items);
+    const sources::Decoder& decoder = decoders_.For(r.source, r.vendor, r.kind);
+    sources::Decoded d = decoder.Decode({.source = r.source,
+                                         .kind = r.kind,
+                                         .headers = r.headers,
+                                         .body = r.body,
+                                         .received_at = r.received_at});
+    if (!d.error.ok()) {
+      out.failures.push_back(Letter(r, kStageDecode, -1, d.error, now));
+      continue;
     }
-    for (const event::BatchItem& item : items) {
-      // The clock check uses the receipt time, so a replay judges an event as intake did.
-      Result<event::Event> e = event::DecodeCanonical(item.bytes, {.now = r.received_at});
-      if (!e.ok()) {
-        const bool whole_body =
-            r.kind != log::kKindEvent && items.size() == 1 && !event::IsWellFormedJson(item.bytes);
-        out.failures.push_back(
-            whole_body
-                ? Letter(r, kStageDecode, -1, InvalidArgument("the body is not valid JSON"), now)
-                : Letter(r, kStageValidate, static_cast<int64_t>(item.index), e.status(), now));
+    if (d.ignored) {
+      out.ignored += d.ignored;
+      metrics_
+          .GetCounter("supportpipe_ignored_items_total",
+                      "Delivered items that carry no support fact, by source.",
+                      {{"source", r.source}})
+          .Inc(d.ignored);
+    }
+    for (sources::DecodedItem& item : d.items) {
+      Status st = item.status;
+      if (st.ok()) {
+        // The clock check uses the receipt time, so a replay judges an event as intake did.
+        st = event::CheckEvent(&item.event, {.now = r.received_at});
+      }
+      if (!st.ok()) {
+        out.failures.push_back(Letter(r, kStageValidate, item.index, st, now));
         continue;
       }
-      e->source = r.source;
-      e->received_at = r.received_at;
-      if (e->drift_fields) {
-        metrics_
-            .GetCounter("supportpipe_schema_drift_fields_total",
-                        "Unknown fields kept under attributes, by source.", {{"source", r.source}})
-            .Inc(e->drift_fields);
-      }
+      event::Event& e = item.event;
+      e.source = r.source;
+      e.received_at = r.received_at;
       log::EventRecord rec;
       rec.source = r.source;
-      rec.event_id = e->id;
-      rec.ticket_id = std::string(e->TicketId());
-      rec.type = e->type;
-      rec.occurred_at = e->occurred_at;
+      rec.event_id = e.id;
+      rec.ticket_id = std::string(e.TicketId());
+      rec.type = e.type;
+      rec.occurred_at = e.occurred_at;
       rec.raw_offset = r.offset;
-      rec.payload = event::EncodeEvent(*e);
+      rec.payload = event::EncodeEvent(e);
       events.push_back(std::move(rec));
+      drift.push_back(std::move(e.drift));
       ++out.events;
     }
   }
@@ -119,6 +121,7 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
                       {{"source", events[i].source}, {"outcome", outcome}})
           .Inc();
     }
+    RETURN_IF_ERROR(RecordDrift(events, results, drift));
   }
   if (!out.failures.empty()) {
     RETURN_IF_ERROR(log_.AddDeadLetters(out.failures));
@@ -130,6 +133,42 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
     }
   }
   return out;
+}
+
+Status Processor::RecordDrift(const std::vector<log::EventRecord>& events,
+                              const std::vector<log::AppendResult>& results,
+                              const std::vector<std::vector<std::string>>& drift) {
+  // Counted once per event: duplicates and replays of an event already counted add nothing.
+  std::map<std::pair<std::string, std::string>, log::DriftField> seen;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (results[i].outcome != log::AppendOutcome::kAppended) continue;
+    for (const std::string& field : drift[i]) {
+      log::DriftField& f = seen[{events[i].source, field}];
+      if (f.count == 0) {
+        f.source = events[i].source;
+        f.field = field;
+        f.first_seen = events[i].occurred_at;
+      }
+      ++f.count;
+      f.first_seen = std::min(f.first_seen, events[i].occurred_at);
+      if (events[i].occurred_at >= f.last_seen) {
+        f.last_seen = events[i].occurred_at;
+        f.last_event_id = events[i].event_id;
+      }
+    }
+  }
+  if (seen.empty()) return Status::Ok();
+  std::vector<log::DriftField> list;
+  for (auto& [key, f] : seen) {
+    metrics_
+        .GetCounter("supportpipe_schema_drift_fields_total",
+                    "Fields outside a source's known shape, kept under attributes, by source and "
+                    "field.",
+                    {{"source", f.source}, {"field", f.field}})
+        .Inc(f.count);
+    list.push_back(std::move(f));
+  }
+  return log_.RecordDrift(list);
 }
 
 Result<ProcessResult> Processor::Replay(std::string_view source, TimeMicros from, TimeMicros to,
@@ -146,6 +185,7 @@ Result<ProcessResult> Processor::Replay(std::string_view source, TimeMicros from
     total.appended += r.appended;
     total.duplicates += r.duplicates;
     total.replaced += r.replaced;
+    total.ignored += r.ignored;
     total.failures.insert(total.failures.end(), r.failures.begin(), r.failures.end());
     if (progress) progress(total);
   }

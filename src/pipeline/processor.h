@@ -1,11 +1,12 @@
 // The processor: raw log -> canonical event log, with failures in the dead-letter queue.
 //
-// It reads raw records after its cursor, decodes and validates each event they hold,
+// It reads raw records after its cursor, decodes each with its source's decoder
+// (sources/registry.h), validates the events,
 // appends the good ones (de-duplicated by (source, event id): the first delivery wins),
 // records every failure with its stage, reason and raw offset, and only then commits its
 // cursor. Re-running a record (after a crash, `replay`, `dlq replay`) converges.
 //
-//   Processor p(log, clock, metrics);
+//   Processor p(log, decoders, clock, metrics);
 //   while (*p.Step() > 0) {}            // drain the raw log
 //   p.Replay("acme", from, to, nullptr); // re-run a time range through today's code
 //
@@ -20,6 +21,7 @@
 #include "common/clock.h"
 #include "log/event_log.h"
 #include "observe/metrics.h"
+#include "sources/registry.h"
 
 namespace supportpipe::pipeline {
 
@@ -31,13 +33,14 @@ struct ProcessResult {
   size_t appended = 0;    // new in the event log
   size_t duplicates = 0;  // already there (first delivery won)
   size_t replaced = 0;    // re-derived from the same raw record
+  size_t ignored = 0;     // items that carry no support fact
   std::vector<log::DeadLetter> failures;
 };
 
 class Processor {
  public:
-  Processor(log::EventLog& log, const Clock& clock, observe::Registry& metrics,
-            size_t batch_size = 1000);
+  Processor(log::EventLog& log, const sources::DecoderSet& decoders, const Clock& clock,
+            observe::Registry& metrics, size_t batch_size = 1000);
 
   // Processes one batch after the cursor and commits the cursor. Returns the number of
   // raw records consumed; 0 means caught up.
@@ -57,7 +60,13 @@ class Processor {
   Result<bool> ReplayDeadLetter(int64_t id);
 
  private:
+  // Records the drift of newly appended events (in the log and in /metrics).
+  Status RecordDrift(const std::vector<log::EventRecord>& events,
+                     const std::vector<log::AppendResult>& results,
+                     const std::vector<std::vector<std::string>>& drift);
+
   log::EventLog& log_;
+  const sources::DecoderSet& decoders_;
   const Clock& clock_;
   observe::Registry& metrics_;
   const size_t batch_size_;

@@ -12,7 +12,8 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   std::unique_ptr<Server> s(new Server(config));
   ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_.storage));
   ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false));
-  s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, clock, s->metrics_,
+  ASSIGN_OR_RETURN(s->decoders_, sources::DecoderSet::Create(s->config_.sources));
+  s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, *s->decoders_, clock, s->metrics_,
                                         s->config_.storage.data_dir);
   Worker* worker = s->worker_.get();
   observe::Registry* metrics = &s->metrics_;

@@ -37,6 +37,7 @@ class Server {
   observe::Registry metrics_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> warehouse_;
+  std::unique_ptr<sources::DecoderSet> decoders_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<log::GroupCommitter> committer_;
   std::unique_ptr<intake::Intake> intake_;

@@ -24,11 +24,12 @@ Result<std::unique_ptr<FileLock>> FileLock::TryAcquire(const std::string& path) 
 
 FileLock::~FileLock() { ::close(fd_); }
 
-Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock& clock,
-               observe::Registry& metrics, std::string data_dir)
+Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
+               const sources::DecoderSet& decoders, const Clock& clock, observe::Registry& metrics,
+               std::string data_dir)
     : log_(log),
       warehouse_(warehouse),
-      processor_(log, clock, metrics),
+      processor_(log, decoders, clock, metrics),
       loader_(log, warehouse, clock, metrics),
       lock_path_(std::move(data_dir) + "/worker.lock") {}
 

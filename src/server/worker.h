@@ -42,8 +42,8 @@ class FileLock {
 
 class Worker {
  public:
-  Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock& clock,
-         observe::Registry& metrics, std::string data_dir);
+  Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const sources::DecoderSet& decoders,
+         const Clock& clock, observe::Registry& metrics, std::string data_dir);
   ~Worker();
 
   // Takes the worker lock now if it is free; true when this worker holds it.

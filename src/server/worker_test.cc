@@ -8,6 +8,7 @@
 
 #include "common/test_dir.h"
 #include "log/sqlite/sqlite_event_log.h"
+#include "sources/decoder.h"
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 namespace supportpipe::server {
@@ -48,7 +49,7 @@ TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
   auto wh = std::move(warehouse::OpenSqliteWarehouse(dir + "/warehouse.db", clock, {})).value();
   log::RawRecord r;
   r.source = "s";
-  r.kind = std::string(log::kKindEvent);
+  r.kind = std::string(sources::kKindEvent);
   r.vendor = "canonical";
   r.delivery_id = "e1";
   r.received_at = clock.Now();
@@ -57,7 +58,8 @@ TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
       R"({"spec":"supportpipe/v1","id":"e1","type":"ticket.created","occurred_at":"2026-01-01T00:00:00Z","ticket":{"id":"T"}})";
   std::vector<log::AppendResult> res;
   ASSERT_TRUE(log->AppendRaw(std::vector<log::RawRecord>{r}, &res).ok());
-  Worker w(*log, *wh, clock, metrics, dir);
+  auto decoders = std::move(sources::DecoderSet::Create({})).value();
+  Worker w(*log, *wh, *decoders, clock, metrics, dir);
   ASSERT_TRUE(w.TryActivate());
   w.Start();
   w.NotifyRaw();

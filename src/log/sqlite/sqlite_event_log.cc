@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   attempts    INTEGER NOT NULL,
   UNIQUE(stage, raw_offset, item));
 CREATE INDEX IF NOT EXISTS dead_letters_by_state ON dead_letters(state, id);
+CREATE TABLE IF NOT EXISTS drift(
+  source        TEXT NOT NULL,
+  field         TEXT NOT NULL,
+  count         INTEGER NOT NULL,
+  first_seen    INTEGER NOT NULL,
+  last_seen     INTEGER NOT NULL,
+  last_event_id TEXT NOT NULL,
+  PRIMARY KEY(source, field));
 )sql";
 
 constexpr const char* kRawColumns =
@@ -346,6 +354,39 @@ class SqliteEventLog final : public EventLog {
     const int64_t n = row ? s->Int(0) : 0;
     s->Reset();
     return n;
+  }
+
+  Status RecordDrift(std::span<const DriftField> observations) override {
+    return InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(
+          SqliteStmt * s,
+          w.Prepare("INSERT INTO drift(source, field, count, first_seen, last_seen, "
+                    "last_event_id) VALUES(?,?,?,?,?,?) ON CONFLICT(source, field) DO UPDATE SET "
+                    "count = count + excluded.count, first_seen = MIN(first_seen, "
+                    "excluded.first_seen), last_event_id = CASE WHEN excluded.last_seen >= "
+                    "last_seen THEN excluded.last_event_id ELSE last_event_id END, last_seen = "
+                    "MAX(last_seen, excluded.last_seen)"));
+      for (const DriftField& d : observations) {
+        s->Bind(1, d.source).Bind(2, d.field).Bind(3, d.count).Bind(4, d.first_seen);
+        s->Bind(5, d.last_seen).Bind(6, d.last_event_id);
+        RETURN_IF_ERROR(s->Run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<DriftField>> ListDrift(std::string_view source) override {
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     ev_->r->Prepare("SELECT source, field, count, first_seen, last_seen, "
+                                     "last_event_id FROM drift WHERE (? = '' OR source = ?) "
+                                     "ORDER BY source, field"));
+    s->Bind(1, source).Bind(2, source);
+    return Collect<DriftField>(*s, [](const SqliteStmt& r) {
+      return DriftField{
+          std::string(r.Text(0)), std::string(r.Text(1)), r.Int(2), r.Int(3), r.Int(4),
+          std::string(r.Text(5))};
+    });
   }
 
  private:

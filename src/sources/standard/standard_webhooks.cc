@@ -1,8 +1,7 @@
 #include "sources/standard/standard_webhooks.h"
 
-#include <charconv>
-
 #include "common/crypto.h"
+#include "sources/auth.h"
 
 namespace supportpipe::sources {
 namespace {
@@ -19,9 +18,9 @@ Result<std::string> DecodeSecret(std::string_view secret) {
 class StandardWebhooksVerifier final : public Verifier {
  public:
   StandardWebhooksVerifier(std::vector<std::string> keys, int64_t tolerance_s)
-      : keys_(std::move(keys)), tolerance_us_(tolerance_s * 1000000) {}
+      : keys_(std::move(keys)), tolerance_s_(tolerance_s) {}
 
-  Result<std::string> Verify(const WebhookRequest& req, TimeMicros now) const override {
+  Result<Verified> Verify(const WebhookRequest& req, TimeMicros now) const override {
     std::string_view id = req.header("webhook-id");
     std::string_view ts = req.header("webhook-timestamp");
     std::string_view sigs = req.header("webhook-signature");
@@ -31,12 +30,9 @@ class StandardWebhooksVerifier final : public Verifier {
       sigs = req.header("svix-signature");
     }
     if (id.empty() || ts.empty() || sigs.empty()) return PermissionDenied("missing_header");
-    int64_t secs = 0;
-    auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), secs);
-    if (ec != std::errc() || end != ts.data() + ts.size()) return PermissionDenied("bad_timestamp");
-    const TimeMicros at = secs * 1000000;
-    if (at < now - tolerance_us_) return PermissionDenied("timestamp_too_old");
-    if (at > now + tolerance_us_) return PermissionDenied("timestamp_in_future");
+    std::optional<int64_t> secs = ParseInteger(ts);
+    if (!secs) return PermissionDenied("bad_timestamp");
+    RETURN_IF_ERROR(CheckWindow(*secs * 1000000, now, tolerance_s_));
 
     std::string signed_content;
     signed_content.reserve(id.size() + ts.size() + req.body.size() + 2);
@@ -56,12 +52,12 @@ class StandardWebhooksVerifier final : public Verifier {
       }
     }
     if (!match) return PermissionDenied("signature_mismatch");
-    return std::string(id);
+    return Verified{std::string(id), std::nullopt};
   }
 
  private:
   std::vector<std::string> keys_;
-  int64_t tolerance_us_;
+  int64_t tolerance_s_;
 };
 
 }  // namespace

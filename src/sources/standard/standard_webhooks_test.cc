@@ -43,7 +43,7 @@ TEST(StandardWebhooksTest, SignMatchesPublishedVector) {
 TEST(StandardWebhooksTest, VerifiesPublishedVectorAndReturnsDeliveryId) {
   auto r = Make({kSecret})->Verify(Valid().Get(), kAt);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(*r, kId);
+  EXPECT_EQ(r->delivery_id, kId);
 }
 
 TEST(StandardWebhooksTest, AcceptsEitherSecretDuringRotation) {

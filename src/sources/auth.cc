@@ -1,0 +1,125 @@
+#include "sources/auth.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "common/crypto.h"
+
+namespace supportpipe::sources {
+
+bool AnyMatches(const std::vector<std::string>& secrets,
+                const std::function<std::string(const std::string&)>& expected,
+                std::string_view given) {
+  bool match = false;
+  for (const std::string& s : secrets) match |= ConstantTimeEquals(given, expected(s));
+  return match;
+}
+
+std::string BodyHash(std::string_view body) { return "sha256:" + HexEncode(Sha256(body)); }
+
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+Status CheckWindow(TimeMicros at, TimeMicros now, int64_t tolerance_s) {
+  const int64_t tolerance_us = tolerance_s * 1000000;
+  if (at < now - tolerance_us) return PermissionDenied("timestamp_too_old");
+  if (at > now + tolerance_us) return PermissionDenied("timestamp_in_future");
+  return Status::Ok();
+}
+
+std::optional<std::string> PeekMember(std::string_view body, std::string_view key) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root)) return std::nullopt;
+  simdjson::dom::element v;
+  if (!root.is_object() || root[key].get(v)) return std::nullopt;
+  if (v.is_string()) return std::string(v.get_string().value());
+  if (v.is_int64()) return std::to_string(v.get_int64().value());
+  if (v.is_uint64()) return std::to_string(v.get_uint64().value());
+  return std::nullopt;
+}
+
+Verified BodyMemberOrHash(std::string_view body, std::string_view key) {
+  std::optional<std::string> id = PeekMember(body, key);
+  return Verified{id ? std::move(*id) : BodyHash(body), std::nullopt};
+}
+
+bool BearerTokenMatches(std::string_view auth, const std::vector<std::string>& tokens) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (auth.size() <= kPrefix.size() ||
+      !std::equal(kPrefix.begin(), kPrefix.end(), auth.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    return false;
+  }
+  // Hash both sides so the comparison time does not depend on the token's length.
+  const std::string given = Sha256(auth.substr(kPrefix.size()));
+  return AnyMatches(
+      tokens, [](const std::string& t) { return Sha256(t); }, given);
+}
+
+namespace {
+
+bool BasicAuthMatches(std::string_view auth, const std::vector<std::string>& credentials) {
+  constexpr std::string_view kPrefix = "Basic ";
+  if (auth.size() <= kPrefix.size() ||
+      !std::equal(kPrefix.begin(), kPrefix.end(), auth.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    return false;
+  }
+  std::optional<std::string> decoded = Base64Decode(auth.substr(kPrefix.size()));
+  if (!decoded) return false;
+  const std::string given = Sha256(*decoded);
+  return AnyMatches(
+      credentials, [](const std::string& c) { return Sha256(c); }, given);
+}
+
+class CredentialVerifier final : public Verifier {
+ public:
+  explicit CredentialVerifier(const SourceConfig& s)
+      : tokens_(s.tokens), basic_(s.basic_auth), header_(s.auth_header), none_(s.auth_none) {
+    for (char& c : header_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+
+  Result<Verified> Verify(const WebhookRequest& req, TimeMicros) const override {
+    if (!none_) {
+      const std::string_view auth = req.header("authorization");
+      bool ok = false;
+      if (!tokens_.empty() && !header_.empty() && header_ != "authorization") {
+        const std::string_view given = req.header(header_);
+        if (given.empty() && auth.empty()) return PermissionDenied("missing_header");
+        const std::string given_hash = Sha256(given);
+        ok = !given.empty() &&
+             AnyMatches(
+                 tokens_, [](const std::string& t) { return Sha256(t); }, given_hash);
+      } else if (auth.empty()) {
+        return PermissionDenied("missing_header");
+      } else if (!tokens_.empty()) {
+        ok = BearerTokenMatches(auth, tokens_);
+      }
+      if (!ok && !basic_.empty()) ok = BasicAuthMatches(auth, basic_);
+      if (!ok) return PermissionDenied("credential_mismatch");
+    }
+    // A sender's own idempotency key when it gives one; else the body's hash, so an
+    // identical retry is recognised. Events inside are de-duplicated by their own ids.
+    const std::string_view key = req.header("idempotency-key");
+    return Verified{key.empty() ? BodyHash(req.body) : std::string(key), std::nullopt};
+  }
+
+ private:
+  std::vector<std::string> tokens_, basic_;
+  std::string header_;
+  bool none_;
+};
+
+}  // namespace
+
+std::unique_ptr<Verifier> MakeCredentialVerifier(const SourceConfig& source) {
+  return std::make_unique<CredentialVerifier>(source);
+}
+
+}  // namespace supportpipe::sources
