@@ -19,8 +19,9 @@ struct ImportFlags {
   StorageFlags storage;
   std::vector<std::string> files;
   std::string source;
-  std::string verdicts_path;  // every verdict as JSON lines, like the API's
-  bool no_wait = false;       // return once appended, without waiting for the warehouse
+  std::string format = "canonical";  // sources::ExportFormats()
+  std::string verdicts_path;         // every verdict as JSON lines, like the API's
+  bool no_wait = false;              // return once appended, without waiting for the warehouse
 };
 int RunImport(const ImportFlags& flags);
 

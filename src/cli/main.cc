@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "sources/registry.h"
 
 namespace {
 
@@ -36,13 +37,16 @@ int main(int argc, char** argv) {
   s->callback([&] { code = RunServe(serve); });
 
   ImportFlags import;
-  auto* im =
-      app.add_subcommand("import", "Import canonical events from JSON lines or JSON array files");
+  auto* im = app.add_subcommand(
+      "import", "Import canonical events, or a helpdesk's export files (backfill history)");
   AddStorageFlags(im, &import.storage);
-  im->add_option("files", import.files,
-                 "Files to import (JSON lines, or one JSON array; - for stdin)")
-      ->required();
+  im->add_option("files", import.files, "Files to import (- for stdin)")->required();
   im->add_option("-s,--source", import.source, "Source name the events belong to")->required();
+  std::string formats = "What the files hold (default canonical):";
+  for (const auto& f : supportpipe::sources::ExportFormats()) {
+    formats += "\n  " + std::string(f.name) + ": " + std::string(f.description);
+  }
+  im->add_option("--format", import.format, formats);
   im->add_option("--verdicts", import.verdicts_path,
                  "Write every event's verdict as JSON lines to this file (- for stdout)");
   im->add_flag("--no-wait", import.no_wait,
