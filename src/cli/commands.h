@@ -25,6 +25,13 @@ struct ImportFlags {
 };
 int RunImport(const ImportFlags& flags);
 
+struct DriftFlags {
+  StorageFlags storage;
+  std::string source;  // "" = every source
+  std::string format = "table";
+};
+int RunDrift(const DriftFlags& flags);
+
 struct QueryFlags {
   StorageFlags storage;
   std::string sql;

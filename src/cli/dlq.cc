@@ -10,23 +10,6 @@
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::cli {
-namespace {
-
-warehouse::Cell Text(std::string s) {
-  warehouse::Cell c;
-  c.kind = warehouse::Cell::Kind::kText;
-  c.s = std::move(s);
-  return c;
-}
-
-warehouse::Cell Int(int64_t v) {
-  warehouse::Cell c;
-  c.kind = warehouse::Cell::Kind::kInt;
-  c.i = v;
-  return c;
-}
-
-}  // namespace
 
 int RunDlqList(const DlqFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
@@ -42,9 +25,10 @@ int RunDlqList(const DlqFlags& flags) {
   t.columns = {"id",   "state", "stage",  "source",   "raw_offset",
                "item", "field", "reason", "attempts", "created_at"};
   for (const auto& d : *letters) {
-    t.rows.push_back({Int(d.id), Text(d.state), Text(d.stage), Text(d.source),
-                      Int(static_cast<int64_t>(d.raw_offset)), Int(d.item), Text(d.field),
-                      Text(d.reason), Int(d.attempts), Text(FormatRfc3339(d.created_at))});
+    t.rows.push_back({IntCell(d.id), TextCell(d.state), TextCell(d.stage), TextCell(d.source),
+                      IntCell(static_cast<int64_t>(d.raw_offset)), IntCell(d.item),
+                      TextCell(d.field), TextCell(d.reason), IntCell(d.attempts),
+                      TextCell(FormatRfc3339(d.created_at))});
   }
   t.truncated = letters->size() == flags.limit;
   PrintTable(t, flags.format);

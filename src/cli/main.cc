@@ -62,6 +62,15 @@ int main(int argc, char** argv) {
   q->add_option("--limit", query.limit, "At most this many rows (default 10000)");
   q->callback([&] { code = RunQuery(query); });
 
+  DriftFlags drift;
+  auto* dr_cmd = app.add_subcommand(
+      "drift", "List fields outside each source's known shape (kept under attributes)");
+  AddStorageFlags(dr_cmd, &drift.storage);
+  dr_cmd->add_option("-s,--source", drift.source, "Only this source");
+  dr_cmd->add_option("-f,--format", drift.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  dr_cmd->callback([&] { code = RunDrift(drift); });
+
   DlqFlags dlq;
   auto* d = app.add_subcommand("dlq", "Inspect and replay the dead-letter queue");
   d->require_subcommand(1);

@@ -67,6 +67,7 @@ Result<std::vector<event::Event>> Conversation(element root, std::string_view na
     event::Event e = NewEvent(*id + ":created", "ticket.created", *created, "");
     e.ticket = t;
     e.ticket->status = "new";
+    e.sequence = 0;  // before the change stated at the same instant
     out.push_back(std::move(e));
   }
   // Threads: every customer reply, agent reply and note in the payload is a message.
@@ -118,6 +119,7 @@ Result<std::vector<event::Event>> Conversation(element root, std::string_view na
     e.changes.push_back(TextChange("status", std::nullopt, status));
   }
   e.id = fmt::format("{}:{}@{}", *id, name.empty() ? "update" : name, Seconds(*at));
+  e.sequence = 1;
   e.ticket = t;
   e.attributes.emplace_back("helpscout_event", event::JsonQuote(name));
   c.KeepRest(&e);
