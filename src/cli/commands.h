@@ -25,6 +25,15 @@ struct ImportFlags {
 };
 int RunImport(const ImportFlags& flags);
 
+struct SyncFlags {
+  StorageFlags storage;
+  std::string source;
+  std::string start;      // first run only: where the export starts (default: the beginning)
+  int64_t max_pages = 0;  // 0 = until caught up
+  bool no_wait = false;
+};
+int RunSync(const SyncFlags& flags);
+
 struct DriftFlags {
   StorageFlags storage;
   std::string source;  // "" = every source

@@ -7,7 +7,6 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/pipeline_driver.h"
-#include "common/crypto.h"
 #include "event/codec.h"
 #include "sources/decoder.h"
 #include "sources/export_reader.h"
@@ -127,7 +126,7 @@ class Importer {
       r.kind = kind;
       r.vendor = vendor_;
       // Items repeated across pages (Zendesk's time-based export) are stored once.
-      r.delivery_id = kind + ":" + HexEncode(Sha256(item));
+      r.delivery_id = sources::ExportDeliveryId(kind, item);
       r.received_at = clock_.Now();
       r.headers = fmt::format(R"({{"x-import-file":{},"x-import-line":"{}"}})",
                               event::JsonQuote(path), line);

@@ -62,6 +62,22 @@ int main(int argc, char** argv) {
   q->add_option("--limit", query.limit, "At most this many rows (default 10000)");
   q->callback([&] { code = RunQuery(query); });
 
+  SyncFlags sync;
+  auto* sy = app.add_subcommand(
+      "sync",
+      "Pull a Zendesk account's tickets through its incremental export API, resuming "
+      "where the last run stopped");
+  AddStorageFlags(sy, &sync.storage);
+  sy->add_option("-s,--source", sync.source, "A zendesk source with api_url and api_token_env")
+      ->required();
+  sy->add_option("--start", sync.start,
+                 "First run only: export tickets changed since this time (RFC 3339 or "
+                 "YYYY-MM-DD; default: all history)");
+  sy->add_option("--max-pages", sync.max_pages, "Stop after this many pages (default: all)");
+  sy->add_flag("--no-wait", sync.no_wait,
+               "Return once the tickets are in the log, without waiting for the warehouse");
+  sy->callback([&] { code = RunSync(sync); });
+
   DriftFlags drift;
   auto* dr_cmd = app.add_subcommand(
       "drift", "List fields outside each source's known shape (kept under attributes)");

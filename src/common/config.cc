@@ -211,7 +211,8 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
        "secret2_file",   "token_env",       "token_file",      "token2_env",       "token2_file",
        "basic_auth_env", "basic_auth_file", "basic_auth2_env", "basic_auth2_file", "auth",
        "auth_header",    "tolerance_s",     "legacy_order",    "public_url",       "schema_file",
-       "agent_ids",      "items",           "mapping",         "defaults",         "values"}));
+       "agent_ids",      "items",           "mapping",         "defaults",         "values",
+       "api_url",        "api_email",       "api_token_env",   "api_token_file"}));
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
   RETURN_IF_ERROR(c.Get(t, where, "vendor", &s->vendor));
   RETURN_IF_ERROR(c.Get(t, where, "tolerance_s", &s->tolerance_s));
@@ -220,6 +221,24 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
   RETURN_IF_ERROR(c.Get(t, where, "schema_file", &s->schema_file));
   RETURN_IF_ERROR(c.Get(t, where, "auth_header", &s->auth_header));
   RETURN_IF_ERROR(ParseStringList(c, t, where, "agent_ids", &s->agent_ids));
+  RETURN_IF_ERROR(c.Get(t, where, "api_url", &s->api_url));
+  RETURN_IF_ERROR(c.Get(t, where, "api_email", &s->api_email));
+  RETURN_IF_ERROR(c.Secret(t, where, "api_token", &s->api_token));
+  if (!s->api_url.empty()) {
+    if (s->vendor != "zendesk") {
+      return c.Fail(t.get("api_url"), where + ".api_url",
+                    "only zendesk sources can be synced from an API");
+    }
+    if (s->api_url.rfind("https://", 0) != 0 && s->api_url.rfind("http://", 0) != 0) {
+      return c.Fail(t.get("api_url"), where + ".api_url",
+                    "must be the account's base URL, e.g. https://acme.zendesk.com");
+    }
+    if (!s->api_token) {
+      return c.Fail(t.get("api_url"), where + ".api_token_env",
+                    "api_url needs api_token_env or api_token_file (and api_email for API "
+                    "tokens)");
+    }
+  }
   if (!IsValidSourceName(s->name)) {
     return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
                   "is required: 1-64 characters of letters, digits, '-', '_' or '.'");

@@ -66,6 +66,11 @@ struct SourceConfig {
   std::string public_url;     // hubspot: the URL as registered, for v2/v3 signatures
   std::string schema_file;    // JSON Schema every payload item must satisfy
   std::vector<std::string> agent_ids;  // slack: user ids whose messages are agent replies
+  // zendesk: the API `supportpipe sync` pulls from ("https://acme.zendesk.com"), and its
+  // credential: api_email with api_token (an API token), or api_token alone (OAuth).
+  std::string api_url;
+  std::string api_email;
+  std::optional<std::string> api_token;
   MappingConfig mapping;
   int line = 0;  // where it was declared, for messages
 };

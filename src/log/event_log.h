@@ -137,6 +137,11 @@ class EventLog {
   virtual Status RecordDrift(std::span<const DriftField> observations) = 0;
   // Every drifting field of `source` ("" = all), by source then field.
   virtual Result<std::vector<DriftField>> ListDrift(std::string_view source) = 0;
+
+  // Small durable values by key, for connectors' positions ("sync:acme" -> a cursor).
+  // PutState is durable when it returns.
+  virtual Result<std::optional<std::string>> GetState(std::string_view key) = 0;
+  virtual Status PutState(std::string_view key, std::string_view value) = 0;
 };
 
 }  // namespace supportpipe::log

@@ -175,6 +175,16 @@ TEST_P(EventLogContract, DriftAddsUpPerSourceAndFieldAndSurvivesReopen) {
   EXPECT_TRUE(log_->ListDrift("none")->empty());
 }
 
+TEST_P(EventLogContract, StateIsDurableAndOverwritten) {
+  EXPECT_FALSE(log_->GetState("sync:a")->has_value());
+  ASSERT_TRUE(log_->PutState("sync:a", "cursor-1").ok());
+  ASSERT_TRUE(log_->PutState("sync:a", "cursor-2").ok());
+  ASSERT_TRUE(log_->PutState("sync:b", "").ok());
+  log_ = Reopen();
+  EXPECT_EQ(**log_->GetState("sync:a"), "cursor-2");
+  EXPECT_EQ(**log_->GetState("sync:b"), "");
+}
+
 TEST_P(EventLogContract, ConcurrentAppendersAllLand) {
   constexpr int kThreads = 4, kPer = 200;
   std::vector<std::thread> threads;

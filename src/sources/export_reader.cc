@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "common/crypto.h"
 #include "event/codec.h"
 #include "sources/fields.h"
 
@@ -142,6 +143,10 @@ Status ReadCsv(std::string_view content,
   }
   if (!field.empty() || !fields.empty() || was_quoted) return end_record();
   return Status::Ok();
+}
+
+std::string ExportDeliveryId(std::string_view kind, std::string_view item) {
+  return std::string(kind) + ":" + HexEncode(Sha256(item));
 }
 
 Status ReadExport(const ExportFormat& format, std::string_view content,

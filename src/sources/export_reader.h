@@ -26,6 +26,10 @@ namespace supportpipe::sources {
 Status ReadExport(const ExportFormat& format, std::string_view content,
                   const std::function<Status(uint64_t line, std::string item)>& emit);
 
+// The delivery id an export item is stored under: the same bytes from another page, file
+// or sync run are recognised as one delivery.
+std::string ExportDeliveryId(std::string_view kind, std::string_view item);
+
 // RFC 4180 records: `emit` gets each record's first line and its fields.
 Status ReadCsv(std::string_view content,
                const std::function<Status(uint64_t line, std::vector<std::string>)>& emit);

@@ -208,7 +208,7 @@ std::string Harness::Scalar(const std::string& sql) {
   return col.empty() ? "<no rows>" : col[0];
 }
 
-CommandResult Harness::Cli(const std::vector<std::string>& args, const std::string& stdin_text) {
+pid_t Harness::CliStart(const std::vector<std::string>& args, const std::string& stdin_text) {
   std::vector<std::string> argv = {BinaryPath()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string in_path;
@@ -216,7 +216,10 @@ CommandResult Harness::Cli(const std::vector<std::string>& args, const std::stri
     in_path = dir_ + "/cli.in";
     std::ofstream(in_path) << stdin_text;
   }
-  const pid_t pid = Spawn(argv, env_, dir_, dir_ + "/cli.out", dir_ + "/cli.err", in_path);
+  return Spawn(argv, env_, dir_, dir_ + "/cli.out", dir_ + "/cli.err", in_path);
+}
+
+CommandResult Harness::CliWait(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;
@@ -224,6 +227,10 @@ CommandResult Harness::Cli(const std::vector<std::string>& args, const std::stri
   r.out = ReadFile(dir_ + "/cli.out");
   r.err = ReadFile(dir_ + "/cli.err");
   return r;
+}
+
+CommandResult Harness::Cli(const std::vector<std::string>& args, const std::string& stdin_text) {
+  return CliWait(CliStart(args, stdin_text));
 }
 
 }  // namespace supportpipe::testing_support

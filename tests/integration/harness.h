@@ -63,6 +63,9 @@ class Harness {
   std::vector<std::string> Column(const std::string& sql);
   // Runs `supportpipe ARGS...` in the test directory with the harness's config.
   CommandResult Cli(const std::vector<std::string>& args, const std::string& stdin_text = "");
+  // The same in two steps, for tests that kill the command midway (kill(pid, SIGKILL)).
+  pid_t CliStart(const std::vector<std::string>& args, const std::string& stdin_text = "");
+  CommandResult CliWait(pid_t pid);
 
  private:
   std::string extra_config_;

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS drift(
   last_seen     INTEGER NOT NULL,
   last_event_id TEXT NOT NULL,
   PRIMARY KEY(source, field));
+CREATE TABLE IF NOT EXISTS state(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
 )sql";
 
 constexpr const char* kRawColumns =
@@ -387,6 +390,26 @@ class SqliteEventLog final : public EventLog {
           std::string(r.Text(0)), std::string(r.Text(1)), r.Int(2), r.Int(3), r.Int(4),
           std::string(r.Text(5))};
     });
+  }
+
+  Result<std::optional<std::string>> GetState(std::string_view key) override {
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s, ev_->r->Prepare("SELECT value FROM state WHERE key = ?"));
+    s->Bind(1, key);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<std::string> out;
+    if (row) out = std::string(s->Text(0));
+    s->Reset();
+    return out;
+  }
+
+  Status PutState(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(ev_->wmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     ev_->w->Prepare("INSERT INTO state(key, value) VALUES(?, ?) ON CONFLICT(key) "
+                                     "DO UPDATE SET value = excluded.value"));
+    s->Bind(1, key).Bind(2, value);
+    return s->Run();
   }
 
  private:
