@@ -26,16 +26,23 @@ if [[ -z ${SKIP_SANITIZERS:-} ]]; then
      ctest --output-on-failure -j 2 --timeout 600)
 fi
 
-if [[ -z ${FUZZ_SECONDS:-} ]]; then FUZZ_SECONDS=30; fi
+if [[ -z ${FUZZ_SECONDS:-} ]]; then FUZZ_SECONDS=20; fi
 if [[ -z ${SKIP_FUZZ:-} ]]; then
   step "build fuzz targets (clang, libFuzzer)"
   scripts/build.sh fuzz
-  for target in canonical_decoder_fuzz:canonical webhook_verify_fuzz:webhook; do
+  targets="canonical_decoder_fuzz:canonical webhook_verify_fuzz:webhook"
+  for vendor in zendesk intercom hubspot front helpscout slack generic; do
+    targets="$targets ${vendor}_decoder_fuzz:$vendor"
+  done
+  targets="$targets zendesk_tickets_export_fuzz:zendesk_tickets csv_export_fuzz:csv"
+  for target in $targets; do
     name=${target%%:*}; corpus=${target##*:}
     work=$(mktemp -d)
     cp fuzz/corpus/"$corpus"/* "$work"/
     step "fuzz $name for ${FUZZ_SECONDS}s"
-    build/fuzz/fuzz/"$name" -max_total_time="$FUZZ_SECONDS" -max_len=8192 -print_final_stats=1 "$work" 2>&1 | tail -n 3
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions="$root/fuzz/ubsan.supp" \
+      build/fuzz/fuzz/"$name" -max_total_time="$FUZZ_SECONDS" -max_len=8192 -print_final_stats=1 \
+      "$work" 2>&1 | tail -n 3
     rm -rf "$work"
   done
 fi

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -58,8 +59,17 @@ int RunCheckConfig(const std::string& path) {
               cfg->server.listen.c_str(), cfg->storage.data_dir.c_str(), cfg->sources.size(),
               cfg->sources.size() == 1 ? "" : "s");
   for (const auto& s : cfg->sources) {
-    std::printf("  source %-24s vendor %-10s %zu secret%s\n", s.name.c_str(), s.vendor.c_str(),
-                s.secrets.size(), s.secrets.size() == 1 ? "" : "s");
+    std::string auth;
+    auto count = [&](size_t n, const char* what) {
+      if (n) auth += fmt::format("{}{} {}{}", auth.empty() ? "" : ", ", n, what, n == 1 ? "" : "s");
+    };
+    count(s.secrets.size(), "signing secret");
+    count(s.tokens.size(), "token");
+    count(s.basic_auth.size(), "basic-auth credential");
+    if (s.auth_none) auth = "no credential (loopback only)";
+    std::printf("  source %-24s vendor %-10s %s%s%s\n", s.name.c_str(), s.vendor.c_str(),
+                auth.c_str(), s.mapping.empty() ? "" : ", mapping",
+                s.api_url.empty() ? "" : ", API sync");
   }
   return kExitOk;
 }

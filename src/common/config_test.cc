@@ -66,5 +66,81 @@ TEST(ConfigTest, SourceNeedsItsSecretAndAKnownVendor) {
   EXPECT_FALSE(dup.ok());
 }
 
+TEST(ConfigTest, EachVendorAuthenticatesTheWayItCan) {
+  setenv("SP_T", "v", 1);
+  setenv("SP_B", "user:pass", 1);
+  setenv("SP_BAD_BASIC", "nocolon", 1);
+  auto src = [](const std::string& body, const std::string& server = "") {
+    return ParseConfig(server + "[[source]]\nname = \"s\"\n" + body, "c.toml");
+  };
+  EXPECT_TRUE(src("vendor = \"zendesk\"\nsecret_env = \"SP_T\"\n").ok());
+  EXPECT_TRUE(src("vendor = \"freshdesk\"\nbasic_auth_env = \"SP_B\"\n").ok());
+  EXPECT_TRUE(
+      src("vendor = \"gorgias\"\ntoken_env = \"SP_T\"\nauth_header = \"X-Gorgias-Token\"\n").ok());
+  // A signing vendor needs a secret, not a token.
+  auto wrong = src("vendor = \"intercom\"\ntoken_env = \"SP_T\"\n");
+  EXPECT_NE(wrong.status().message().find("signs its requests"), std::string::npos);
+  // A vendor without signatures needs a credential, not a secret.
+  EXPECT_FALSE(src("vendor = \"freshdesk\"\nsecret_env = \"SP_T\"\n").ok());
+  EXPECT_FALSE(src("vendor = \"gorgias\"\n").ok());
+  EXPECT_NE(src("vendor = \"freshdesk\"\nbasic_auth_env = \"SP_BAD_BASIC\"\n")
+                .status()
+                .message()
+                .find("USER:PASSWORD"),
+            std::string::npos);
+  // auth = "none" only on loopback.
+  EXPECT_TRUE(
+      src("vendor = \"generic\"\nauth = \"none\"\n[source.mapping]\n\"ticket.id\" = \"/id\"\n")
+          .ok());
+  auto open =
+      src("vendor = \"generic\"\nauth = \"none\"\n[source.mapping]\n\"ticket.id\" = \"/id\"\n",
+          "[server]\nlisten = \"0.0.0.0:8080\"\n");
+  EXPECT_NE(open.status().message().find("loopback"), std::string::npos);
+}
+
+TEST(ConfigTest, MappingsAndVendorOptionsAreChecked) {
+  setenv("SP_T", "v", 1);
+  auto src = [](const std::string& body) {
+    return ParseConfig("[[source]]\nname = \"s\"\n" + body, "c.toml");
+  };
+  auto ok = src(R"(vendor = "generic"
+token_env = "SP_T"
+items = "/events"
+[source.mapping]
+"ticket.id" = "/t"
+[source.defaults]
+type = "ticket.updated"
+[source.values."ticket.status"]
+"Waiting" = "pending"
+)");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  const MappingConfig& m = ok->sources[0].mapping;
+  EXPECT_EQ(m.items, "/events");
+  EXPECT_EQ(m.fields[0], (std::pair<std::string, std::string>{"ticket.id", "/t"}));
+  EXPECT_EQ(m.values[0].first, "ticket.status");
+  EXPECT_EQ(src("vendor = \"generic\"\ntoken_env = \"SP_T\"\n").status().field(),
+            "c.toml:1: source[0].mapping");
+  auto bad_field = src(
+      "vendor = \"generic\"\ntoken_env = \"SP_T\"\n[source.mapping]\n\"ticket.mood\" = \"/m\"\n");
+  EXPECT_NE(bad_field.status().field().find("source[0].mapping.ticket.mood"), std::string::npos);
+  auto bad_pointer =
+      src("vendor = \"generic\"\ntoken_env = \"SP_T\"\n[source.mapping]\n\"ticket.id\" = \"t\"\n");
+  EXPECT_NE(bad_pointer.status().message().find("JSON pointer"), std::string::npos);
+  // Built-in mappings only where the payload is the admin's.
+  EXPECT_FALSE(src("vendor = \"intercom\"\nsecret_env = \"SP_T\"\n[source.mapping]\n\"ticket.id\" "
+                   "= \"/t\"\n")
+                   .ok());
+  EXPECT_FALSE(
+      src("vendor = \"hubspot\"\nsecret_env = \"SP_T\"\npublic_url = \"hooks.example.com\"\n")
+          .ok());
+  EXPECT_FALSE(src("vendor = \"intercom\"\nsecret_env = \"SP_T\"\napi_url = \"https://x\"\n").ok());
+  EXPECT_FALSE(src("vendor = \"zendesk\"\nsecret_env = \"SP_T\"\napi_url = \"https://x\"\n").ok());
+  auto sync =
+      src("vendor = \"zendesk\"\nsecret_env = \"SP_T\"\napi_url = \"https://acme.zendesk.com\"\n"
+          "api_email = \"a@b.c\"\napi_token_env = \"SP_T\"\n");
+  ASSERT_TRUE(sync.ok()) << sync.status().ToString();
+  EXPECT_EQ(*sync->sources[0].api_token, "v");
+}
+
 }  // namespace
 }  // namespace supportpipe

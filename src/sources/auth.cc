@@ -25,7 +25,11 @@ std::optional<int64_t> ParseInteger(std::string_view text) {
   return v;
 }
 
-Status CheckWindow(TimeMicros at, TimeMicros now, int64_t tolerance_s) {
+Status CheckWindow(int64_t value, int64_t micros_per_unit, TimeMicros now, int64_t tolerance_s) {
+  // Beyond year 9999 in any unit: not a timestamp (and would overflow below).
+  constexpr int64_t kMaxMicros = 253402300800LL * 1000000;
+  if (value < 0 || value > kMaxMicros / micros_per_unit) return PermissionDenied("bad_timestamp");
+  const TimeMicros at = value * micros_per_unit;
   const int64_t tolerance_us = tolerance_s * 1000000;
   if (at < now - tolerance_us) return PermissionDenied("timestamp_too_old");
   if (at > now + tolerance_us) return PermissionDenied("timestamp_in_future");
@@ -33,6 +37,7 @@ Status CheckWindow(TimeMicros at, TimeMicros now, int64_t tolerance_s) {
 }
 
 std::optional<std::string> PeekMember(std::string_view body, std::string_view key) {
+  if (body.empty()) return std::nullopt;
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size()).get(root)) return std::nullopt;

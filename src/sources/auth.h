@@ -28,8 +28,9 @@ std::string BodyHash(std::string_view body);
 // A whole decimal integer, or nullopt.
 std::optional<int64_t> ParseInteger(std::string_view text);
 
-// Checks a signed timestamp against the window; PermissionDenied with the reason label.
-Status CheckWindow(TimeMicros at, TimeMicros now, int64_t tolerance_s);
+// Checks a signed timestamp, `value` units of `micros_per_unit` (1000000 for seconds, 1000
+// for milliseconds), against the window; PermissionDenied with the reason label.
+Status CheckWindow(int64_t value, int64_t micros_per_unit, TimeMicros now, int64_t tolerance_s);
 
 // The delivery id from a top-level body member (a vendor's notification id), else the
 // body's hash.

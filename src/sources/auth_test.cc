@@ -58,9 +58,11 @@ TEST(AuthTest, BasicAuthAndNamedHeaderTokensAndNone) {
 }
 
 TEST(AuthTest, WindowAndIntegers) {
-  EXPECT_TRUE(CheckWindow(100'000'000, 100'000'000 + 299'000'000, 300).ok());
-  EXPECT_EQ(CheckWindow(0, 301'000'000, 300).message(), "timestamp_too_old");
-  EXPECT_EQ(CheckWindow(301'000'000, 0, 300).message(), "timestamp_in_future");
+  EXPECT_TRUE(CheckWindow(100, 1'000'000, 100'000'000 + 299'000'000, 300).ok());
+  EXPECT_EQ(CheckWindow(0, 1, 301'000'000, 300).message(), "timestamp_too_old");
+  EXPECT_EQ(CheckWindow(301'000, 1'000, 0, 300).message(), "timestamp_in_future");
+  EXPECT_EQ(CheckWindow(INT64_MAX / 10, 1'000'000, 0, 300).message(), "bad_timestamp");
+  EXPECT_EQ(CheckWindow(-5, 1'000'000, 0, 300).message(), "bad_timestamp");
   EXPECT_EQ(ParseInteger("1531420618"), 1531420618);
   EXPECT_FALSE(ParseInteger("15x").has_value());
   EXPECT_FALSE(ParseInteger("").has_value());

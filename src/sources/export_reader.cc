@@ -35,6 +35,7 @@ Status Document(const ExportFormat& format, element doc, uint64_t line,
 
 Status Json(const ExportFormat& format, std::string_view content,
             const std::function<Status(uint64_t, std::string)>& emit) {
+  if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) return Status::Ok();
   simdjson::dom::parser parser;
   element doc;
   // One document (possibly pretty-printed over many lines)...

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/time.h"
 #include "event/codec.h"
@@ -90,10 +91,8 @@ Result<std::optional<TimeMicros>> Fields::Time(std::string_view key) {
     t = FromUnixNumber(v->get_double().value());
   } else if (v->is_string()) {
     const std::string_view s = v->get_string().value();
-    const bool digits = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-      return (c >= '0' && c <= '9') || c == '.';
-    });
-    t = digits ? FromUnixNumber(std::stod(std::string(s))) : ParseRfc3339(s);
+    const std::optional<double> n = ParseNumber(s);
+    t = n ? FromUnixNumber(*n) : ParseRfc3339(s);
   } else {
     return Bad(key, "must be a timestamp (RFC 3339 or Unix time)");
   }
@@ -147,6 +146,7 @@ Status Fields::Bad(std::string_view key, std::string message) const {
 }
 
 Result<element> ParseBody(std::string_view body) {
+  if (body.empty()) return InvalidArgument("the body is empty");
   thread_local simdjson::dom::parser parser;
   element root;
   if (auto err = parser.parse(body.data(), body.size()).get(root)) {
@@ -240,14 +240,19 @@ event::Change ListChange(std::string field, const std::vector<std::string>& to) 
   return c;
 }
 
+std::optional<double> ParseNumber(std::string_view text) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 Result<TimeMicros> ParseLooseTime(std::string_view text) {
   std::string s(text);
   while (!s.empty() && s.back() == ' ') s.pop_back();
   while (!s.empty() && s.front() == ' ') s.erase(0, 1);
   if (s.empty()) return InvalidArgument("is empty where a timestamp was expected");
-  if (std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
-    return FromUnixNumber(std::stod(s));
-  }
+  if (std::optional<double> n = ParseNumber(s)) return FromUnixNumber(*n);
   if (s.size() >= 16 && s[10] == ' ') s[10] = 'T';
   // "...T10:15" -> "...T10:15:00"
   if (s.size() == 16 ||

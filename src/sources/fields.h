@@ -100,6 +100,9 @@ event::Change ListChange(std::string field, const std::vector<std::string>& to);
 // Whole seconds of a time, for fact-based event ids.
 std::string Seconds(TimeMicros t);
 
+// A whole decimal number ("1796030102.000200"), or nullopt.
+std::optional<double> ParseNumber(std::string_view text);
+
 // Timestamps as exports and templates write them: RFC 3339, Unix seconds or ms, and
 // "YYYY-MM-DD HH:MM[:SS]" with an optional offset ("+0100", "+01:00", "Z", "UTC"); no
 // offset means UTC.

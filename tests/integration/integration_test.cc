@@ -272,10 +272,14 @@ TEST(IntegrationTest, ImportQueryReplayAndDeadLetterReplayFromTheCli) {
 TEST(IntegrationTest, ShippedExampleConfigIsValid) {
   Harness h("", {{"SUPPORTPIPE_INGEST_TOKEN", "t"},
                  {"ACME_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-                 {"CRM_TOKEN", "c"}});
+                 {"CRM_TOKEN", "c"},
+                 {"ZENDESK_WEBHOOK_SECRET", "z"},
+                 {"ZENDESK_API_TOKEN", "zt"},
+                 {"INTERCOM_CLIENT_SECRET", "i"},
+                 {"CASES_TOKEN", "k"}});
   auto r = h.Cli({"check-config", SP_EXAMPLE_CONFIG});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("2 sources"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 sources"), std::string::npos) << r.out;
 }
 
 TEST(IntegrationTest, CheckConfigNamesFileAndLine) {

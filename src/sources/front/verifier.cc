@@ -18,7 +18,7 @@ class FrontVerifier final : public Verifier {
     if (!ts.empty()) {
       std::optional<int64_t> ms = ParseInteger(ts);
       if (!ms) return PermissionDenied("bad_timestamp");
-      RETURN_IF_ERROR(CheckWindow(*ms * 1000, now, tolerance_s_));
+      RETURN_IF_ERROR(CheckWindow(*ms, 1000, now, tolerance_s_));
       std::string content;
       content.append(ts).append(":").append(req.body);
       if (!AnyMatches(

@@ -7,6 +7,7 @@
 
 #include "common/crypto.h"
 #include "event/codec.h"
+#include "sources/auth.h"
 #include "sources/fields.h"
 
 namespace supportpipe::sources {
@@ -99,11 +100,8 @@ class MappingDecoder final : public Decoder {
     }
     ASSIGN_OR_RETURN(std::optional<std::string> seq, get("sequence"));
     if (seq) {
-      try {
-        e.sequence = std::stoll(*seq);
-      } catch (...) {
-        return InvalidArgument("must be an integer", ptr("sequence"));
-      }
+      e.sequence = ParseInteger(*seq);
+      if (!e.sequence) return InvalidArgument("must be an integer", ptr("sequence"));
     }
     RETURN_IF_ERROR(MapTicket(item, base, &e));
     RETURN_IF_ERROR(MapParts(item, base, &e));

@@ -42,7 +42,7 @@ class HubSpotVerifier final : public Verifier {
       if (ts.empty()) return PermissionDenied("missing_header");
       std::optional<int64_t> ms = ParseInteger(ts);
       if (!ms) return PermissionDenied("bad_timestamp");
-      RETURN_IF_ERROR(CheckWindow(*ms * 1000, now, tolerance_s_));
+      RETURN_IF_ERROR(CheckWindow(*ms, 1000, now, tolerance_s_));
       const std::string decoded = DecodeSignedUri(uri);
       if (!AnyMatches(
               secrets_,

@@ -17,7 +17,7 @@ class SlackVerifier final : public Verifier {
     if (sig.empty() || ts.empty()) return PermissionDenied("missing_header");
     std::optional<int64_t> secs = ParseInteger(ts);
     if (!secs) return PermissionDenied("bad_timestamp");
-    RETURN_IF_ERROR(CheckWindow(*secs * 1000000, now, tolerance_s_));
+    RETURN_IF_ERROR(CheckWindow(*secs, 1000000, now, tolerance_s_));
     if (!AnyMatches(
             secrets_, [&](const std::string& s) { return SlackSign(s, ts, req.body); }, sig)) {
       return PermissionDenied("signature_mismatch");

@@ -32,7 +32,7 @@ class StandardWebhooksVerifier final : public Verifier {
     if (id.empty() || ts.empty() || sigs.empty()) return PermissionDenied("missing_header");
     std::optional<int64_t> secs = ParseInteger(ts);
     if (!secs) return PermissionDenied("bad_timestamp");
-    RETURN_IF_ERROR(CheckWindow(*secs * 1000000, now, tolerance_s_));
+    RETURN_IF_ERROR(CheckWindow(*secs, 1000000, now, tolerance_s_));
 
     std::string signed_content;
     signed_content.reserve(id.size() + ts.size() + req.body.size() + 2);

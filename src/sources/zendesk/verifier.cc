@@ -16,7 +16,7 @@ class ZendeskVerifier final : public Verifier {
     if (sig.empty() || ts.empty()) return PermissionDenied("missing_header");
     Result<TimeMicros> at = ParseRfc3339(ts);
     if (!at.ok()) return PermissionDenied("bad_timestamp");
-    RETURN_IF_ERROR(CheckWindow(*at, now, tolerance_s_));
+    RETURN_IF_ERROR(CheckWindow(*at, 1, now, tolerance_s_));
     std::string content;
     content.reserve(ts.size() + req.body.size());
     if (legacy_) {
