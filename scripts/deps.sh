@@ -7,7 +7,7 @@ what=${1:-build}
 # build dependencies; clang (fuzzing) and the tools below are only for testing.
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libboost-dev libboost-system-dev libsimdjson-dev rapidjson-dev libtomlplusplus-dev
-      libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev
+      libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev ca-certificates
       libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev)
 if [[ $what == test || $what == bench ]]; then
   pkgs+=(clang libclang-rt-14-dev curl sqlite3)
