@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "server/server.h"
+#include "sources/registry.h"
 
 namespace supportpipe::cli {
 
@@ -55,6 +56,13 @@ int RunServe(const ServeFlags& flags) {
 int RunCheckConfig(const std::string& path) {
   auto cfg = LoadConfigFile(path);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
+  // What serve builds from the config: each source's verifier, mapping and contract.
+  for (const auto& s : cfg->sources) {
+    if (auto v = sources::MakeVerifier(s); !v.ok()) return Fail("configuration", v.status());
+  }
+  if (auto d = sources::DecoderSet::Create(cfg->sources); !d.ok()) {
+    return Fail("configuration", d.status());
+  }
   std::printf("%s: OK (listen %s, data in %s, %zu source%s)\n", path.c_str(),
               cfg->server.listen.c_str(), cfg->storage.data_dir.c_str(), cfg->sources.size(),
               cfg->sources.size() == 1 ? "" : "s");

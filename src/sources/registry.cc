@@ -1,4 +1,6 @@
 // The one place that maps a source's configured vendor to its verifier and decoder.
+#include <fmt/format.h>
+
 #include <mutex>
 
 #include "event/codec.h"
@@ -97,8 +99,12 @@ Result<std::unique_ptr<DecoderSet>> DecoderSet::Create(const std::vector<SourceC
   std::unique_ptr<DecoderSet> set(new DecoderSet());
   set->canonical_ = MakeCanonicalDecoder();
   for (const SourceConfig& s : sources) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Decoder> d, MakeDecoder(s));
-    set->by_source_.emplace(s.name, std::move(d));
+    Result<std::unique_ptr<Decoder>> d = MakeDecoder(s);
+    if (!d.ok()) {
+      return InvalidArgument(d.status().message(),
+                             fmt::format("source \"{}\" (line {})", s.name, s.line));
+    }
+    set->by_source_.emplace(s.name, std::move(d).value());
   }
   return set;
 }

@@ -219,21 +219,21 @@ TEST(SourcesIntegrationTest, EveryVendorVerifiesAndLandsInTheWarehouse) {
   post("zd", zd_status, Zendesk(zd_status));
   post("zd", Fixture("zendesk_comment_added.json"), Zendesk(Fixture("zendesk_comment_added.json")));
   post("zd", zd_created, Zendesk(zd_created, "zd-old"));  // the secret being rotated out
-  // Intercom conversation: created, replied, closed.
+  // Intercom conversation, newest first: closed, replied, created.
   for (const char* f :
-       {"intercom_user_created.json", "intercom_admin_replied.json", "intercom_closed.json"}) {
+       {"intercom_closed.json", "intercom_admin_replied.json", "intercom_user_created.json"}) {
     post("ic", Fixture(f), Intercom(Fixture(f)));
   }
   const std::string batch = Fixture("hubspot_batch.json");
   post("hs", batch, HubSpot(batch));
-  for (const char* f : {"front_inbound.json", "front_archive.json"}) {
+  for (const char* f : {"front_archive.json", "front_inbound.json"}) {  // out of order
     post("front", Fixture(f), Front(Fixture(f)));
   }
   post("scout", Fixture("helpscout_convo_created.json"),
        Scout(Fixture("helpscout_convo_created.json"), "convo.created"));
   post("scout", Fixture("helpscout_rating.json"),
        Scout(Fixture("helpscout_rating.json"), "satisfaction.ratings"));
-  for (const char* f : {"slack_message.json", "slack_reply.json"}) {
+  for (const char* f : {"slack_reply.json", "slack_message.json"}) {  // the reply first
     post("slack", Fixture(f), Slack(Fixture(f)));
   }
   post("fd", Fixture("freshdesk_created.json"),
@@ -460,6 +460,32 @@ closed = "solved"
       h.Cli({"import", "-s", "ic", "--format", "zendesk-csv", dir + "zendesk_tickets.csv"});
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("vendor intercom"), std::string::npos) << wrong.err;
+}
+
+TEST(SourcesIntegrationTest, APayloadContractSendsViolationsToTheDlqWithThePointer) {
+  Harness h("", Env());
+  std::ofstream(h.dir() + "/cases.schema.json")
+      << R"({"type":"object","required":["case"],"properties":{"case":{"type":"object",
+            "required":["number"],"properties":{"number":{"type":"string",
+            "pattern":"^CS-[0-9]+$"}}}}})";
+  // schema_file must come before the source's sub-tables ([source.mapping], ...).
+  std::string config = kGeneric;
+  config.insert(config.find("[source.mapping]"),
+                "schema_file = \"" + h.dir() + "/cases.schema.json\"\n");
+  std::ofstream(h.config_path(), std::ios::app) << config;
+  ASSERT_TRUE(h.Start());
+  const Headers auth = {{"Authorization", "Bearer cases-token"}};
+  const std::string good =
+      R"({"uuid":"u1","kind":"case_updated","case":{"number":"CS-7","state":"open","opened":"2026-11-30T10:00:00Z"}})";
+  const std::string bad =
+      R"({"uuid":"u2","kind":"case_updated","case":{"number":"7","state":"open","opened":"2026-11-30T10:00:00Z"}})";
+  EXPECT_EQ(h.Post("/v1/webhooks/cases", good, auth).status, 202);
+  EXPECT_EQ(h.Post("/v1/webhooks/cases", bad, auth).status, 202);
+  ASSERT_TRUE(h.WaitForLoaded());
+  EXPECT_EQ(h.Column("SELECT ticket_id FROM fact_ticket"), std::vector<std::string>{"CS-7"});
+  auto dlq = h.Cli({"dlq", "list", "--format", "csv"});
+  EXPECT_NE(dlq.out.find("/case/number"), std::string::npos) << dlq.out;
+  EXPECT_NE(dlq.out.find("cases.schema.json"), std::string::npos) << dlq.out;
 }
 
 }  // namespace

@@ -25,6 +25,19 @@ bool ValidRating(const std::string& r) {
   return r == "good" || r == "bad" || (r.size() == 1 && r[0] >= '1' && r[0] <= '5');
 }
 
+// For fields with a closed vocabulary, whether `v` is in it; other fields take anything.
+bool CanonicalValue(const std::string& field, const std::string& v) {
+  auto in = [&](const auto& set) {
+    return std::any_of(std::begin(set), std::end(set), [&](const char* k) { return v == k; });
+  };
+  if (field == "type") return event::IsProducerType(v);
+  if (field == "ticket.status") return in(event::kStatuses);
+  if (field == "ticket.priority") return in(event::kPriorities);
+  if (field == "message.author_role") return v == "customer" || v == "agent" || v == "system";
+  if (field == "csat.rating") return ValidRating(v);
+  return true;
+}
+
 class MappingDecoder final : public Decoder {
  public:
   MappingDecoder(std::map<std::string, FieldRule> rules, std::string items)
@@ -287,12 +300,17 @@ Result<std::unique_ptr<Decoder>> MakeMappingDecoder(const MappingConfig& user,
   std::string items;
   Apply(builtin, &rules, &items);
   Apply(user, &rules, &items);
-  if (auto it = rules.find("type"); it != rules.end()) {
-    if (it->second.fixed && !event::IsProducerType(*it->second.fixed)) {
+  // Values a mapping produces for closed vocabularies must be in them: a typo here (or a
+  // key that TOML put in the wrong table) is caught at start-up, not per event.
+  for (const auto& [field, rule] : rules) {
+    auto check = [&field = field](const std::string& where, const std::string& v) -> Status {
+      if (v.empty() || CanonicalValue(field, v)) return Status::Ok();
       return InvalidArgument(
-          fmt::format("defaults.type \"{}\" is not an event type producers "
-                      "may send",
-                      *it->second.fixed));
+          fmt::format("{}: \"{}\" is not a canonical {} value", where, v, field));
+    };
+    if (rule.fixed) RETURN_IF_ERROR(check("defaults." + field, *rule.fixed));
+    for (const auto& [from, to] : rule.values) {
+      RETURN_IF_ERROR(check(fmt::format("values.\"{}\".\"{}\"", field, from), to));
     }
   }
   return std::unique_ptr<Decoder>(new MappingDecoder(std::move(rules), std::move(items)));

@@ -52,6 +52,15 @@ TEST(MappingTest, ContentHashIdReceiptTimeAndClearErrors) {
   MappingConfig bad;
   bad.defaults = {{"type", "sla.breached"}};
   EXPECT_FALSE(MakeMappingDecoder(bad).ok());
+  // A value outside the vocabulary, e.g. a key TOML put in the wrong table.
+  MappingConfig misplaced;
+  misplaced.values = {{"type", {{"schema_file", "contracts/x.json"}}}};
+  Status misplaced_status = MakeMappingDecoder(misplaced).status();
+  EXPECT_NE(misplaced_status.message().find("values.\"type\".\"schema_file\""), std::string::npos)
+      << misplaced_status.message();
+  MappingConfig status;
+  status.values = {{"ticket.status", {{"Waiting", "waiting"}}}};
+  EXPECT_FALSE(MakeMappingDecoder(status).ok());
 }
 
 TEST(MappingTest, ItemsArrayFailsOneItemAlone) {
