@@ -1,0 +1,60 @@
+// The per-ticket metrics of docs/metrics.md, derived from a ticket's timeline. One engine
+// for every warehouse backend (and, later, the SLA clocks).
+//
+//   std::vector<event::Event> timeline = ...;        // the ticket's events, any order
+//   std::optional<TicketMetrics> m = ComputeTicketMetrics(timeline, schedule);
+//   if (!m) -> the ticket has no ticket.created yet: no metrics
+//
+// A pure function of the set of events: order of arrival and repeats do not matter (the
+// timeline is sorted here by occurred_at, sequence — missing first — and id, and events
+// with an id already seen are skipped).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "event/event.h"
+#include "support/schedule.h"
+
+namespace supportpipe::support {
+
+// A duration in whole seconds, calendar and business.
+struct Duration {
+  int64_t s = 0;
+  int64_t business_s = 0;
+};
+
+struct TicketMetrics {
+  TimeMicros created_at = 0;
+  std::string status;  // final status on the timeline
+  bool agent_created = false;
+
+  std::optional<TimeMicros> first_reply_at;
+  std::optional<Duration> first_reply;
+  std::optional<TimeMicros> first_solved_at;
+  std::optional<Duration> first_resolution;
+  std::optional<TimeMicros> last_solved_at;  // only while solved or closed
+  std::optional<Duration> full_resolution;
+  int64_t reopens = 0;
+  int64_t agent_replies = 0;
+  int64_t customer_messages = 0;
+  int64_t internal_notes = 0;
+  Duration requester_wait;  // new, open, hold — completed intervals only
+  Duration agent_work;      // new, open
+  Duration agent_wait;      // pending
+  Duration on_hold;         // hold
+  int64_t assignee_stations = 0;
+  int64_t group_stations = 0;
+  std::optional<int64_t> resolution_touches;  // agent_replies, for solved/closed tickets
+  std::optional<std::string> csat_rating;
+  std::optional<bool> csat_positive;
+};
+
+std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> timeline,
+                                                  const Schedule& schedule);
+
+// The order metrics use: occurred_at, then sequence (missing first), then id byte-wise.
+bool TimelineBefore(const event::Event& a, const event::Event& b);
+
+}  // namespace supportpipe::support
