@@ -9,7 +9,9 @@ namespace supportpipe::cli {
 Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& config) {
   std::unique_ptr<PipelineDriver> d(new PipelineDriver());
   ASSIGN_OR_RETURN(d->log_, server::OpenEventLog(config.storage));
-  ASSIGN_OR_RETURN(d->warehouse_, server::OpenWarehouse(config.storage, d->clock_, false));
+  ASSIGN_OR_RETURN(d->schedules_, support::Schedules::Create(config));
+  ASSIGN_OR_RETURN(d->warehouse_,
+                   server::OpenWarehouse(config.storage, d->clock_, false, d->schedules_.get()));
   ASSIGN_OR_RETURN(d->decoders_, sources::DecoderSet::Create(config.sources));
   d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, *d->decoders_, d->clock_,
                                                 d->metrics_, config.storage.data_dir);

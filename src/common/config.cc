@@ -336,6 +336,36 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
   return Status::Ok();
 }
 
+Status ParseSchedule(Checker& c, const toml::table& t, int index, ScheduleConfig* s) {
+  const std::string where = fmt::format("schedule[{}]", index);
+  s->line = static_cast<int>(t.source().begin.line);
+  RETURN_IF_ERROR(c.OnlyKeys(t, where, {"name", "time_zone", "hours", "holidays", "when"}));
+  RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
+  RETURN_IF_ERROR(c.Get(t, where, "time_zone", &s->time_zone));
+  RETURN_IF_ERROR(ParseStringList(c, t, where, "hours", &s->hours));
+  RETURN_IF_ERROR(ParseStringList(c, t, where, "holidays", &s->holidays));
+  if (!IsValidSourceName(s->name) || s->name == "always") {
+    return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
+                  "is required: 1-64 letters, digits, '-', '_' or '.' (and not \"always\")");
+  }
+  if (s->time_zone.empty()) {
+    return c.Fail(&t, where + ".time_zone", "is required, e.g. \"Europe/Berlin\"");
+  }
+  if (s->hours.empty()) {
+    return c.Fail(&t, where + ".hours", "is required, e.g. [\"mon-fri 09:00-17:00\"]");
+  }
+  if (const toml::node* w = t.get("when")) {
+    if (!w->is_table())
+      return c.Fail(w, where + ".when", "must be a table, e.g. { group = [\"x\"] }");
+    const toml::table& wt = *w->as_table();
+    RETURN_IF_ERROR(c.OnlyKeys(wt, where + ".when", {"group", "brand", "channel"}));
+    RETURN_IF_ERROR(ParseStringList(c, wt, where + ".when", "group", &s->when_group));
+    RETURN_IF_ERROR(ParseStringList(c, wt, where + ".when", "brand", &s->when_brand));
+    RETURN_IF_ERROR(ParseStringList(c, wt, where + ".when", "channel", &s->when_channel));
+  }
+  return Status::Ok();
+}
+
 bool IsLoopbackListen(std::string_view listen) {
   const std::string_view host = listen.substr(0, listen.rfind(':'));
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
@@ -421,7 +451,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   Checker c(path);
   Config cfg;
   cfg.path = path;
-  RETURN_IF_ERROR(c.OnlyKeys(root, "", {"server", "storage", "source"}));
+  RETURN_IF_ERROR(c.OnlyKeys(root, "", {"server", "storage", "source", "reporting", "schedule"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -447,6 +477,38 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
       }
       cfg.sources.push_back(std::move(s));
       ++i;
+    }
+  }
+  if (const toml::node* n = root.get("schedule")) {
+    if (!n->is_array_of_tables()) return c.Fail(n, "schedule", "must be written [[schedule]]");
+    int i = 0;
+    for (const toml::node& item : *n->as_array()) {
+      ScheduleConfig sc;
+      RETURN_IF_ERROR(ParseSchedule(c, *item.as_table(), i, &sc));
+      for (const auto& other : cfg.schedules) {
+        if (other.name == sc.name) {
+          return c.Fail(&item, fmt::format("schedule[{}].name", i),
+                        fmt::format("schedule \"{}\" is declared twice", sc.name));
+        }
+      }
+      cfg.schedules.push_back(std::move(sc));
+      ++i;
+    }
+  }
+  if (const toml::node* n = root.get("reporting")) {
+    if (!n->is_table()) return c.Fail(n, "reporting", "must be a table: [reporting]");
+    const toml::table& t = *n->as_table();
+    RETURN_IF_ERROR(c.OnlyKeys(t, "reporting", {"time_zone", "default_schedule"}));
+    RETURN_IF_ERROR(c.Get(t, "reporting", "time_zone", &cfg.reporting.time_zone));
+    RETURN_IF_ERROR(c.Get(t, "reporting", "default_schedule", &cfg.reporting.default_schedule));
+    const std::string& d = cfg.reporting.default_schedule;
+    bool known = d == "always";
+    for (const auto& sc : cfg.schedules) known = known || sc.name == d;
+    if (!known) {
+      return c.Fail(t.get("default_schedule"), "reporting.default_schedule",
+                    fmt::format("names no [[schedule]] (\"{}\"); use \"always\" or a "
+                                "schedule's name",
+                                d));
     }
   }
   return cfg;

@@ -75,11 +75,31 @@ struct SourceConfig {
   int line = 0;  // where it was declared, for messages
 };
 
+// [[schedule]]: business hours (docs/metrics.md#business-time). Hours and the time zone
+// are checked when the schedule is built (support/schedules.h).
+struct ScheduleConfig {
+  std::string name;
+  std::string time_zone;
+  std::vector<std::string> hours;     // "mon-fri 09:00-17:00"
+  std::vector<std::string> holidays;  // "2026-12-25"
+  // when = { group = [...], brand = [...], channel = [...] }: which tickets use it, matched
+  // on their ticket.created; empty = no condition on that field.
+  std::vector<std::string> when_group, when_brand, when_channel;
+  int line = 0;
+};
+
+struct ReportingConfig {
+  std::string time_zone = "UTC";            // days of the daily views
+  std::string default_schedule = "always";  // "always" = 24x7
+};
+
 struct Config {
   std::string path;  // empty for the embedded defaults
   ServerConfig server;
   StorageConfig storage;
   std::vector<SourceConfig> sources;
+  ReportingConfig reporting;
+  std::vector<ScheduleConfig> schedules;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

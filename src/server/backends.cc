@@ -27,7 +27,8 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage
 }
 
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig& storage,
-                                                            const Clock& clock, bool read_only) {
+                                                            const Clock& clock, bool read_only,
+                                                            const support::Schedules* schedules) {
   if (storage.warehouse == "sqlite") {
     const std::string path = storage.data_dir + "/warehouse.db";
     if (read_only && !std::filesystem::exists(path)) {
@@ -35,7 +36,8 @@ Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig&
                       " yet: run `supportpipe serve` or `import` first");
     }
     if (!read_only) RETURN_IF_ERROR(EnsureDir(storage.data_dir));
-    return warehouse::OpenSqliteWarehouse(path, clock, {.read_only = read_only});
+    return warehouse::OpenSqliteWarehouse(path, clock,
+                                          {.read_only = read_only, .schedules = schedules});
   }
   return InvalidArgument("unknown warehouse backend \"" + storage.warehouse + "\"");
 }

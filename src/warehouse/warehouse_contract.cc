@@ -174,3 +174,44 @@ TEST_P(WarehouseContract, QueryIsReadOnly) {
 }
 
 }  // namespace supportpipe::warehouse
+
+namespace supportpipe::warehouse {
+
+TEST_P(WarehouseContract, TicketMetricsAreRecomputedWhateverTheArrivalOrder) {
+  const std::string ticket = R"("ticket":{"id":"M1"})";
+  const std::vector<std::string> events = {
+      Ev("c", "ticket.created", "2026-11-30T09:00:00Z",
+         R"("ticket":{"id":"M1","status":"new","assignee":"a1"},"message":{"author_role":"customer","public":true})"),
+      Ev("r1", "message.created", "2026-11-30T09:30:00Z",
+         ticket + R"(,"message":{"author_role":"agent","public":true})"),
+      Ev("s1", "ticket.status_changed", "2026-11-30T09:30:00Z",
+         ticket + R"(,"changes":{"status":{"to":"pending"}})"),
+      Ev("n1", "message.created", "2026-11-30T09:40:00Z",
+         ticket + R"(,"message":{"author_role":"agent","public":false})"),
+      Ev("s2", "ticket.status_changed", "2026-11-30T10:30:00Z",
+         ticket + R"(,"changes":{"status":{"to":"solved"}})"),
+      Ev("k", "csat.submitted", "2026-11-30T11:00:00Z", ticket + R"(,"csat":{"rating":5})"),
+  };
+  // Newest first, in two batches.
+  LoadJson({events[5], events[4], events[3]});
+  LoadJson({events[2], events[1], events[0]});
+  const std::string row =
+      "SELECT first_reply_s || ' ' || first_resolution_s || ' ' || full_resolution_s || ' ' || "
+      "agent_replies || ' ' || internal_notes || ' ' || customer_messages || ' ' || "
+      "agent_work_s || ' ' || agent_wait_s || ' ' || requester_wait_s || ' ' || "
+      "assignee_stations || ' ' || resolution_touches || ' ' || csat_rating || ' ' || "
+      "csat_positive || ' ' || first_reply_at || ' ' || schedule FROM fact_ticket WHERE "
+      "ticket_id = 'M1'";
+  EXPECT_EQ(Scalar(row),
+            "1800 5400 5400 1 1 1 1800 3600 1800 1 1 5 1 2026-11-30T09:30:00.000000Z always");
+  EXPECT_EQ(Scalar("SELECT first_reply_business_s FROM fact_ticket WHERE ticket_id = 'M1'"),
+            "1800");
+  // A ticket without its creation has no metrics yet.
+  LoadJson({Ev("x", "ticket.status_changed", "2026-11-30T09:00:00Z",
+               R"("ticket":{"id":"M2"},"changes":{"status":{"to":"open"}})")});
+  EXPECT_EQ(Scalar("SELECT COALESCE(first_reply_s, 'null') || ' ' || COALESCE(reopens, "
+                   "'null') FROM fact_ticket WHERE ticket_id = 'M2'"),
+            "null null");
+}
+
+}  // namespace supportpipe::warehouse

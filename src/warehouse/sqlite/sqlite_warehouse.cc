@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "common/sqlite_db.h"
 #include "event/codec.h"
+#include "support/schedules.h"
+#include "support/ticket_metrics.h"
 #include "warehouse/profiles.h"
 #include "warehouse/ticket_state.h"
 
@@ -121,11 +124,55 @@ CREATE TABLE IF NOT EXISTS dim_agent(
 INSERT INTO _schema(version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM _schema);
 )sql";
 
+// Version 2: what the metrics engine needs on the timeline (a message's role and
+// visibility, a rating), and the per-ticket metrics (docs/metrics.md). Roles of existing
+// messages are filled from fact_message; ratings loaded before v2 need a `replay`.
+constexpr const char* kMigrationV2 = R"sql(
+ALTER TABLE fact_ticket_event ADD COLUMN author_role TEXT;
+ALTER TABLE fact_ticket_event ADD COLUMN is_public INTEGER;
+ALTER TABLE fact_ticket_event ADD COLUMN csat_rating TEXT;
+UPDATE fact_ticket_event SET author_role = m.author_role, is_public = m.is_public
+  FROM fact_message m WHERE m.source = fact_ticket_event.source AND
+  m.event_id = fact_ticket_event.event_id;
+ALTER TABLE fact_ticket ADD COLUMN schedule TEXT;
+ALTER TABLE fact_ticket ADD COLUMN agent_created INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN first_reply_at TEXT;
+ALTER TABLE fact_ticket ADD COLUMN first_reply_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN first_reply_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN first_solved_at TEXT;
+ALTER TABLE fact_ticket ADD COLUMN first_resolution_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN first_resolution_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN last_solved_at TEXT;
+ALTER TABLE fact_ticket ADD COLUMN full_resolution_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN full_resolution_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN reopens INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN agent_replies INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN customer_messages INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN internal_notes INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN requester_wait_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN requester_wait_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN agent_work_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN agent_work_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN agent_wait_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN agent_wait_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN on_hold_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN on_hold_business_s INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN assignee_stations INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN group_stations INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN resolution_touches INTEGER;
+ALTER TABLE fact_ticket ADD COLUMN csat_rating TEXT;
+ALTER TABLE fact_ticket ADD COLUMN csat_positive INTEGER;
+UPDATE _schema SET version = 2;
+)sql";
+
 class SqliteWarehouse final : public Warehouse {
  public:
   SqliteWarehouse(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader,
-                  const Clock& clock)
-      : w_(std::move(writer)), r_(std::move(reader)), clock_(clock) {}
+                  const Clock& clock, const support::Schedules* schedules)
+      : w_(std::move(writer)),
+        r_(std::move(reader)),
+        clock_(clock),
+        schedules_(schedules ? schedules : always_.get()) {}
 
   Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items,
                          uint64_t through) override {
@@ -139,13 +186,8 @@ class SqliteWarehouse final : public Warehouse {
     RETURN_IF_ERROR(txn.Begin());
     ASSIGN_OR_RETURN(const uint64_t pos, PositionLocked(*w_, consumer));
 
-    // Per touched ticket: the batch's events, and whether the whole timeline must be
-    // re-read (an event arrived before ones already folded, or was re-derived).
-    struct Touched {
-      std::vector<const LoadItem*> items;
-      bool full = false;
-    };
-    std::map<std::pair<std::string, std::string>, Touched> touched;
+    // The tickets the batch touched; each is re-folded once, after its events are in.
+    std::set<std::pair<std::string, std::string>> touched;
     TimeMicros max_occurred = 0;
     for (const LoadItem& item : items) {
       if (item.offset <= pos) {
@@ -157,19 +199,15 @@ class SqliteWarehouse final : public Warehouse {
       ASSIGN_OR_RETURN(bool inserted, InsertTimeline(item, loaded_at));
       inserted ? ++stats.inserted : ++stats.replaced;
       if (e.message && e.ticket) RETURN_IF_ERROR(UpsertMessage(item, loaded_at));
-      if (e.ticket) {
-        Touched& t = touched[{e.source, e.ticket->id}];
-        t.items.push_back(&item);
-        t.full = t.full || !inserted;
-      }
+      if (e.ticket) touched.emplace(e.source, e.ticket->id);
     }
     const MergedProfiles profiles = MergeProfiles(items, pos);
     for (const auto& [key, p] : profiles.customers)
       RETURN_IF_ERROR(UpsertCustomer(key.first, p, loaded_at));
     for (const auto& [key, p] : profiles.agents)
       RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
-    for (auto& [key, t] : touched) {
-      RETURN_IF_ERROR(Recompute(key.first, key.second, t.items, t.full, loaded_at));
+    for (const auto& [source, ticket_id] : touched) {
+      RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at));
       ++stats.tickets;
     }
     const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
@@ -269,7 +307,8 @@ class SqliteWarehouse final : public Warehouse {
         SqliteStmt * ins,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, ticket, changes, attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO NOTHING"));
     RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
     RETURN_IF_ERROR(ins->Run());
@@ -278,14 +317,16 @@ class SqliteWarehouse final : public Warehouse {
         SqliteStmt * upd,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, ticket, changes, attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO UPDATE SET ticket_id = excluded.ticket_id, "
                     "type = excluded.type, occurred_at = excluded.occurred_at, occurred_us = "
                     "excluded.occurred_us, sequence = excluded.sequence, status_to = "
                     "excluded.status_to, received_at = excluded.received_at, event_offset = "
                     "excluded.event_offset, raw_offset = excluded.raw_offset, loaded_at = "
                     "excluded.loaded_at, ticket = excluded.ticket, changes = excluded.changes, "
-                    "attributes = excluded.attributes"));
+                    "attributes = excluded.attributes, author_role = excluded.author_role, "
+                    "is_public = excluded.is_public, csat_rating = excluded.csat_rating"));
     RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
     RETURN_IF_ERROR(upd->Run());
     return false;
@@ -322,6 +363,19 @@ class SqliteWarehouse final : public Warehouse {
       s.Bind(15, event::EncodeAttributes(e.attributes));
     } else {
       s.BindNull(15);
+    }
+    // What the metrics need of messages and ratings.
+    if (e.message && e.type == "message.created") {
+      s.Bind(16, e.message->author_role).Bind(17, static_cast<int64_t>(e.message->is_public));
+    } else if (e.message && e.type == "ticket.created") {
+      s.Bind(16, e.message->author_role).Bind(17, static_cast<int64_t>(e.message->is_public));
+    } else {
+      s.BindNull(16).BindNull(17);
+    }
+    if (e.csat && e.type == "csat.submitted") {
+      s.Bind(18, e.csat->rating);
+    } else {
+      s.BindNull(18);
     }
     return Status::Ok();
   }
@@ -390,87 +444,105 @@ class SqliteWarehouse final : public Warehouse {
     return s->Run();
   }
 
-  Result<std::optional<TicketState>> ReadTicket(const std::string& source, const std::string& id) {
+  // Re-folds a touched ticket from its whole stored timeline (the batch's events are in
+  // it already): the current state, and the metrics, which depend on every event.
+  Status Recompute(const std::string& source, const std::string& ticket_id,
+                   const std::string& loaded_at) {
+    TicketState state;
+    state.source = source;
+    state.ticket_id = ticket_id;
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare("SELECT status, priority, channel, subject, group_name, assignee_id, "
-                    "requester_id, organization_id, brand, tags, custom_fields, merged_into, "
-                    "created_us, created_seen, updated_us, event_count, last_occurred_us, "
-                    "last_sequence, event_id, raw_offset FROM fact_ticket WHERE source = ? AND "
-                    "ticket_id = ?"));
-    s->Bind(1, source).Bind(2, id);
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) {
-      s->Reset();
-      return std::optional<TicketState>();
+        w_->Prepare("SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
+                    "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
+                    "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
+                    "json(attributes), 'message', CASE WHEN author_role IS NULL THEN NULL ELSE "
+                    "json_object('author_role', author_role, 'public', json(CASE is_public WHEN "
+                    "0 THEN 'false' ELSE 'true' END)) END, 'csat', CASE WHEN csat_rating IS "
+                    "NULL THEN NULL ELSE json_object('rating', csat_rating) END), raw_offset "
+                    "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
+                    "occurred_us, sequence, event_id"));
+    s->Bind(1, source).Bind(2, ticket_id);
+    std::vector<event::Event> timeline;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      auto e = event::DecodeCanonical(s->Text(0), {.trusted = true});
+      if (!e.ok()) {
+        s->Reset();
+        return DataLoss("stored timeline event does not decode: " + e.status().ToString());
+      }
+      Apply(state, *e, static_cast<uint64_t>(s->Int(1)));
+      timeline.push_back(std::move(*e));
     }
-    TicketState t;
-    t.source = source;
-    t.ticket_id = id;
-    t.status = s->OptText(0);
-    t.priority = s->OptText(1);
-    t.channel = s->OptText(2);
-    t.subject = s->OptText(3);
-    t.group = s->OptText(4);
-    t.assignee = s->OptText(5);
-    t.requester = s->OptText(6);
-    t.organization = s->OptText(7);
-    t.brand = s->OptText(8);
-    if (!s->IsNull(9)) t.tags = event::DecodeStringList(s->Text(9));
-    t.custom_fields = s->Text(10);
-    t.merged_into = s->OptText(11);
-    t.created_at = s->Int(12);
-    t.created_seen = s->Int(13) != 0;
-    t.updated_at = s->Int(14);
-    t.event_count = s->Int(15);
-    t.last = {s->Int(16), s->Int(17), std::string(s->Text(18))};
-    t.last_raw_offset = static_cast<uint64_t>(s->Int(19));
     s->Reset();
-    return std::optional<TicketState>(std::move(t));
+    RETURN_IF_ERROR(WriteTicket(state, loaded_at));
+    const event::Event* created = nullptr;
+    for (const auto& e : timeline) {
+      if (e.type == "ticket.created" && (!created || support::TimelineBefore(e, *created))) {
+        created = &e;
+      }
+    }
+    const support::Schedule& schedule =
+        schedules_->For(created ? created->ticket : std::optional<event::Ticket>());
+    return WriteMetrics(source, ticket_id, schedule.name(),
+                        support::ComputeTicketMetrics(std::move(timeline), schedule));
   }
 
-  Status Recompute(const std::string& source, const std::string& ticket_id,
-                   std::vector<const LoadItem*>& items, bool full, const std::string& loaded_at) {
-    std::sort(items.begin(), items.end(), [](const LoadItem* a, const LoadItem* b) {
-      return TimelineKey::Of(a->event) < TimelineKey::Of(b->event);
-    });
-    ASSIGN_OR_RETURN(std::optional<TicketState> current, ReadTicket(source, ticket_id));
-    TicketState state;
-    if (current && !full && current->last < TimelineKey::Of(items.front()->event)) {
-      // The common case: everything new comes after what is folded. Apply on top.
-      state = std::move(*current);
-      for (const LoadItem* item : items) Apply(state, item->event, item->raw_offset);
-    } else if (!current && !full) {
-      state.source = source;
-      state.ticket_id = ticket_id;
-      for (const LoadItem* item : items) Apply(state, item->event, item->raw_offset);
-    } else {
-      // Late, out-of-order or re-derived: fold the whole timeline again.
-      state = TicketState();
-      state.source = source;
-      state.ticket_id = ticket_id;
-      ASSIGN_OR_RETURN(
-          SqliteStmt * s,
-          w_->Prepare("SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
-                      "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
-                      "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
-                      "json(attributes)), raw_offset FROM fact_ticket_event WHERE "
-                      "source = ? AND ticket_id = ? ORDER BY occurred_us, sequence, "
-                      "event_id"));
-      s->Bind(1, source).Bind(2, ticket_id);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, s->Step());
-        if (!row) break;
-        auto e = event::DecodeCanonical(s->Text(0), {.trusted = true});
-        if (!e.ok()) {
-          s->Reset();
-          return DataLoss("stored timeline event does not decode: " + e.status().ToString());
-        }
-        Apply(state, *e, static_cast<uint64_t>(s->Int(1)));
-      }
-      s->Reset();
+  Status WriteMetrics(const std::string& source, const std::string& ticket_id,
+                      const std::string& schedule,
+                      const std::optional<support::TicketMetrics>& metrics) {
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("UPDATE fact_ticket SET schedule = ?, agent_created = ?, first_reply_at = ?, "
+                    "first_reply_s = ?, first_reply_business_s = ?, first_solved_at = ?, "
+                    "first_resolution_s = ?, first_resolution_business_s = ?, last_solved_at = "
+                    "?, full_resolution_s = ?, full_resolution_business_s = ?, reopens = ?, "
+                    "agent_replies = ?, customer_messages = ?, internal_notes = ?, "
+                    "requester_wait_s = ?, requester_wait_business_s = ?, agent_work_s = ?, "
+                    "agent_work_business_s = ?, agent_wait_s = ?, agent_wait_business_s = ?, "
+                    "on_hold_s = ?, on_hold_business_s = ?, assignee_stations = ?, "
+                    "group_stations = ?, resolution_touches = ?, csat_rating = ?, csat_positive "
+                    "= ? WHERE source = ? AND ticket_id = ?"));
+    int i = 0;
+    auto bind_time = [&](const std::optional<TimeMicros>& t) {
+      t ? s->Bind(++i, FormatRfc3339(*t)) : s->BindNull(++i);
+    };
+    auto bind_int = [&](const std::optional<int64_t>& v) {
+      v ? s->Bind(++i, *v) : s->BindNull(++i);
+    };
+    auto bind_duration = [&](const std::optional<support::Duration>& d) {
+      bind_int(d ? std::optional<int64_t>(d->s) : std::nullopt);
+      bind_int(d ? std::optional<int64_t>(d->business_s) : std::nullopt);
+    };
+    const support::TicketMetrics empty;
+    const support::TicketMetrics& m = metrics ? *metrics : empty;
+    auto when = [&](auto v) { return metrics ? std::optional<int64_t>(v) : std::nullopt; };
+    s->Bind(++i, schedule);
+    bind_int(when(static_cast<int64_t>(m.agent_created)));
+    bind_time(m.first_reply_at);
+    bind_duration(m.first_reply);
+    bind_time(m.first_solved_at);
+    bind_duration(m.first_resolution);
+    bind_time(m.last_solved_at);
+    bind_duration(m.full_resolution);
+    bind_int(when(m.reopens));
+    bind_int(when(m.agent_replies));
+    bind_int(when(m.customer_messages));
+    bind_int(when(m.internal_notes));
+    for (const support::Duration* d :
+         {&m.requester_wait, &m.agent_work, &m.agent_wait, &m.on_hold}) {
+      bind_int(when(d->s));
+      bind_int(when(d->business_s));
     }
-    return WriteTicket(state, loaded_at);
+    bind_int(when(m.assignee_stations));
+    bind_int(when(m.group_stations));
+    bind_int(m.resolution_touches);
+    m.csat_rating ? s->Bind(++i, *m.csat_rating) : s->BindNull(++i);
+    bind_int(m.csat_positive ? std::optional<int64_t>(*m.csat_positive) : std::nullopt);
+    s->Bind(++i, source);
+    s->Bind(++i, ticket_id);
+    return s->Run();
   }
 
   Status WriteTicket(const TicketState& t, const std::string& loaded_at) {
@@ -522,7 +594,26 @@ class SqliteWarehouse final : public Warehouse {
   std::mutex rmu_;
   std::unique_ptr<SqliteDb> r_;
   const Clock& clock_;
+  std::unique_ptr<support::Schedules> always_ = support::Schedules::AlwaysOnly();
+  const support::Schedules* schedules_;
 };
+
+Status Migrate(SqliteDb& db) {
+  ASSIGN_OR_RETURN(SqliteStmt * v, db.Prepare("SELECT version FROM _schema"));
+  ASSIGN_OR_RETURN(bool row, v->Step());
+  const int64_t version = row ? v->Int(0) : 1;
+  v->Reset();
+  if (version >= 2) return Status::Ok();
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  Status st = db.Exec(kMigrationV2);
+  if (!st.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return st;
+  }
+  RETURN_IF_ERROR(db.Exec("COMMIT"));
+  // Metrics of tickets loaded before v2 are computed at their next event, or by `replay`.
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -534,10 +625,11 @@ Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, 
     // position commits with its rows, so a lost tail is re-loaded, never half-applied.
     ASSIGN_OR_RETURN(writer, SqliteDb::Open(path, {.full_sync = false}));
     RETURN_IF_ERROR(writer->Exec(kSchemaV1));
+    RETURN_IF_ERROR(Migrate(*writer));
   }
   ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true, .cache_mib = 8}));
   return std::unique_ptr<Warehouse>(
-      new SqliteWarehouse(std::move(writer), std::move(reader), clock));
+      new SqliteWarehouse(std::move(writer), std::move(reader), clock, options.schedules));
 }
 
 }  // namespace supportpipe::warehouse

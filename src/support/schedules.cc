@@ -1,0 +1,54 @@
+#include "support/schedules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace supportpipe::support {
+namespace {
+
+bool Matches(const std::vector<std::string>& allowed, const std::optional<std::string>& v) {
+  if (allowed.empty()) return true;
+  return v && std::find(allowed.begin(), allowed.end(), *v) != allowed.end();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Schedules>> Schedules::Create(const Config& config) {
+  std::unique_ptr<Schedules> out(new Schedules());
+  out->entries_.reserve(config.schedules.size());
+  for (const ScheduleConfig& sc : config.schedules) {
+    Result<Schedule> s = Schedule::Create(sc.name, sc.time_zone, sc.hours, sc.holidays);
+    if (!s.ok()) {
+      return InvalidArgument(s.status().message(),
+                             fmt::format("{}:{}: schedule \"{}\"", config.path, sc.line, sc.name));
+    }
+    out->entries_.push_back({sc, std::move(s).value()});
+  }
+  out->default_ = &out->always_;
+  for (const Entry& e : out->entries_) {
+    if (e.config.name == config.reporting.default_schedule) out->default_ = &e.schedule;
+  }
+  return out;
+}
+
+std::unique_ptr<Schedules> Schedules::AlwaysOnly() {
+  std::unique_ptr<Schedules> out(new Schedules());
+  out->default_ = &out->always_;
+  return out;
+}
+
+const Schedule& Schedules::For(const std::optional<event::Ticket>& t) const {
+  for (const Entry& e : entries_) {
+    const ScheduleConfig& c = e.config;
+    if (c.when_group.empty() && c.when_brand.empty() && c.when_channel.empty()) continue;
+    if (!t) continue;
+    if (Matches(c.when_group, t->group) && Matches(c.when_brand, t->brand) &&
+        Matches(c.when_channel, t->channel)) {
+      return e.schedule;
+    }
+  }
+  return *default_;
+}
+
+}  // namespace supportpipe::support
