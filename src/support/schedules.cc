@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctz/civil_time.h>
+
 #include <algorithm>
+#include <chrono>
 
 namespace supportpipe::support {
 namespace {
@@ -25,6 +28,11 @@ Result<std::unique_ptr<Schedules>> Schedules::Create(const Config& config) {
     }
     out->entries_.push_back({sc, std::move(s).value()});
   }
+  if (!cctz::load_time_zone(config.reporting.time_zone, &out->reporting_zone_)) {
+    return InvalidArgument(
+        fmt::format("\"{}\" is not a time zone of the system's tzdata", config.reporting.time_zone),
+        fmt::format("{}: reporting.time_zone", config.path));
+  }
   out->default_ = &out->always_;
   for (const Entry& e : out->entries_) {
     if (e.config.name == config.reporting.default_schedule) out->default_ = &e.schedule;
@@ -36,6 +44,14 @@ std::unique_ptr<Schedules> Schedules::AlwaysOnly() {
   std::unique_ptr<Schedules> out(new Schedules());
   out->default_ = &out->always_;
   return out;
+}
+
+std::string Schedules::ReportingDay(TimeMicros t) const {
+  const auto tp = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::microseconds(t)));
+  const cctz::civil_day d(cctz::convert(tp, reporting_zone_));
+  return fmt::format("{:04d}-{:02d}-{:02d}", d.year(), d.month(), d.day());
 }
 
 const Schedule& Schedules::For(const std::optional<event::Ticket>& t) const {

@@ -25,6 +25,10 @@ class Schedules {
 
   const Schedule& For(const std::optional<event::Ticket>& created_ticket) const;
 
+  // The local date ("YYYY-MM-DD") of an instant in [reporting] time_zone: the day the daily
+  // views count it in (days are half-open: midnight belongs to the new day).
+  std::string ReportingDay(TimeMicros t) const;
+
  private:
   struct Entry {
     ScheduleConfig config;
@@ -32,6 +36,7 @@ class Schedules {
   };
   std::vector<Entry> entries_;
   Schedule always_ = Schedule::Always();
+  cctz::time_zone reporting_zone_ = cctz::utc_time_zone();
   const Schedule* default_ = nullptr;
 };
 

@@ -80,6 +80,7 @@ std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> time
   std::string status = "new";
   if (created.ticket && created.ticket->status) status = *created.ticket->status;
   if (const event::Change* c = created.FindChange("status"); c && c->to_text) status = *c->to_text;
+  m.initial_status = status;
   TimeMicros since = t0;
   Stations assignee, group;
   if (created.ticket) {
@@ -146,6 +147,7 @@ std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> time
       last_solve = t;
     }
     if (reopen) ++m.reopens;
+    m.transitions.push_back({t, status, *to, solve, reopen});
     status = *to;
     since = t;
   }

@@ -25,6 +25,14 @@ struct Duration {
   int64_t business_s = 0;
 };
 
+// A change of status on the timeline, with what it meant.
+struct Transition {
+  TimeMicros at = 0;
+  std::string from, to;
+  bool solve = false;
+  bool reopen = false;
+};
+
 struct TicketMetrics {
   TimeMicros created_at = 0;
   std::string status;  // final status on the timeline
@@ -49,6 +57,8 @@ struct TicketMetrics {
   std::optional<int64_t> resolution_touches;  // agent_replies, for solved/closed tickets
   std::optional<std::string> csat_rating;
   std::optional<bool> csat_positive;
+  std::string initial_status;           // at creation
+  std::vector<Transition> transitions;  // in timeline order
 };
 
 std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> timeline,

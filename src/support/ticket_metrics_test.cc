@@ -127,6 +127,12 @@ TEST(TicketMetricsTest, ReopenSolvedThenClosedAndHold) {
   EXPECT_EQ(m.requester_wait.s, 70 * 60);  // new 10 + hold 30 + open 20 + open 10
   EXPECT_EQ(m.agent_work.s, 40 * 60);
   EXPECT_EQ(m.status, "closed");
+  ASSERT_EQ(m.transitions.size(), 6u);
+  EXPECT_EQ(m.initial_status, "new");
+  EXPECT_EQ(m.transitions[3].from, "solved");
+  EXPECT_TRUE(m.transitions[3].reopen);
+  EXPECT_TRUE(m.transitions[4].solve);
+  EXPECT_FALSE(m.transitions[5].solve);  // solved -> closed
   // Closed straight from open is a solve.
   auto direct = T().Created(Min(0), "open").Status(Min(15), "closed").Compute();
   EXPECT_EQ(direct.first_resolution->s, 900);

@@ -215,3 +215,41 @@ TEST_P(WarehouseContract, TicketMetricsAreRecomputedWhateverTheArrivalOrder) {
 }
 
 }  // namespace supportpipe::warehouse
+
+namespace supportpipe::warehouse {
+
+TEST_P(WarehouseContract, DailyViewsCountCreationsSolvesReopensAndBacklog) {
+  auto change = [](const std::string& id, const std::string& ticket, const std::string& at,
+                   const std::string& to) {
+    return Ev(id, "ticket.status_changed", at,
+              R"("ticket":{"id":")" + ticket + R"("},"changes":{"status":{"to":")" + to + "\"}}");
+  };
+  LoadJson({Ev("a", "ticket.created", "2026-11-30T09:00:00Z",
+               R"("ticket":{"id":"A","channel":"email"})"),
+            change("a1", "A", "2026-12-01T10:00:00Z", "solved"),
+            change("a2", "A", "2026-12-02T08:00:00Z", "open"),
+            change("a3", "A", "2026-12-02T09:00:00Z", "solved"),
+            Ev("b", "ticket.created", "2026-12-01T23:30:00Z",
+               R"("ticket":{"id":"B","channel":"email"})")});
+  auto rows = [&](const std::string& sql) {
+    auto r = wh_->Query(sql, 100);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::string out;
+    for (const auto& row : r.ok() ? r->rows : std::vector<std::vector<Cell>>()) {
+      for (const auto& c : row)
+        out += (c.kind == Cell::Kind::kInt ? std::to_string(c.i) : c.s) + " ";
+      out += "| ";
+    }
+    return out;
+  };
+  EXPECT_EQ(rows("SELECT day, SUM(created) FROM daily_created GROUP BY day ORDER BY day"),
+            "2026-11-30 1 | 2026-12-01 1 | ");
+  EXPECT_EQ(rows("SELECT day, SUM(solved), SUM(reopened) FROM daily_solved GROUP BY day "
+                 "ORDER BY day"),
+            "2026-12-01 1 0 | 2026-12-02 1 1 | ");
+  EXPECT_EQ(rows("SELECT day, SUM(backlog) FROM daily_backlog WHERE day <= '2026-12-02' "
+                 "GROUP BY day ORDER BY day"),
+            "2026-11-30 1 | 2026-12-01 1 | 2026-12-02 1 | ");
+}
+
+}  // namespace supportpipe::warehouse

@@ -165,6 +165,52 @@ ALTER TABLE fact_ticket ADD COLUMN csat_positive INTEGER;
 UPDATE _schema SET version = 2;
 )sql";
 
+// Version 3: days in [reporting] time_zone and the status changes, for the daily views.
+constexpr const char* kMigrationV3 = R"sql(
+ALTER TABLE fact_ticket ADD COLUMN initial_status TEXT;
+ALTER TABLE fact_ticket ADD COLUMN created_day TEXT;
+CREATE TABLE fact_status_change(
+  source      TEXT NOT NULL,
+  ticket_id   TEXT NOT NULL,
+  n           INTEGER NOT NULL,
+  changed_at  TEXT NOT NULL,
+  changed_us  INTEGER NOT NULL,
+  day         TEXT NOT NULL,
+  from_status TEXT NOT NULL,
+  to_status   TEXT NOT NULL,
+  is_solve    INTEGER NOT NULL,
+  is_reopen   INTEGER NOT NULL,
+  PRIMARY KEY(source, ticket_id, n));
+CREATE INDEX fact_status_change_by_day ON fact_status_change(day);
+CREATE VIEW daily_created AS
+  SELECT created_day AS day, channel, group_name, assignee_id, COUNT(*) AS created
+  FROM fact_ticket WHERE created_day IS NOT NULL GROUP BY 1, 2, 3, 4;
+CREATE VIEW daily_solved AS
+  SELECT c.day, t.channel, t.group_name, t.assignee_id, SUM(c.is_solve) AS solved,
+         SUM(c.is_reopen) AS reopened
+  FROM fact_status_change c JOIN fact_ticket t USING (source, ticket_id)
+  GROUP BY 1, 2, 3, 4 HAVING SUM(c.is_solve) > 0 OR SUM(c.is_reopen) > 0;
+CREATE VIEW daily_backlog AS
+  WITH RECURSIVE days(day) AS (
+    SELECT MIN(created_day) FROM fact_ticket WHERE created_day IS NOT NULL
+    UNION ALL
+    SELECT date(day, '+1 day') FROM days
+    WHERE day < MAX(date('now'), (SELECT MAX(day) FROM fact_status_change)))
+  SELECT d.day, t.channel, t.group_name, t.assignee_id, COUNT(*) AS backlog
+  FROM days d JOIN fact_ticket t ON t.created_day <= d.day
+  WHERE COALESCE((SELECT c.to_status FROM fact_status_change c
+                  WHERE c.source = t.source AND c.ticket_id = t.ticket_id AND c.day <= d.day
+                  ORDER BY c.n DESC LIMIT 1), t.initial_status)
+        NOT IN ('solved', 'closed', 'deleted')
+  GROUP BY 1, 2, 3, 4;
+CREATE VIEW daily_csat AS
+  SELECT created_day AS day, channel, group_name, assignee_id, COUNT(csat_rating) AS rated,
+         SUM(csat_positive) AS positive,
+         ROUND(100.0 * SUM(csat_positive) / COUNT(csat_rating), 2) AS csat_pct
+  FROM fact_ticket WHERE csat_rating IS NOT NULL GROUP BY 1, 2, 3, 4;
+UPDATE _schema SET version = 3;
+)sql";
+
 class SqliteWarehouse final : public Warehouse {
  public:
   SqliteWarehouse(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader,
@@ -542,7 +588,41 @@ class SqliteWarehouse final : public Warehouse {
     bind_int(m.csat_positive ? std::optional<int64_t>(*m.csat_positive) : std::nullopt);
     s->Bind(++i, source);
     s->Bind(++i, ticket_id);
-    return s->Run();
+    RETURN_IF_ERROR(s->Run());
+    return WriteStatusChanges(source, ticket_id, metrics);
+  }
+
+  // The day columns and the status changes the daily views read.
+  Status WriteStatusChanges(const std::string& source, const std::string& ticket_id,
+                            const std::optional<support::TicketMetrics>& metrics) {
+    ASSIGN_OR_RETURN(SqliteStmt * day,
+                     w_->Prepare("UPDATE fact_ticket SET initial_status = ?, created_day = ? "
+                                 "WHERE source = ? AND ticket_id = ?"));
+    if (metrics) {
+      day->Bind(1, metrics->initial_status).Bind(2, schedules_->ReportingDay(metrics->created_at));
+    } else {
+      day->BindNull(1).BindNull(2);
+    }
+    day->Bind(3, source).Bind(4, ticket_id);
+    RETURN_IF_ERROR(day->Run());
+    ASSIGN_OR_RETURN(
+        SqliteStmt * del,
+        w_->Prepare("DELETE FROM fact_status_change WHERE source = ? AND ticket_id = ?"));
+    del->Bind(1, source).Bind(2, ticket_id);
+    RETURN_IF_ERROR(del->Run());
+    if (!metrics) return Status::Ok();
+    ASSIGN_OR_RETURN(SqliteStmt * ins,
+                     w_->Prepare("INSERT INTO fact_status_change(source, ticket_id, n, "
+                                 "changed_at, changed_us, day, from_status, to_status, "
+                                 "is_solve, is_reopen) VALUES(?,?,?,?,?,?,?,?,?,?)"));
+    int64_t n = 0;
+    for (const support::Transition& t : metrics->transitions) {
+      ins->Bind(1, source).Bind(2, ticket_id).Bind(3, ++n).Bind(4, FormatRfc3339(t.at));
+      ins->Bind(5, t.at).Bind(6, schedules_->ReportingDay(t.at)).Bind(7, t.from).Bind(8, t.to);
+      ins->Bind(9, static_cast<int64_t>(t.solve)).Bind(10, static_cast<int64_t>(t.reopen));
+      RETURN_IF_ERROR(ins->Run());
+    }
+    return Status::Ok();
   }
 
   Status WriteTicket(const TicketState& t, const std::string& loaded_at) {
@@ -603,9 +683,10 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 2) return Status::Ok();
+  if (version >= 3) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-  Status st = db.Exec(kMigrationV2);
+  Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
+  if (st.ok()) st = db.Exec(kMigrationV3);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
