@@ -34,6 +34,13 @@ struct SyncFlags {
 };
 int RunSync(const SyncFlags& flags);
 
+struct ReportFlags {
+  StorageFlags storage;
+  std::string from, to;  // YYYY-MM-DD, the range [from, to) in [reporting] time_zone
+  std::string format = "table";
+};
+int RunReport(const ReportFlags& flags);
+
 struct DriftFlags {
   StorageFlags storage;
   std::string source;  // "" = every source

@@ -78,6 +78,18 @@ int main(int argc, char** argv) {
                "Return once the tickets are in the log, without waiting for the warehouse");
   sy->callback([&] { code = RunSync(sync); });
 
+  ReportFlags report;
+  auto* rp = app.add_subcommand(
+      "report", "Day-by-day support summary: created, solved, reopened, backlog, first reply "
+                "and resolution (median, p90), CSAT");
+  AddStorageFlags(rp, &report.storage);
+  rp->add_option("--from", report.from, "First day, YYYY-MM-DD (in [reporting] time_zone)")
+      ->required();
+  rp->add_option("--to", report.to, "Day after the last, YYYY-MM-DD")->required();
+  rp->add_option("-f,--format", report.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  rp->callback([&] { code = RunReport(report); });
+
   DriftFlags drift;
   auto* dr_cmd = app.add_subcommand(
       "drift", "List fields outside each source's known shape (kept under attributes)");

@@ -63,6 +63,18 @@ TEST(MetricsIntegrationTest, BusinessHoursPerTicketScheduleAndLateEvents) {
   EXPECT_EQ(h.Scalar("SELECT schedule || ' ' || first_resolution_s || ' ' || "
                      "first_resolution_business_s FROM fact_ticket WHERE ticket_id = 'P1'"),
             "phones 3600 3600");
+
+  // The day-by-day report over the same tickets.
+  auto report = h.Cli({"report", "--from", "2026-11-30", "--to", "2026-12-03", "--format", "csv"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(report.out,
+            "day,created,solved,reopened,backlog,first_reply_p50_min,first_reply_p90_min,"
+            "resolution_p50_min,resolution_p90_min,csat_pct\n"
+            "2026-11-30,2,1,0,1,2520,2520,60,2520,\n"
+            "2026-12-01,0,0,0,1,,,,,\n"
+            "2026-12-02,0,1,0,0,,,,,\n"
+            "total,2,2,0,0,2520,2520,60,2520,\n");
+  EXPECT_EQ(h.Cli({"report", "--from", "2026-12-03", "--to", "2026-12-01"}).exit_code, 2);
 }
 
 TEST(MetricsIntegrationTest, ScheduleErrorsNameTheScheduleAndLine) {
