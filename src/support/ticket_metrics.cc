@@ -50,30 +50,37 @@ bool TimelineBefore(const event::Event& a, const event::Event& b) {
   return key(a) < key(b);
 }
 
-std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> timeline,
-                                                  const Schedule& schedule) {
+std::vector<const event::Event*> MetricsTimeline(std::vector<event::Event>& timeline) {
   std::sort(timeline.begin(), timeline.end(), TimelineBefore);
-  // The first event with a given id wins (the log de-duplicates; this makes the function
+  // The first event with a given id wins (the log de-duplicates; this makes the metrics
   // safe on repeats too).
   std::set<std::string_view> seen;
   std::vector<const event::Event*> events;
   for (const event::Event& e : timeline) {
     if (seen.insert(e.id).second) events.push_back(&e);
   }
-  auto created_it = std::find_if(events.begin(), events.end(),
-                                 [](const event::Event* e) { return e->type == "ticket.created"; });
-  if (created_it == events.end()) return std::nullopt;
-  const event::Event& created = **created_it;
-  const TimeMicros t0 = created.occurred_at;
+  auto created = std::find_if(events.begin(), events.end(),
+                              [](const event::Event* e) { return e->type == "ticket.created"; });
+  if (created == events.end()) return {};
+  const TimeMicros t0 = (*created)->occurred_at;
   // A ticket exists from its creation: earlier events apply right after it, in order.
-  std::vector<const event::Event*> ordered = {&created};
+  std::vector<const event::Event*> ordered = {*created};
   for (const event::Event* e : events) {
-    if (e != &created) ordered.push_back(e);
+    if (e != *created) ordered.push_back(e);
   }
   std::stable_sort(ordered.begin() + 1, ordered.end(),
                    [&](const event::Event* a, const event::Event* b) {
                      return std::max(a->occurred_at, t0) < std::max(b->occurred_at, t0);
                    });
+  return ordered;
+}
+
+std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> timeline,
+                                                  const Schedule& schedule) {
+  const std::vector<const event::Event*> ordered = MetricsTimeline(timeline);
+  if (ordered.empty()) return std::nullopt;
+  const event::Event& created = *ordered.front();
+  const TimeMicros t0 = created.occurred_at;
 
   TicketMetrics m;
   m.created_at = t0;

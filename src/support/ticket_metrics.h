@@ -67,4 +67,9 @@ std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> time
 // The order metrics use: occurred_at, then sequence (missing first), then id byte-wise.
 bool TimelineBefore(const event::Event& a, const event::Event& b);
 
+// The timeline as every metric reads it: sorted (in place), the first event of each id,
+// the first ticket.created first, and events stamped before it right after it in their own
+// order. Empty when there is no ticket.created. Pointers are into `timeline`.
+std::vector<const event::Event*> MetricsTimeline(std::vector<event::Event>& timeline);
+
 }  // namespace supportpipe::support

@@ -1,5 +1,7 @@
 #include "support/ticket_metrics.h"
 
+#include "support/testing.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,77 +10,26 @@
 namespace supportpipe::support {
 namespace {
 
-// 2026-11-30 (a Monday) 09:00:00 UTC, and minutes after it.
-constexpr TimeMicros kT0 = 1796029200LL * 1000000;
-TimeMicros Min(double m) { return kT0 + static_cast<TimeMicros>(m * 60e6); }
+using testing::Min;
+using testing::T;
 
-// A tiny builder for timelines.
-struct T {
-  std::vector<event::Event> events;
-  int n = 0;
-
-  event::Event& Add(std::string type, TimeMicros at) {
-    event::Event e;
-    e.id = "e" + std::to_string(++n);
-    e.type = std::move(type);
-    e.occurred_at = at;
-    e.ticket.emplace().id = "1";
-    events.push_back(std::move(e));
-    return events.back();
-  }
-  T& Created(TimeMicros at, std::string status = "new", std::string assignee = "") {
-    auto& e = Add("ticket.created", at);
-    e.ticket->status = status;
-    if (!assignee.empty()) e.ticket->assignee = assignee;
-    return *this;
-  }
-  T& Msg(TimeMicros at, std::string role, bool is_public = true) {
-    auto& e = Add("message.created", at);
-    auto& m = e.message.emplace();
-    m.author_role = role;
-    m.is_public = is_public;
-    return *this;
-  }
-  T& Status(TimeMicros at, std::string to) {
-    auto& e = Add("ticket.status_changed", at);
-    event::Change c;
-    c.field = "status";
-    c.to_text = to;
-    e.changes.push_back(c);
-    return *this;
-  }
-  T& Assign(TimeMicros at, std::optional<std::string> to, std::string field = "assignee") {
-    auto& e = Add("ticket.assigned", at);
-    event::Change c;
-    c.field = field;
-    c.to_text = to;
-    if (!to) c.to_json = "null";
-    e.changes.push_back(c);
-    return *this;
-  }
-  T& Csat(TimeMicros at, std::string rating) {
-    Add("csat.submitted", at).csat = event::Csat{rating, std::nullopt};
-    return *this;
-  }
-  TicketMetrics Compute(const Schedule& s = Schedule::Always()) const {
-    auto m = ComputeTicketMetrics(events, s);
-    EXPECT_TRUE(m.has_value());
-    return m.value_or(TicketMetrics());
-  }
-};
+TicketMetrics Compute(const T& t, const Schedule& s = Schedule::Always()) {
+  auto m = ComputeTicketMetrics(t.events, s);
+  EXPECT_TRUE(m.has_value());
+  return m.value_or(TicketMetrics());
+}
 
 TEST(TicketMetricsTest, CustomerTicketRepliedPendingSolved) {
-  auto m = T().Created(Min(0))
-               .Msg(Min(0), "customer")
-               .Status(Min(5), "open")
-               .Msg(Min(30), "agent")
-               .Status(Min(30), "pending")
-               .Msg(Min(90), "customer")
-               .Status(Min(90), "open")
-               .Msg(Min(100), "agent", false)  // an internal note
-               .Msg(Min(120), "agent")
-               .Status(Min(120), "solved")
-               .Compute();
+  auto m = Compute(T().Created(Min(0))
+                       .Msg(Min(0), "customer")
+                       .Status(Min(5), "open")
+                       .Msg(Min(30), "agent")
+                       .Status(Min(30), "pending")
+                       .Msg(Min(90), "customer")
+                       .Status(Min(90), "open")
+                       .Msg(Min(100), "agent", false)  // an internal note
+                       .Msg(Min(120), "agent")
+                       .Status(Min(120), "solved"));
   EXPECT_FALSE(m.agent_created);
   EXPECT_EQ(m.first_reply_at, Min(30));
   EXPECT_EQ(m.first_reply->s, 1800);
@@ -95,11 +46,10 @@ TEST(TicketMetricsTest, CustomerTicketRepliedPendingSolved) {
 }
 
 TEST(TicketMetricsTest, AgentCreatedTicketsFirstReplyIsTheNextAgentMessage) {
-  auto m = T().Created(Min(0), "open")
-               .Msg(Min(0), "agent")  // outbound: the first public message
-               .Msg(Min(60), "customer")
-               .Msg(Min(75), "agent")
-               .Compute();
+  auto m = Compute(T().Created(Min(0), "open")
+                       .Msg(Min(0), "agent")  // outbound: the first public message
+                       .Msg(Min(60), "customer")
+                       .Msg(Min(75), "agent"));
   EXPECT_TRUE(m.agent_created);
   EXPECT_EQ(m.first_reply_at, Min(75));
   EXPECT_EQ(m.agent_replies, 1);
@@ -111,14 +61,14 @@ TEST(TicketMetricsTest, AgentCreatedTicketsFirstReplyIsTheNextAgentMessage) {
 }
 
 TEST(TicketMetricsTest, ReopenSolvedThenClosedAndHold) {
-  auto m = T().Created(Min(0))
-               .Status(Min(10), "hold")
-               .Status(Min(40), "open")
-               .Status(Min(60), "solved")
-               .Status(Min(70), "open")  // a reopen
-               .Status(Min(80), "solved")
-               .Status(Min(200), "closed")  // solved -> closed is not another solve
-               .Compute();
+  auto m = Compute(T().Created(Min(0))
+                       .Status(Min(10), "hold")
+                       .Status(Min(40), "open")
+                       .Status(Min(60), "solved")
+                       .Status(Min(70), "open")  // a reopen
+                       .Status(Min(80), "solved")
+                       .Status(Min(200), "closed")  // solved -> closed is not another solve
+  );
   EXPECT_EQ(m.reopens, 1);
   EXPECT_EQ(m.first_solved_at, Min(60));
   EXPECT_EQ(m.last_solved_at, Min(80));
@@ -134,27 +84,27 @@ TEST(TicketMetricsTest, ReopenSolvedThenClosedAndHold) {
   EXPECT_TRUE(m.transitions[4].solve);
   EXPECT_FALSE(m.transitions[5].solve);  // solved -> closed
   // Closed straight from open is a solve.
-  auto direct = T().Created(Min(0), "open").Status(Min(15), "closed").Compute();
+  auto direct = Compute(T().Created(Min(0), "open").Status(Min(15), "closed"));
   EXPECT_EQ(direct.first_resolution->s, 900);
   // Reopened and not solved again: no full resolution.
-  auto reopened = T().Created(Min(0)).Status(Min(5), "solved").Status(Min(6), "open").Compute();
+  auto reopened = Compute(T().Created(Min(0)).Status(Min(5), "solved").Status(Min(6), "open"));
   EXPECT_FALSE(reopened.last_solved_at.has_value());
   EXPECT_EQ(reopened.first_resolution->s, 300);
 }
 
 TEST(TicketMetricsTest, RepeatedStatusesStationsCsatAndEventsBeforeCreation) {
-  auto m = T().Status(Min(-5), "open")  // stamped before the creation: applies right after it
-               .Created(Min(0), "new", "a1")
-               .Status(Min(10), "open")  // already open: ignored
-               .Assign(Min(20), "a2")
-               .Assign(Min(21), "a2")  // the same value: not a station
-               .Assign(Min(22), std::nullopt)
-               .Assign(Min(23), "a1")
-               .Assign(Min(24), "g1", "group")
-               .Status(Min(30), "solved")
-               .Csat(Min(40), "2")
-               .Csat(Min(50), "good")
-               .Compute();
+  auto m =
+      Compute(T().Status(Min(-5), "open")  // stamped before the creation: applies right after it
+                  .Created(Min(0), "new", "a1")
+                  .Status(Min(10), "open")  // already open: ignored
+                  .Assign(Min(20), "a2")
+                  .Assign(Min(21), "a2")  // the same value: not a station
+                  .Assign(Min(22), std::nullopt)
+                  .Assign(Min(23), "a1")
+                  .Assign(Min(24), "g1", "group")
+                  .Status(Min(30), "solved")
+                  .Csat(Min(40), "2")
+                  .Csat(Min(50), "good"));
   EXPECT_EQ(m.agent_work.s, 30 * 60);  // open from 0 to 30; the repeat changed nothing
   EXPECT_EQ(m.assignee_stations, 3);   // a1, a2, a1
   EXPECT_EQ(m.group_stations, 1);
@@ -167,11 +117,11 @@ TEST(TicketMetricsTest, BusinessTimeTwinsUseTheSchedule) {
   auto office =
       std::move(Schedule::Create("o", "UTC", {"mon-fri 09:00-17:00"}, {"2026-12-01"})).value();
   // Created Mon 16:00; first reply Wed 10:00 (Tue is a holiday): 1 h + 1 h of business time.
-  auto m = T().Created(Min(7 * 60))
-               .Msg(Min(7 * 60), "customer")
-               .Msg(Min(49 * 60), "agent")
-               .Status(Min(49 * 60), "solved")
-               .Compute(office);
+  auto m = Compute(T().Created(Min(7 * 60))
+                       .Msg(Min(7 * 60), "customer")
+                       .Msg(Min(49 * 60), "agent")
+                       .Status(Min(49 * 60), "solved"),
+                   office);
   EXPECT_EQ(m.first_reply->s, 42 * 3600);
   EXPECT_EQ(m.first_reply->business_s, 2 * 3600);
   EXPECT_EQ(m.requester_wait.business_s, 2 * 3600);
