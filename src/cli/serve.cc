@@ -83,6 +83,13 @@ int RunCheckConfig(const std::string& path) {
                 auth.c_str(), s.mapping.empty() ? "" : ", mapping",
                 s.api_url.empty() ? "" : ", API sync");
   }
+  for (const auto& sc : cfg->schedules) {
+    std::printf("  schedule %-22s %s, %zu opening rule%s, %zu holiday%s%s\n", sc.name.c_str(),
+                sc.time_zone.c_str(), sc.hours.size(), sc.hours.size() == 1 ? "" : "s",
+                sc.holidays.size(), sc.holidays.size() == 1 ? "" : "s",
+                sc.name == cfg->reporting.default_schedule ? " (default)" : "");
+  }
+  std::printf("  reporting days in %s\n", cfg->reporting.time_zone.c_str());
   return kExitOk;
 }
 
