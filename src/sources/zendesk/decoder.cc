@@ -458,7 +458,7 @@ class ZendeskDecoder final : public Decoder {
 
 MappingConfig ZendeskTriggerMapping() {
   MappingConfig m = TemplateMapping();
-  // Placeholders render statuses and priorities capitalised ("On-hold"), tags
+  // Zendesk template variables render statuses and priorities capitalised ("On-hold"), tags
   // space-separated, and an unset priority as "-".
   m.values = {{"ticket.status", {{"on-hold", "hold"}}},
               {"ticket.priority", {{"-", ""}}},
