@@ -36,17 +36,28 @@ Status CheckWindow(int64_t value, int64_t micros_per_unit, TimeMicros now, int64
   return Status::Ok();
 }
 
-std::optional<std::string> PeekMember(std::string_view body, std::string_view key) {
-  if (body.empty()) return std::nullopt;
+std::vector<std::optional<std::string>> PeekMembers(std::string_view body,
+                                                    std::initializer_list<std::string_view> keys) {
+  std::vector<std::optional<std::string>> out(keys.size());
+  if (body.empty()) return out;
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size()).get(root)) return std::nullopt;
-  simdjson::dom::element v;
-  if (!root.is_object() || root[key].get(v)) return std::nullopt;
-  if (v.is_string()) return std::string(v.get_string().value());
-  if (v.is_int64()) return std::to_string(v.get_int64().value());
-  if (v.is_uint64()) return std::to_string(v.get_uint64().value());
-  return std::nullopt;
+  if (parser.parse(body.data(), body.size()).get(root) || !root.is_object()) return out;
+  size_t i = 0;
+  for (std::string_view key : keys) {
+    simdjson::dom::element v;
+    if (!root[key].get(v)) {
+      if (v.is_string()) out[i] = std::string(v.get_string().value());
+      if (v.is_int64()) out[i] = std::to_string(v.get_int64().value());
+      if (v.is_uint64()) out[i] = std::to_string(v.get_uint64().value());
+    }
+    ++i;
+  }
+  return out;
+}
+
+std::optional<std::string> PeekMember(std::string_view body, std::string_view key) {
+  return PeekMembers(body, {key})[0];
 }
 
 Verified BodyMemberOrHash(std::string_view body, std::string_view key) {

@@ -22,11 +22,12 @@ class SlackVerifier final : public Verifier {
             secrets_, [&](const std::string& s) { return SlackSign(s, ts, req.body); }, sig)) {
       return PermissionDenied("signature_mismatch");
     }
-    if (PeekMember(req.body, "type") == "url_verification") {
-      const std::string challenge = PeekMember(req.body, "challenge").value_or("");
-      return Verified{"", "{\"challenge\":" + event::JsonQuote(challenge) + "}"};
+    // One parse for the handshake and the delivery id.
+    const auto members = PeekMembers(req.body, {"type", "challenge", "event_id"});
+    if (members[0] == "url_verification") {
+      return Verified{"", "{\"challenge\":" + event::JsonQuote(members[1].value_or("")) + "}"};
     }
-    return BodyMemberOrHash(req.body, "event_id");
+    return Verified{members[2] ? *members[2] : BodyHash(req.body), std::nullopt};
   }
 
  private:
