@@ -125,15 +125,10 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-template <size_t N>
-bool OneOf(const std::string& v, const char* const (&set)[N]) {
-  return std::any_of(std::begin(set), std::end(set), [&](const char* s) { return v == s; });
-}
-
 Status NormaliseStatus(std::optional<std::string>* s, const Ptr& ptr) {
   if (!*s) return Status::Ok();
   **s = Lower(**s);
-  if (!OneOf(**s, kStatuses)) {
+  if (!IsStatus(**s)) {
     return Bad(ptr,
                "must be one of new, open, pending, hold, solved, closed, deleted (put the "
                "producer's own word in attributes.vendor_status)");
@@ -144,7 +139,7 @@ Status NormaliseStatus(std::optional<std::string>* s, const Ptr& ptr) {
 Status NormalisePriority(std::optional<std::string>* s, const Ptr& ptr) {
   if (!*s) return Status::Ok();
   **s = Lower(**s);
-  if (!OneOf(**s, kPriorities)) return Bad(ptr, "must be one of low, normal, high, urgent");
+  if (!IsPriority(**s)) return Bad(ptr, "must be one of low, normal, high, urgent");
   return Status::Ok();
 }
 

@@ -97,4 +97,18 @@ inline constexpr const char* kStatuses[] = {"new",    "open",   "pending", "hold
                                             "solved", "closed", "deleted"};
 inline constexpr const char* kPriorities[] = {"low", "normal", "high", "urgent"};
 
+// Whether a (lower-case) word is in the canonical vocabulary.
+inline bool IsStatus(std::string_view s) {
+  for (const char* k : kStatuses) {
+    if (s == k) return true;
+  }
+  return false;
+}
+inline bool IsPriority(std::string_view p) {
+  for (const char* k : kPriorities) {
+    if (p == k) return true;
+  }
+  return false;
+}
+
 }  // namespace supportpipe::event

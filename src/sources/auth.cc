@@ -65,34 +65,41 @@ Verified BodyMemberOrHash(std::string_view body, std::string_view key) {
   return Verified{id ? std::move(*id) : BodyHash(body), std::nullopt};
 }
 
-bool BearerTokenMatches(std::string_view auth, const std::vector<std::string>& tokens) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (auth.size() <= kPrefix.size() ||
-      !std::equal(kPrefix.begin(), kPrefix.end(), auth.begin(),
+namespace {
+
+// The credential after an Authorization scheme ("Bearer ", "Basic "), matched
+// case-insensitively; nullopt for another scheme or an empty credential.
+std::optional<std::string_view> AfterScheme(std::string_view auth, std::string_view scheme) {
+  if (auth.size() <= scheme.size() ||
+      !std::equal(scheme.begin(), scheme.end(), auth.begin(),
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-    return false;
+    return std::nullopt;
   }
-  // Hash both sides so the comparison time does not depend on the token's length.
-  const std::string given = Sha256(auth.substr(kPrefix.size()));
+  return auth.substr(scheme.size());
+}
+
+// Hashes both sides so the comparison time depends on neither length nor content.
+bool OneOf(std::string_view given, const std::vector<std::string>& accepted) {
+  const std::string given_hash = Sha256(given);
   return AnyMatches(
-      tokens, [](const std::string& t) { return Sha256(t); }, given);
+      accepted, [](const std::string& a) { return Sha256(a); }, given_hash);
+}
+
+bool BasicAuthMatches(std::string_view auth, const std::vector<std::string>& credentials) {
+  std::optional<std::string_view> encoded = AfterScheme(auth, "Basic ");
+  if (!encoded) return false;
+  std::optional<std::string> decoded = Base64Decode(*encoded);
+  return decoded && OneOf(*decoded, credentials);
+}
+
+}  // namespace
+
+bool BearerTokenMatches(std::string_view auth, const std::vector<std::string>& tokens) {
+  std::optional<std::string_view> token = AfterScheme(auth, "Bearer ");
+  return token && OneOf(*token, tokens);
 }
 
 namespace {
-
-bool BasicAuthMatches(std::string_view auth, const std::vector<std::string>& credentials) {
-  constexpr std::string_view kPrefix = "Basic ";
-  if (auth.size() <= kPrefix.size() ||
-      !std::equal(kPrefix.begin(), kPrefix.end(), auth.begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-    return false;
-  }
-  std::optional<std::string> decoded = Base64Decode(auth.substr(kPrefix.size()));
-  if (!decoded) return false;
-  const std::string given = Sha256(*decoded);
-  return AnyMatches(
-      credentials, [](const std::string& c) { return Sha256(c); }, given);
-}
 
 class CredentialVerifier final : public Verifier {
  public:

@@ -7,6 +7,7 @@
 
 #include "common/time.h"
 #include "event/codec.h"
+#include "sources/auth.h"
 
 namespace supportpipe::sources {
 
@@ -64,16 +65,7 @@ std::optional<int64_t> Fields::Int(std::string_view key) {
   std::optional<element> v = Take(key);
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->get_int64().value();
-  if (v->is_string()) {
-    const std::string_view s = v->get_string().value();
-    int64_t out = 0;
-    if (s.empty()) return std::nullopt;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      out = out * 10 + (c - '0');
-    }
-    return out;
-  }
+  if (v->is_string()) return ParseInteger(v->get_string().value());
   return std::nullopt;
 }
 

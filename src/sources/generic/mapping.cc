@@ -27,12 +27,9 @@ bool ValidRating(const std::string& r) {
 
 // For fields with a closed vocabulary, whether `v` is in it; other fields take anything.
 bool CanonicalValue(const std::string& field, const std::string& v) {
-  auto in = [&](const auto& set) {
-    return std::any_of(std::begin(set), std::end(set), [&](const char* k) { return v == k; });
-  };
   if (field == "type") return event::IsProducerType(v);
-  if (field == "ticket.status") return in(event::kStatuses);
-  if (field == "ticket.priority") return in(event::kPriorities);
+  if (field == "ticket.status") return event::IsStatus(v);
+  if (field == "ticket.priority") return event::IsPriority(v);
   if (field == "message.author_role") return v == "customer" || v == "agent" || v == "system";
   if (field == "csat.rating") return ValidRating(v);
   return true;
@@ -136,8 +133,7 @@ class MappingDecoder final : public Decoder {
     ASSIGN_OR_RETURN(t.status, get("ticket.status"));
     if (t.status) {
       const std::string s = Lower(*t.status);
-      if (std::none_of(std::begin(event::kStatuses), std::end(event::kStatuses),
-                       [&](const char* k) { return s == k; })) {
+      if (!event::IsStatus(s)) {
         return Unmapped(Ptr(base, "ticket.status"), "status", *t.status);
       }
       t.status = s;
@@ -145,8 +141,7 @@ class MappingDecoder final : public Decoder {
     ASSIGN_OR_RETURN(t.priority, get("ticket.priority"));
     if (t.priority) {
       const std::string p = Lower(*t.priority);
-      if (std::none_of(std::begin(event::kPriorities), std::end(event::kPriorities),
-                       [&](const char* k) { return p == k; })) {
+      if (!event::IsPriority(p)) {
         return Unmapped(Ptr(base, "ticket.priority"), "priority", *t.priority);
       }
       t.priority = p;

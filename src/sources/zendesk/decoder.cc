@@ -19,9 +19,7 @@ Result<std::optional<std::string>> MapStatus(const std::optional<std::string>& v
                                              const std::string& ptr) {
   if (!v || v->empty()) return std::optional<std::string>();
   std::string s = Lower(*v);
-  for (const char* known : event::kStatuses) {
-    if (s == known) return std::optional<std::string>(s);
-  }
+  if (event::IsStatus(s)) return std::optional<std::string>(s);
   return Unmapped(ptr, "status", *v);
 }
 
@@ -29,9 +27,7 @@ Result<std::optional<std::string>> MapPriority(const std::optional<std::string>&
                                                const std::string& ptr) {
   if (!v || v->empty()) return std::optional<std::string>();
   std::string s = Lower(*v);
-  for (const char* known : event::kPriorities) {
-    if (s == known) return std::optional<std::string>(s);
-  }
+  if (event::IsPriority(s)) return std::optional<std::string>(s);
   return Unmapped(ptr, "priority", *v);
 }
 
