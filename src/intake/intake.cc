@@ -262,9 +262,11 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
     // A vendor's handshake (Slack url_verification, Front's challenge): nothing to store.
     return Finish("webhooks", source, respond, Json(200, *delivery->challenge), started);
   }
-  // The only parse on this path: a body that is unusable as a whole is kept (for
-  // inspection and replay after a fix) but answered 400 so the sender learns at once.
-  const bool usable = event::SplitBatch(req.body, {}).error.ok();
+  // At most one parse on this path (the verifier's, when it needed an id from the body): a
+  // body that is unusable as a whole is kept (for inspection and replay after a fix) but
+  // answered 400 so the sender learns at once.
+  const bool usable =
+      delivery->body_is_json ? *delivery->body_is_json : event::SplitBatch(req.body, {}).error.ok();
   log::RawRecord r;
   r.source = source;
   r.kind = std::string(sources::kWebhook);

@@ -36,20 +36,22 @@ Status CheckWindow(int64_t value, int64_t micros_per_unit, TimeMicros now, int64
   return Status::Ok();
 }
 
-std::vector<std::optional<std::string>> PeekMembers(std::string_view body,
-                                                    std::initializer_list<std::string_view> keys) {
-  std::vector<std::optional<std::string>> out(keys.size());
+Peeked PeekMembers(std::string_view body, std::initializer_list<std::string_view> keys) {
+  Peeked out;
+  out.values.resize(keys.size());
   if (body.empty()) return out;
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size()).get(root) || !root.is_object()) return out;
+  if (parser.parse(body.data(), body.size()).get(root)) return out;
+  out.json = true;
+  if (!root.is_object()) return out;
   size_t i = 0;
   for (std::string_view key : keys) {
     simdjson::dom::element v;
     if (!root[key].get(v)) {
-      if (v.is_string()) out[i] = std::string(v.get_string().value());
-      if (v.is_int64()) out[i] = std::to_string(v.get_int64().value());
-      if (v.is_uint64()) out[i] = std::to_string(v.get_uint64().value());
+      if (v.is_string()) out.values[i] = std::string(v.get_string().value());
+      if (v.is_int64()) out.values[i] = std::to_string(v.get_int64().value());
+      if (v.is_uint64()) out.values[i] = std::to_string(v.get_uint64().value());
     }
     ++i;
   }
@@ -57,12 +59,12 @@ std::vector<std::optional<std::string>> PeekMembers(std::string_view body,
 }
 
 std::optional<std::string> PeekMember(std::string_view body, std::string_view key) {
-  return PeekMembers(body, {key})[0];
+  return PeekMembers(body, {key}).values[0];
 }
 
 Verified BodyMemberOrHash(std::string_view body, std::string_view key) {
-  std::optional<std::string> id = PeekMember(body, key);
-  return Verified{id ? std::move(*id) : BodyHash(body), std::nullopt};
+  Peeked p = PeekMembers(body, {key});
+  return Verified{p.values[0] ? std::move(*p.values[0]) : BodyHash(body), std::nullopt, p.json};
 }
 
 namespace {

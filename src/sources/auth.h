@@ -40,9 +40,13 @@ Verified BodyMemberOrHash(std::string_view body, std::string_view key);
 // A top-level string (or integer) member of a JSON object body, or nullopt. For the few
 // vendors whose delivery id or handshake lives in the body.
 std::optional<std::string> PeekMember(std::string_view body, std::string_view key);
-// Several members with one parse, in the order of `keys`.
-std::vector<std::optional<std::string>> PeekMembers(std::string_view body,
-                                                    std::initializer_list<std::string_view> keys);
+// Several members with one parse, in the order of `keys`; `json` says whether the body
+// parsed as one JSON value at all.
+struct Peeked {
+  bool json = false;
+  std::vector<std::optional<std::string>> values;
+};
+Peeked PeekMembers(std::string_view body, std::initializer_list<std::string_view> keys);
 
 // Vendors without signatures (canonical, freshdesk, gorgias, generic): a bearer token, a
 // token in a named header, basic auth, or nothing at all (auth = "none", loopback only).

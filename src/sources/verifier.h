@@ -35,6 +35,9 @@ struct Verified {
   // A vendor handshake (Slack url_verification, Front's challenge): the JSON body to
   // answer with; nothing is stored.
   std::optional<std::string> challenge;
+  // Set when the verifier already parsed the body (to find an id): whether it is one
+  // well-formed JSON value. Intake then does not parse it again.
+  std::optional<bool> body_is_json;
 };
 
 class Verifier {

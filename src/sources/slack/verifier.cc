@@ -23,11 +23,11 @@ class SlackVerifier final : public Verifier {
       return PermissionDenied("signature_mismatch");
     }
     // One parse for the handshake and the delivery id.
-    const auto members = PeekMembers(req.body, {"type", "challenge", "event_id"});
-    if (members[0] == "url_verification") {
-      return Verified{"", "{\"challenge\":" + event::JsonQuote(members[1].value_or("")) + "}"};
+    const Peeked p = PeekMembers(req.body, {"type", "challenge", "event_id"});
+    if (p.values[0] == "url_verification") {
+      return Verified{"", "{\"challenge\":" + event::JsonQuote(p.values[1].value_or("")) + "}"};
     }
-    return Verified{members[2] ? *members[2] : BodyHash(req.body), std::nullopt};
+    return Verified{p.values[2] ? *p.values[2] : BodyHash(req.body), std::nullopt, p.json};
   }
 
  private:

@@ -30,10 +30,13 @@ class ZendeskVerifier final : public Verifier {
       return PermissionDenied("signature_mismatch");
     }
     // Event webhooks carry the event's id; retries of one invocation share its id.
-    if (auto id = PeekMember(req.body, "id")) return Verified{"event:" + *id, std::nullopt};
+    const Peeked p = PeekMembers(req.body, {"id"});
+    if (p.values[0]) return Verified{"event:" + *p.values[0], std::nullopt, p.json};
     const std::string_view invocation = req.header("x-zendesk-webhook-invocation-id");
-    if (!invocation.empty()) return Verified{"invocation:" + std::string(invocation), std::nullopt};
-    return Verified{BodyHash(req.body), std::nullopt};
+    if (!invocation.empty()) {
+      return Verified{"invocation:" + std::string(invocation), std::nullopt, p.json};
+    }
+    return Verified{BodyHash(req.body), std::nullopt, p.json};
   }
 
  private:
