@@ -9,9 +9,9 @@ namespace supportpipe::cli {
 Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& config) {
   std::unique_ptr<PipelineDriver> d(new PipelineDriver());
   ASSIGN_OR_RETURN(d->log_, server::OpenEventLog(config.storage));
-  ASSIGN_OR_RETURN(d->schedules_, support::Schedules::Create(config));
+  ASSIGN_OR_RETURN(d->policies_, support::Policies::Create(config));
   ASSIGN_OR_RETURN(d->warehouse_,
-                   server::OpenWarehouse(config.storage, d->clock_, false, d->schedules_.get()));
+                   server::OpenWarehouse(config.storage, d->clock_, false, d->policies_.get()));
   ASSIGN_OR_RETURN(d->decoders_, sources::DecoderSet::Create(config.sources));
   d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, *d->decoders_, d->clock_,
                                                 d->metrics_, config.storage.data_dir);
@@ -35,11 +35,20 @@ Status PipelineDriver::WaitUntilLoaded() {
     if (local_) worker_->NotifyRaw();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSIGN_OR_RETURN(const log::Offset event_target, log_->LastOffset("events"));
+  // Loaded, and the SLA clocks have read what the loads re-derived; their events are
+  // loaded in turn, until the log stops growing.
   for (;;) {
-    ASSIGN_OR_RETURN(const uint64_t pos, warehouse_->Position("loader"));
-    if (pos >= event_target) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSIGN_OR_RETURN(const log::Offset event_target, log_->LastOffset("events"));
+    for (;;) {
+      ASSIGN_OR_RETURN(const uint64_t pos, warehouse_->Position("loader"));
+      ASSIGN_OR_RETURN(std::optional<std::string> sla, log_->GetState(pipeline::kSlaClockState));
+      ASSIGN_OR_RETURN(auto unread,
+                       warehouse_->SlaChangedAfter(sla ? std::stoull(*sla) : uint64_t{0}));
+      if (pos >= event_target && unread.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSIGN_OR_RETURN(const log::Offset after, log_->LastOffset("events"));
+    if (after == event_target) break;
   }
   progress.Finish();
   return Status::Ok();

@@ -9,7 +9,7 @@
 #include "log/event_log.h"
 #include "observe/metrics.h"
 #include "server/worker.h"
-#include "support/schedules.h"
+#include "support/policies.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::cli {
@@ -30,7 +30,7 @@ class PipelineDriver {
   PipelineDriver() = default;
   SystemClock clock_;
   observe::Registry metrics_;
-  std::unique_ptr<support::Schedules> schedules_;
+  std::unique_ptr<support::Policies> policies_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> warehouse_;
   std::unique_ptr<sources::DecoderSet> decoders_;

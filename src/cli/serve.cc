@@ -10,7 +10,7 @@
 #include "common/clock.h"
 #include "server/server.h"
 #include "sources/registry.h"
-#include "support/schedules.h"
+#include "support/policies.h"
 
 namespace supportpipe::cli {
 
@@ -64,8 +64,8 @@ int RunCheckConfig(const std::string& path) {
   if (auto d = sources::DecoderSet::Create(cfg->sources); !d.ok()) {
     return Fail("configuration", d.status());
   }
-  if (auto schedules = support::Schedules::Create(*cfg); !schedules.ok()) {
-    return Fail("configuration", schedules.status());
+  if (auto policies = support::Policies::Create(*cfg); !policies.ok()) {
+    return Fail("configuration", policies.status());
   }
   std::printf("%s: OK (listen %s, data in %s, %zu source%s)\n", path.c_str(),
               cfg->server.listen.c_str(), cfg->storage.data_dir.c_str(), cfg->sources.size(),

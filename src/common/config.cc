@@ -366,6 +366,76 @@ Status ParseSchedule(Checker& c, const toml::table& t, int index, ScheduleConfig
   return Status::Ok();
 }
 
+Status ParseSlaPolicy(Checker& c, const toml::table& t, int index, SlaPolicyConfig* p) {
+  const std::string where = fmt::format("sla_policy[{}]", index);
+  p->line = static_cast<int>(t.source().begin.line);
+  RETURN_IF_ERROR(
+      c.OnlyKeys(t, where, {"name", "when", "business_hours", "warning_fraction", "targets"}));
+  RETURN_IF_ERROR(c.Get(t, where, "name", &p->name));
+  RETURN_IF_ERROR(c.Get(t, where, "business_hours", &p->business_hours));
+  if (!IsValidSourceName(p->name)) {
+    return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
+                  "is required: 1-64 letters, digits, '-', '_' or '.'");
+  }
+  if (const toml::node* n = t.get("warning_fraction")) {
+    const std::optional<double> f = n->value<double>();
+    if (!f || !(*f > 0 && *f < 1)) {
+      return c.Fail(n, where + ".warning_fraction", "must be a number between 0 and 1, e.g. 0.75");
+    }
+    p->warning_fraction = *f;
+  }
+  if (const toml::node* w = t.get("when")) {
+    if (!w->is_table()) {
+      return c.Fail(w, where + ".when", "must be a table, e.g. { priority = [\"urgent\"] }");
+    }
+    const toml::table& wt = *w->as_table();
+    const std::string ww = where + ".when";
+    RETURN_IF_ERROR(
+        c.OnlyKeys(wt, ww, {"priority", "channel", "group", "tags_any", "customer_tier"}));
+    RETURN_IF_ERROR(ParseStringList(c, wt, ww, "priority", &p->priority));
+    RETURN_IF_ERROR(ParseStringList(c, wt, ww, "channel", &p->channel));
+    RETURN_IF_ERROR(ParseStringList(c, wt, ww, "group", &p->group));
+    RETURN_IF_ERROR(ParseStringList(c, wt, ww, "tags_any", &p->tags_any));
+    RETURN_IF_ERROR(ParseStringList(c, wt, ww, "customer_tier", &p->customer_tier));
+    for (const std::string& v : p->priority) {
+      if (v != "low" && v != "normal" && v != "high" && v != "urgent") {
+        return c.Fail(wt.get("priority"), ww + ".priority",
+                      fmt::format("\"{}\" is not a priority (low, normal, high, urgent)", v));
+      }
+    }
+  }
+  const toml::node* targets = t.get("targets");
+  if (!targets || !targets->is_table()) {
+    return c.Fail(targets ? targets : &t, where + ".targets",
+                  "is required: [sla_policy.targets] with minutes by priority, e.g. "
+                  "first_reply_time = { urgent = 15, normal = 240 }");
+  }
+  const std::string tw = where + ".targets";
+  RETURN_IF_ERROR(c.OnlyKeys(*targets->as_table(), tw,
+                             {"first_reply_time", "next_reply_time", "requester_wait_time",
+                              "agent_work_time", "total_resolution_time"}));
+  for (auto&& [metric, by_priority] : *targets->as_table()) {
+    const std::string mw = Checker::Join(tw, metric.str());
+    if (!by_priority.is_table()) {
+      return c.Fail(&by_priority, mw,
+                    "must be a table of minutes by priority, e.g. { urgent = 15 }");
+    }
+    RETURN_IF_ERROR(c.OnlyKeys(*by_priority.as_table(), mw, {"low", "normal", "high", "urgent"}));
+    for (auto&& [priority, minutes] : *by_priority.as_table()) {
+      const std::optional<double> m = minutes.value<double>();
+      // Minutes, decimals allowed (0.5 = 30 s); stored in whole seconds.
+      if (!m || !(*m >= 1.0 / 60) || *m > 10.0 * 365 * 24 * 60) {
+        return c.Fail(&minutes, Checker::Join(mw, priority.str()),
+                      "must be a number of minutes, at least 1 second (0.0167) and at most 10 "
+                      "years");
+      }
+      p->targets[std::string(metric.str())][std::string(priority.str())] =
+          static_cast<int64_t>(*m * 60 + 0.5);
+    }
+  }
+  return Status::Ok();
+}
+
 bool IsLoopbackListen(std::string_view listen) {
   const std::string_view host = listen.substr(0, listen.rfind(':'));
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
@@ -451,7 +521,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   Checker c(path);
   Config cfg;
   cfg.path = path;
-  RETURN_IF_ERROR(c.OnlyKeys(root, "", {"server", "storage", "source", "reporting", "schedule"}));
+  RETURN_IF_ERROR(
+      c.OnlyKeys(root, "", {"server", "storage", "source", "reporting", "schedule", "sla_policy"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -492,6 +563,22 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
         }
       }
       cfg.schedules.push_back(std::move(sc));
+      ++i;
+    }
+  }
+  if (const toml::node* n = root.get("sla_policy")) {
+    if (!n->is_array_of_tables()) return c.Fail(n, "sla_policy", "must be written [[sla_policy]]");
+    int i = 0;
+    for (const toml::node& item : *n->as_array()) {
+      SlaPolicyConfig p;
+      RETURN_IF_ERROR(ParseSlaPolicy(c, *item.as_table(), i, &p));
+      for (const auto& other : cfg.sla_policies) {
+        if (other.name == p.name) {
+          return c.Fail(&item, fmt::format("sla_policy[{}].name", i),
+                        fmt::format("sla_policy \"{}\" is declared twice", p.name));
+        }
+      }
+      cfg.sla_policies.push_back(std::move(p));
       ++i;
     }
   }

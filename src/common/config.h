@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -76,7 +77,7 @@ struct SourceConfig {
 };
 
 // [[schedule]]: business hours (docs/metrics.md#business-time). Hours and the time zone
-// are checked when the schedule is built (support/schedules.h).
+// are checked when the schedule is built (support/policies.h).
 struct ScheduleConfig {
   std::string name;
   std::string time_zone;
@@ -85,6 +86,20 @@ struct ScheduleConfig {
   // when = { group = [...], brand = [...], channel = [...] }: which tickets use it, matched
   // on their ticket.created; empty = no condition on that field.
   std::vector<std::string> when_group, when_brand, when_channel;
+  int line = 0;
+};
+
+// [[sla_policy]] (docs/metrics.md#sla-policies-and-clocks). Policies apply in order: the
+// first whose `when` matches the ticket.
+struct SlaPolicyConfig {
+  std::string name;
+  // when = { priority, channel, group, tags_any, customer_tier }; empty = any. tags_any:
+  // at least one of the ticket's tags.
+  std::vector<std::string> priority, channel, group, tags_any, customer_tier;
+  bool business_hours = false;  // else calendar time
+  double warning_fraction = 0.75;
+  // metric -> priority -> target in seconds (configured in minutes).
+  std::map<std::string, std::map<std::string, int64_t>> targets;
   int line = 0;
 };
 
@@ -100,6 +115,7 @@ struct Config {
   std::vector<SourceConfig> sources;
   ReportingConfig reporting;
   std::vector<ScheduleConfig> schedules;
+  std::vector<SlaPolicyConfig> sla_policies;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

@@ -417,6 +417,33 @@ class Decoder {
     return Status::Ok();
   }
 
+  // Our own derived events' `sla` member (never accepted from producers).
+  Status Sla(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/sla", "must be an object");
+    auto& s = e_.sla.emplace();
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const Ptr ptr("/sla/", k);
+      element x = field.value;
+      std::string_view text;
+      if (k == "policy" && !x.get_string().get(text)) {
+        s.policy = std::string(text);
+      } else if (k == "metric" && !x.get_string().get(text)) {
+        s.metric = std::string(text);
+      } else if (k == "instance" && x.is_int64()) {
+        s.instance = x.get_int64().value();
+      } else if (k == "target_s" && x.is_int64()) {
+        s.target_s = x.get_int64().value();
+      } else if (k == "due_at") {
+        RETURN_IF_ERROR(Time(x, ptr, &s.due_at.emplace()));
+      } else {
+        return Bad(ptr, "is not part of a stored sla object");
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Attributes(element v) {
     object obj;
     if (v.get_object().get(obj)) return Bad("/attributes", "must be an object");
@@ -489,6 +516,8 @@ class Decoder {
         if (!x.is_null()) RETURN_IF_ERROR(Csat(x));
       } else if (k == "attributes") {
         if (!x.is_null()) RETURN_IF_ERROR(Attributes(x));
+      } else if (k == "sla" && opt_.trusted) {
+        if (!x.is_null()) RETURN_IF_ERROR(Sla(x));
       } else if (k == "drift_fields" && opt_.trusted) {
         if (x.is_int64()) e_.drift_fields = static_cast<int>(x.get_int64().value());
       } else {
@@ -685,6 +714,18 @@ std::string EncodeEvent(const Event& e) {
     w.StartObject();
     WriteStr(w, "rating", e.csat->rating);
     WriteOpt(w, "comment", e.csat->comment);
+    w.EndObject();
+  }
+  if (e.sla) {
+    w.Key("sla");
+    w.StartObject();
+    WriteStr(w, "policy", e.sla->policy);
+    WriteStr(w, "metric", e.sla->metric);
+    w.Key("instance");
+    w.Int64(e.sla->instance);
+    w.Key("target_s");
+    w.Int64(e.sla->target_s);
+    if (e.sla->due_at) WriteStr(w, "due_at", FormatRfc3339(*e.sla->due_at));
     w.EndObject();
   }
   if (!e.attributes.empty()) {

@@ -59,6 +59,25 @@ TEST(CodecTest, EncodeThenTrustedDecodeRoundTrips) {
   EXPECT_EQ(back->drift_fields, 2);
 }
 
+TEST(CodecTest, DerivedSlaEventsRoundTripAndAreRefusedFromProducers) {
+  Event e;
+  e.id = "42:sla:first_reply_time:1:breached";
+  e.type = "sla.breached";
+  e.source = "zd";
+  e.occurred_at = kNow;
+  e.ticket.emplace().id = "42";
+  e.sla = Sla{"vip", "first_reply_time", 1, 900, kNow};
+  const std::string stored = EncodeEvent(e);
+  auto back = DecodeCanonical(stored, {.trusted = true});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(EncodeEvent(*back), stored);
+  ASSERT_TRUE(back->sla);
+  EXPECT_EQ(back->sla->due_at, kNow);
+  auto outside = DecodeCanonical(stored, {.now = kNow});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.status().ToString().find("/type"), std::string::npos);
+}
+
 struct BadCase {
   const char* json;
   const char* pointer;

@@ -59,6 +59,15 @@ struct Csat {
   std::optional<std::string> comment;
 };
 
+// What a derived sla.* event is about: one instance of one SLA metric of a ticket.
+struct Sla {
+  std::string policy;
+  std::string metric;
+  int64_t instance = 0;
+  int64_t target_s = 0;
+  std::optional<TimeMicros> due_at;
+};
+
 struct Event {
   std::string id;
   std::string type;
@@ -72,6 +81,7 @@ struct Event {
   std::optional<Customer> customer;
   std::optional<Agent> agent;
   std::optional<Csat> csat;
+  std::optional<Sla> sla;  // derived sla.* events only
   // Producer attributes plus every field the spec does not know, as (key, JSON text).
   std::vector<std::pair<std::string, std::string>> attributes;
   int drift_fields = 0;  // unknown fields moved into attributes

@@ -108,6 +108,8 @@ class EventLog {
   // wins: a later one from another raw record is kDuplicate. The same key from the same
   // raw record with a different payload is kReplaced: the event moves to a new offset
   // so that consumers load the re-derived version. Identical payloads are kDuplicate.
+  // Events with raw_offset 0 (derived by supportpipe itself, such as sla.breached) are
+  // never replaced: the first one recorded stands.
   virtual Status AppendEvents(std::span<const EventRecord> records,
                               std::vector<AppendResult>* results) = 0;
   virtual Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) = 0;

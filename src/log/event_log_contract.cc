@@ -123,6 +123,12 @@ TEST_P(EventLogContract, FirstEventWinsAndRederivationReplaces) {
   EXPECT_EQ(events[0].payload, "v2");
   EXPECT_EQ(events[0].ticket_id, "t1");
   EXPECT_EQ(*log_->LastOffset("events"), res[0].offset);
+  // Derived events (raw offset 0) are never replaced: the first one recorded stands.
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{Ev("d1", 0, "first")}, &res).ok());
+  const Offset derived = res[0].offset;
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{Ev("d1", 0, "later")}, &res).ok());
+  EXPECT_EQ(res[0].outcome, AppendOutcome::kDuplicate);
+  EXPECT_EQ(res[0].offset, derived);
 }
 
 TEST_P(EventLogContract, CursorsMoveForwardUnlessRewindIsAsked) {

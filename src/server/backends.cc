@@ -28,7 +28,7 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage
 
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig& storage,
                                                             const Clock& clock, bool read_only,
-                                                            const support::Schedules* schedules) {
+                                                            const support::Policies* policies) {
   if (storage.warehouse == "sqlite") {
     const std::string path = storage.data_dir + "/warehouse.db";
     if (read_only && !std::filesystem::exists(path)) {
@@ -37,7 +37,7 @@ Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig&
     }
     if (!read_only) RETURN_IF_ERROR(EnsureDir(storage.data_dir));
     return warehouse::OpenSqliteWarehouse(path, clock,
-                                          {.read_only = read_only, .schedules = schedules});
+                                          {.read_only = read_only, .policies = policies});
   }
   return InvalidArgument("unknown warehouse backend \"" + storage.warehouse + "\"");
 }

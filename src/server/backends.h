@@ -8,16 +8,16 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "log/event_log.h"
-#include "support/schedules.h"
+#include "support/policies.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::server {
 
 // Creates data_dir when missing.
 Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage);
-// `schedules` (may be null: 24x7) must outlive the warehouse; read-only opens ignore it.
+// `policies` (may be null: 24x7, no SLA) must outlive the warehouse; read-only opens ignore it.
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(
     const StorageConfig& storage, const Clock& clock, bool read_only,
-    const support::Schedules* schedules = nullptr);
+    const support::Policies* policies = nullptr);
 
 }  // namespace supportpipe::server

@@ -11,9 +11,9 @@ namespace supportpipe::server {
 Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock& clock) {
   std::unique_ptr<Server> s(new Server(config));
   ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_.storage));
-  ASSIGN_OR_RETURN(s->schedules_, support::Schedules::Create(s->config_));
+  ASSIGN_OR_RETURN(s->policies_, support::Policies::Create(s->config_));
   ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false,
-                                                s->schedules_.get()));
+                                                s->policies_.get()));
   ASSIGN_OR_RETURN(s->decoders_, sources::DecoderSet::Create(s->config_.sources));
   s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, *s->decoders_, clock, s->metrics_,
                                         s->config_.storage.data_dir);

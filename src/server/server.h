@@ -18,7 +18,7 @@
 #include "log/group_committer.h"
 #include "observe/metrics.h"
 #include "server/worker.h"
-#include "support/schedules.h"
+#include "support/policies.h"
 
 namespace supportpipe::server {
 
@@ -36,7 +36,7 @@ class Server {
 
   const Config config_;
   observe::Registry metrics_;
-  std::unique_ptr<support::Schedules> schedules_;
+  std::unique_ptr<support::Policies> policies_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> warehouse_;
   std::unique_ptr<sources::DecoderSet> decoders_;

@@ -31,6 +31,7 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
       warehouse_(warehouse),
       processor_(log, decoders, clock, metrics),
       loader_(log, warehouse, clock, metrics),
+      sla_clock_(log, warehouse, clock, metrics),
       lock_path_(std::move(data_dir) + "/worker.lock") {}
 
 Worker::~Worker() { Stop(); }
@@ -52,7 +53,16 @@ void Worker::Start() {
   });
   load_stage_.thread = std::thread([this] {
     Run(
-        load_stage_, "loader", [this] { return loader_.Step(); }, nullptr);
+        load_stage_, "loader", [this] { return loader_.Step(); }, &sla_stage_);
+  });
+  sla_stage_.thread = std::thread([this] {
+    Run(
+        sla_stage_, "sla-clock",
+        [this]() -> Result<size_t> {
+          ASSIGN_OR_RETURN(pipeline::SlaClock::StepResult r, sla_clock_.Step());
+          return r.rows;
+        },
+        &load_stage_);
   });
 }
 
@@ -60,8 +70,10 @@ void Worker::Stop() {
   if (stop_.exchange(true)) return;
   Wake(process_stage_);
   Wake(load_stage_);
-  if (process_stage_.thread.joinable()) process_stage_.thread.join();
-  if (load_stage_.thread.joinable()) load_stage_.thread.join();
+  Wake(sla_stage_);
+  for (Stage* s : {&process_stage_, &load_stage_, &sla_stage_}) {
+    if (s->thread.joinable()) s->thread.join();
+  }
   std::lock_guard lock(lock_mu_);
   lock_.reset();
   active_ = false;

@@ -1,5 +1,6 @@
-// The background stages of one process: processor (raw -> events) and loader
-// (events -> warehouse), each on its own thread, woken when upstream has new data.
+// The background stages of one process: processor (raw -> events), loader (events ->
+// warehouse) and the SLA clocks (warehouse -> derived events), each on its own thread,
+// woken when upstream has new data (and the clocks every 200 ms for their timers).
 //
 // Only one process may run the stages over a data directory at a time; the worker lock
 // (an flock on data_dir/worker.lock) decides which. A process that does not get it keeps
@@ -24,6 +25,7 @@
 #include "observe/metrics.h"
 #include "pipeline/loader.h"
 #include "pipeline/processor.h"
+#include "pipeline/sla_clock.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::server {
@@ -71,6 +73,7 @@ class Worker {
   warehouse::Warehouse& warehouse_;
   pipeline::Processor processor_;
   pipeline::Loader loader_;
+  pipeline::SlaClock sla_clock_;
   const std::string lock_path_;
   std::unique_ptr<FileLock> lock_;
   std::mutex lock_mu_;
@@ -78,6 +81,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   Stage process_stage_;
   Stage load_stage_;
+  Stage sla_stage_;
 };
 
 }  // namespace supportpipe::server

@@ -53,7 +53,7 @@ class Clocks {
     if (m == p.targets.end()) return std::nullopt;
     auto t = m->second.find(priority.value_or("normal"));
     if (t == m->second.end()) return std::nullopt;
-    return t->second * 60;
+    return t->second;
   }
 
   // Moves every open instance's clock to `t`; a breach strictly before `t` is final, one
@@ -64,6 +64,14 @@ class Clocks {
     for (Inst& i : insts_) {
       if (i.done || !ClockRuns(i.row.metric, f_.status)) continue;
       const int64_t gain = Measure(i, last_, t);
+      if (!i.row.warning_at && !i.warn_pending && i.elapsed + gain >= i.warn) {
+        const TimeMicros w = Reach(i, last_, std::max<int64_t>(0, i.warn - i.elapsed));
+        if (w < t) {
+          i.row.warning_at = w;
+        } else {
+          i.warn_pending = w;
+        }
+      }
       if (!i.row.breached_at && i.elapsed + gain >= i.target) {
         const TimeMicros b = Reach(i, last_, i.target - i.elapsed);
         if (b < t) {
@@ -90,6 +98,7 @@ class Clocks {
     i.row.business_hours = p->business_hours;
     i.row.applied_at = t;
     i.target = *target * 1000000;
+    i.warn = WarnMicros(*p, i.target);
     insts_.push_back(std::move(i));
   }
 
@@ -103,6 +112,7 @@ class Clocks {
       if (i.done || i.row.metric != metric) continue;
       i.done = true;
       i.pending = false;  // fulfilled at the instant it would have breached: in time
+      i.warn_pending.reset();
       i.row.fulfilled_at = t;
     }
   }
@@ -120,6 +130,8 @@ class Clocks {
       if (i.row.breached_at || i.pending) continue;
       i.row.target_s = *target;
       i.target = *target * 1000000;
+      i.warn = WarnMicros(*p, i.target);
+      if (!i.row.warning_at && !i.warn_pending && i.elapsed >= i.warn) i.row.warning_at = t;
       if (i.elapsed >= i.target) i.row.breached_at = t;
     }
   }
@@ -130,6 +142,10 @@ class Clocks {
       if (i.pending) {
         i.row.breached_at = t;
         i.pending = false;
+      }
+      if (i.warn_pending) {
+        i.row.warning_at = *i.warn_pending;
+        i.warn_pending.reset();
       }
     }
   }
@@ -149,6 +165,7 @@ class Clocks {
       } else if (ClockRuns(r.metric, f_.status)) {
         r.status = "active";
         r.due_at = Reach(i, last_, i.target - i.elapsed);
+        if (!r.warning_at) r.warning_at = Reach(i, last_, i.warn - i.elapsed);
       } else {
         r.status = "paused";
       }
@@ -164,9 +181,15 @@ class Clocks {
     SlaInstance row;
     int64_t elapsed = 0;  // microseconds, in the instance's measure
     int64_t target = 0;
+    int64_t warn = 0;  // the warning fraction of the target
     bool done = false;
-    bool pending = false;
+    bool pending = false;                    // breach exactly at the current instant
+    std::optional<TimeMicros> warn_pending;  // warning exactly at the current instant
   };
+
+  static int64_t WarnMicros(const SlaPolicy& p, int64_t target) {
+    return static_cast<int64_t>(static_cast<double>(target) * p.warning_fraction);
+  }
 
   int64_t Measure(const Inst& i, TimeMicros a, TimeMicros b) const {
     return i.row.business_hours ? schedule_.BusinessMicros(a, b) : b - a;

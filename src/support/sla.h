@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "event/event.h"
 #include "support/schedule.h"
 
@@ -19,15 +20,9 @@ inline constexpr const char* kSlaMetrics[] = {"first_reply_time", "next_reply_ti
                                               "requester_wait_time", "agent_work_time",
                                               "total_resolution_time"};
 
-struct SlaPolicy {
-  std::string name;
-  // Conditions; empty = any. tags_any: at least one of the ticket's tags.
-  std::vector<std::string> priority, channel, group, tags_any, customer_tier;
-  bool business_hours = false;
-  double warning_fraction = 0.75;
-  // metric -> priority -> target in minutes.
-  std::map<std::string, std::map<std::string, int64_t>> targets;
-};
+// A configured [[sla_policy]]: conditions, calendar or business time, and targets (in
+// seconds) by metric and priority.
+using SlaPolicy = SlaPolicyConfig;
 
 struct SlaInstance {
   std::string policy;
@@ -39,6 +34,10 @@ struct SlaInstance {
   std::optional<TimeMicros> due_at;  // while active; = breached_at once breached
   std::optional<TimeMicros> fulfilled_at;
   std::optional<TimeMicros> breached_at;
+  // When the elapsed time reaches the policy's warning fraction of the target: the
+  // instant it did (before the instance was fulfilled or breached), or the predicted one
+  // while active; unset otherwise.
+  std::optional<TimeMicros> warning_at;
   int64_t elapsed_s = 0;  // at fulfilment, else as of `now`
   std::string status;     // active | paused | fulfilled | breached
 };

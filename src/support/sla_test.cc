@@ -17,9 +17,9 @@ SlaPolicy Policy(bool business = false) {
   SlaPolicy p;
   p.name = "std";
   p.business_hours = business;
-  p.targets["first_reply_time"] = {{"urgent", 15}, {"normal", 60}};
-  p.targets["next_reply_time"] = {{"normal", 30}};
-  p.targets["requester_wait_time"] = {{"normal", 120}};
+  p.targets["first_reply_time"] = {{"urgent", 15 * 60}, {"normal", 60 * 60}};
+  p.targets["next_reply_time"] = {{"normal", 30 * 60}};
+  p.targets["requester_wait_time"] = {{"normal", 120 * 60}};
   return p;
 }
 
@@ -143,6 +143,61 @@ TEST(SlaTest, AgentCreatedTicketsStartFirstReplyAtTheCustomersMessage) {
   EXPECT_TRUE(Sla(T().Created(Min(0), "open", "", "normal"), Min(1), vip).empty());
 }
 
+TEST(SlaTest, TheWarningFallsAtItsFractionOfTheTarget) {
+  T waiting;
+  waiting.Created(Min(0), "open", "", "normal").Msg(Min(0), "customer");
+  // 75% of 60 min: predicted at 09:45 while active, reached at 09:45 once past.
+  EXPECT_EQ(Find(Sla(waiting, Min(10)), "first_reply_time")->warning_at, Min(45));
+  EXPECT_EQ(Find(Sla(waiting, Min(50)), "first_reply_time")->warning_at, Min(45));
+  // A reply before the warning: none; after it: the warning stays recorded.
+  T early = waiting, late = waiting;
+  early.Msg(Min(30), "agent");
+  late.Msg(Min(50), "agent");
+  EXPECT_FALSE(Find(Sla(early, Min(100)), "first_reply_time")->warning_at.has_value());
+  const SlaInstance* fr = Find(Sla(late, Min(100)), "first_reply_time");
+  EXPECT_EQ(fr->status, "fulfilled");
+  EXPECT_EQ(fr->warning_at, Min(45));
+  // A reply exactly at the warning instant: in time for the warning too.
+  T exact = waiting;
+  exact.Msg(Min(45), "agent");
+  EXPECT_FALSE(Find(Sla(exact, Min(100)), "first_reply_time")->warning_at.has_value());
+  // A paused instance has no predicted warning.
+  T pending = waiting;
+  pending.Msg(Min(5), "agent").Change(Min(5), "status", "pending");
+  EXPECT_FALSE(Find(Sla(pending, Min(100)), "requester_wait_time")->warning_at.has_value());
+}
+
+TEST(SlaTest, ReevaluationMovesRunningInstancesToTheMatchingPolicy) {
+  SlaPolicy billing = Policy();
+  billing.name = "billing";
+  billing.tags_any = {"refund"};
+  billing.targets["first_reply_time"] = {{"normal", 10 * 60}};
+  billing.targets.erase("requester_wait_time");
+  // Tagged at 09:05 with 4 min elapsed: first reply switches to billing's 10 min (due
+  // 09:10); requester wait has no billing target and keeps the standard policy's.
+  auto rows = ComputeSla(T().Created(Min(0), "open", "", "normal")
+                             .Msg(Min(0), "customer")
+                             .Tags(Min(5), {"refund"})
+                             .events,
+                         {billing, Policy()}, Schedule::Always(), std::nullopt, Min(6));
+  const SlaInstance* fr = Find(rows, "first_reply_time");
+  EXPECT_EQ(fr->policy, "billing");
+  EXPECT_EQ(fr->target_s, 600);
+  EXPECT_EQ(fr->due_at, Min(10));
+  const SlaInstance* rw = Find(rows, "requester_wait_time");
+  EXPECT_EQ(rw->policy, "std");
+  EXPECT_EQ(rw->target_s, 7200);
+  // A tier condition matches only the given tier.
+  SlaPolicy vip = Policy();
+  vip.name = "vip";
+  vip.customer_tier = {"vip"};
+  auto t = T().Created(Min(0), "open", "", "normal");
+  EXPECT_EQ(ComputeSla(t.events, {vip, Policy()}, Schedule::Always(), "vip", Min(1))[0].policy,
+            "vip");
+  EXPECT_EQ(ComputeSla(t.events, {vip, Policy()}, Schedule::Always(), "gold", Min(1))[0].policy,
+            "std");
+}
+
 TEST(SlaTest, ShufflingAndRepeatingDeliveriesNeverChangeAnInstance) {
   std::mt19937_64 rng(4);
   auto office =
@@ -154,7 +209,7 @@ TEST(SlaTest, ShufflingAndRepeatingDeliveriesNeverChangeAnInstance) {
            std::to_string(r.target_s) + std::to_string(r.applied_at) +
            std::to_string(r.fulfilled_at.value_or(-1)) +
            std::to_string(r.breached_at.value_or(-1)) + std::to_string(r.due_at.value_or(-1)) +
-           std::to_string(r.elapsed_s) + ";";
+           std::to_string(r.warning_at.value_or(-1)) + std::to_string(r.elapsed_s) + ";";
     }
     return k;
   };

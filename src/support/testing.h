@@ -55,6 +55,13 @@ struct T {
     return *this;
   }
   T& Status(TimeMicros at, std::string to) { return Change(at, "status", to); }
+  T& Tags(TimeMicros at, std::vector<std::string> tags) {
+    event::Change c;
+    c.field = "tags";
+    c.to_list = std::move(tags);
+    Add("ticket.tags_changed", at).changes.push_back(std::move(c));
+    return *this;
+  }
   T& Assign(TimeMicros at, std::optional<std::string> to, std::string field = "assignee") {
     return Change(at, field, to);
   }

@@ -57,6 +57,8 @@ std::vector<const event::Event*> MetricsTimeline(std::vector<event::Event>& time
   std::set<std::string_view> seen;
   std::vector<const event::Event*> events;
   for (const event::Event& e : timeline) {
+    // Derived events (sla.*, ...) record what supportpipe concluded; they change nothing.
+    if (event::IsDerivedType(e.type)) continue;
     if (seen.insert(e.id).second) events.push_back(&e);
   }
   auto created = std::find_if(events.begin(), events.end(),

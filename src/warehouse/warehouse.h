@@ -1,8 +1,8 @@
 // Warehouse: the analyst-facing star schema, loaded from the event log.
 //
 // Tables (docs/warehouse.md): dim_customer, dim_agent, fact_ticket, fact_ticket_event,
-// fact_message, _loads, _positions. Every row carries lineage (source, event_id,
-// raw_offset, loaded_at).
+// fact_message, fact_status_change, fact_sla, _loads, _positions, and daily views. Every row
+// carries lineage (source, event_id, raw_offset, loaded_at).
 //
 //   ASSIGN_OR_RETURN(LoadStats s, wh.Load("loader", items));   // one transaction
 //   ASSIGN_OR_RETURN(uint64_t pos, wh.Position("loader"));     // resume point
@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "event/event.h"
+#include "support/sla.h"
 
 namespace supportpipe::warehouse {
 
@@ -50,6 +51,14 @@ struct QueryResult {
   bool truncated = false;  // more rows than max_rows
 };
 
+// One fact_sla row, as the SLA clock reads it.
+struct SlaRow {
+  std::string source;
+  std::string ticket_id;
+  support::SlaInstance sla;
+  uint64_t change_seq = 0;  // the load that last re-derived it: that load's last offset
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -65,6 +74,15 @@ class Warehouse {
 
   // The last offset `consumer` loaded (0 if none).
   virtual Result<uint64_t> Position(std::string_view consumer) = 0;
+
+  // The fact_sla rows the first load after `after_seq` re-derived (every row of that one
+  // load, all with the same change_seq), or none when no later load wrote any.
+  virtual Result<std::vector<SlaRow>> SlaChangedAfter(uint64_t after_seq) = 0;
+  // Every fact_sla row with status "active" (a running clock).
+  virtual Result<std::vector<SlaRow>> ActiveSla() = 0;
+  // The fact_sla rows of one ticket.
+  virtual Result<std::vector<SlaRow>> SlaOf(std::string_view source,
+                                            std::string_view ticket_id) = 0;
 
   // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
   // not compile.

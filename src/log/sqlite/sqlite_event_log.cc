@@ -219,8 +219,9 @@ class SqliteEventLog final : public EventLog {
         ASSIGN_OR_RETURN(bool row, q->Step());
         SP_CHECK(row);
         const Offset existing = static_cast<Offset>(q->Int(0));
-        const bool rederived =
-            static_cast<Offset>(q->Int(1)) == e.raw_offset && q->Text(2) != e.payload;
+        const bool rederived = e.raw_offset != 0 &&
+                               static_cast<Offset>(q->Int(1)) == e.raw_offset &&
+                               q->Text(2) != e.payload;
         q->Reset();
         if (!rederived) {
           results->push_back({AppendOutcome::kDuplicate, existing});

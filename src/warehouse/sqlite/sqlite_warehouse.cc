@@ -7,7 +7,7 @@
 
 #include "common/sqlite_db.h"
 #include "event/codec.h"
-#include "support/schedules.h"
+#include "support/policies.h"
 #include "support/ticket_metrics.h"
 #include "warehouse/profiles.h"
 #include "warehouse/ticket_state.h"
@@ -211,14 +211,87 @@ CREATE VIEW daily_csat AS
 UPDATE _schema SET version = 3;
 )sql";
 
+// Version 4: SLA instances (docs/metrics.md#sla-policies-and-clocks), the customer facts
+// their tier rule reads, and the views of durations and SLA attainment.
+constexpr const char* kMigrationV4 = R"sql(
+ALTER TABLE fact_ticket_event ADD COLUMN customer_id TEXT;
+ALTER TABLE fact_ticket_event ADD COLUMN customer_tier TEXT;
+CREATE INDEX fact_ticket_event_by_customer ON fact_ticket_event(source, customer_id, occurred_us)
+  WHERE customer_id IS NOT NULL;
+CREATE INDEX fact_ticket_by_requester ON fact_ticket(source, requester_id);
+ALTER TABLE fact_ticket ADD COLUMN customer_tier TEXT;
+ALTER TABLE fact_ticket ADD COLUMN sla_breaches INTEGER;
+CREATE TABLE fact_sla(
+  source         TEXT NOT NULL,
+  ticket_id      TEXT NOT NULL,
+  policy         TEXT NOT NULL,
+  metric         TEXT NOT NULL,
+  instance       INTEGER NOT NULL,
+  target_s       INTEGER NOT NULL,
+  business_hours INTEGER NOT NULL,
+  applied_at     TEXT NOT NULL,
+  due_at         TEXT,
+  fulfilled_at   TEXT,
+  breached_at    TEXT,
+  warning_at     TEXT,
+  elapsed_s      INTEGER NOT NULL,
+  status         TEXT NOT NULL,
+  decided_day    TEXT,
+  computed_at    TEXT NOT NULL,
+  change_seq     INTEGER NOT NULL,
+  loaded_at      TEXT NOT NULL,
+  PRIMARY KEY(source, ticket_id, metric, instance));
+CREATE INDEX fact_sla_by_change ON fact_sla(change_seq);
+CREATE INDEX fact_sla_active ON fact_sla(status) WHERE status = 'active';
+CREATE VIEW daily_sla AS
+  SELECT s.decided_day AS day, t.channel, t.group_name, t.assignee_id, s.policy, s.metric,
+         SUM(s.status = 'fulfilled') AS fulfilled, SUM(s.status = 'breached') AS breached,
+         ROUND(100.0 * SUM(s.status = 'fulfilled') / COUNT(*), 2) AS attainment_pct
+  FROM fact_sla s JOIN fact_ticket t USING (source, ticket_id)
+  WHERE s.status IN ('fulfilled', 'breached') GROUP BY 1, 2, 3, 4, 5, 6;
+CREATE VIEW daily_durations AS
+  WITH v AS (
+    SELECT created_day AS day, channel, group_name, assignee_id, 'first_reply' AS metric,
+           first_reply_s AS s, first_reply_business_s AS bs
+    FROM fact_ticket WHERE first_reply_s IS NOT NULL AND created_day IS NOT NULL
+    UNION ALL
+    SELECT created_day, channel, group_name, assignee_id, 'first_resolution',
+           first_resolution_s, first_resolution_business_s
+    FROM fact_ticket WHERE first_resolution_s IS NOT NULL AND created_day IS NOT NULL
+    UNION ALL
+    SELECT created_day, channel, group_name, assignee_id, 'full_resolution',
+           full_resolution_s, full_resolution_business_s
+    FROM fact_ticket WHERE full_resolution_s IS NOT NULL AND created_day IS NOT NULL),
+  r AS (
+    SELECT *,
+      ROW_NUMBER() OVER (PARTITION BY day, channel, group_name, assignee_id, metric
+                         ORDER BY s) AS rn,
+      ROW_NUMBER() OVER (PARTITION BY day, channel, group_name, assignee_id, metric
+                         ORDER BY bs) AS brn,
+      COUNT(*) OVER (PARTITION BY day, channel, group_name, assignee_id, metric) AS n
+    FROM v)
+  SELECT day, channel, group_name, assignee_id, metric, n AS tickets,
+         MAX(CASE WHEN rn = (n + 1) / 2 THEN s END) AS p50_s,
+         MAX(CASE WHEN rn = (9 * n + 9) / 10 THEN s END) AS p90_s,
+         MAX(CASE WHEN brn = (n + 1) / 2 THEN bs END) AS p50_business_s,
+         MAX(CASE WHEN brn = (9 * n + 9) / 10 THEN bs END) AS p90_business_s
+  FROM r GROUP BY 1, 2, 3, 4, 5;
+UPDATE _schema SET version = 4;
+)sql";
+
+// Reads fact_sla rows: the columns of kSlaColumns, in order.
+constexpr const char* kSlaColumns =
+    "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
+    "fulfilled_at, breached_at, warning_at, elapsed_s, status, change_seq";
+
 class SqliteWarehouse final : public Warehouse {
  public:
   SqliteWarehouse(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader,
-                  const Clock& clock, const support::Schedules* schedules)
+                  const Clock& clock, const support::Policies* policies)
       : w_(std::move(writer)),
         r_(std::move(reader)),
         clock_(clock),
-        schedules_(schedules ? schedules : always_.get()) {}
+        policies_(policies ? policies : always_.get()) {}
 
   Result<LoadStats> Load(std::string_view consumer, std::span<const LoadItem> items,
                          uint64_t through) override {
@@ -245,18 +318,22 @@ class SqliteWarehouse final : public Warehouse {
       ASSIGN_OR_RETURN(bool inserted, InsertTimeline(item, loaded_at));
       inserted ? ++stats.inserted : ++stats.replaced;
       if (e.message && e.ticket) RETURN_IF_ERROR(UpsertMessage(item, loaded_at));
-      if (e.ticket) touched.emplace(e.source, e.ticket->id);
+      if (e.ticket && !NeedsNoRecompute(e)) touched.emplace(e.source, e.ticket->id);
+      if (e.customer && e.customer->tier && e.type == "customer.upserted" &&
+          policies_->sla_uses_tier()) {
+        RETURN_IF_ERROR(TouchRequesterTickets(e.source, e.customer->id, &touched));
+      }
     }
     const MergedProfiles profiles = MergeProfiles(items, pos);
     for (const auto& [key, p] : profiles.customers)
       RETURN_IF_ERROR(UpsertCustomer(key.first, p, loaded_at));
     for (const auto& [key, p] : profiles.agents)
       RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
+    const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
     for (const auto& [source, ticket_id] : touched) {
-      RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at));
+      RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at, last));
       ++stats.tickets;
     }
-    const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
     ASSIGN_OR_RETURN(SqliteStmt * p,
                      w_->Prepare("INSERT INTO _positions(consumer, offset) VALUES(?, ?) ON "
                                  "CONFLICT(consumer) DO UPDATE SET offset = excluded.offset"));
@@ -271,6 +348,33 @@ class SqliteWarehouse final : public Warehouse {
   Result<uint64_t> Position(std::string_view consumer) override {
     std::lock_guard lock(rmu_);
     return PositionLocked(*r_, consumer);
+  }
+
+  Result<std::vector<SlaRow>> SlaChangedAfter(uint64_t after_seq) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare(std::string("SELECT ") + kSlaColumns +
+                                 " FROM fact_sla WHERE change_seq = (SELECT MIN(change_seq) "
+                                 "FROM fact_sla WHERE change_seq > ?)"));
+    s->Bind(1, static_cast<int64_t>(after_seq));
+    return ReadSla(*s);
+  }
+
+  Result<std::vector<SlaRow>> ActiveSla() override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kSlaColumns +
+                                                 " FROM fact_sla WHERE status = 'active'"));
+    return ReadSla(*s);
+  }
+
+  Result<std::vector<SlaRow>> SlaOf(std::string_view source, std::string_view ticket_id) override {
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     r_->Prepare(std::string("SELECT ") + kSlaColumns +
+                                 " FROM fact_sla WHERE source = ? AND ticket_id = ? ORDER BY "
+                                 "metric, instance"));
+    s->Bind(1, source).Bind(2, ticket_id);
+    return ReadSla(*s);
   }
 
   Result<QueryResult> Query(std::string_view sql, size_t max_rows) override {
@@ -334,6 +438,81 @@ class SqliteWarehouse final : public Warehouse {
     return Status::Ok();
   }
 
+  static Result<std::vector<SlaRow>> ReadSla(SqliteStmt& s) {
+    std::vector<SlaRow> out;
+    auto time = [&](int col) -> Result<std::optional<TimeMicros>> {
+      if (s.ColumnType(col) == SQLITE_NULL) return std::optional<TimeMicros>();
+      ASSIGN_OR_RETURN(TimeMicros t, ParseRfc3339(s.Text(col)));
+      return std::optional<TimeMicros>(t);
+    };
+    for (;;) {
+      Result<bool> row = s.Step();
+      if (!row.ok() || !*row) {
+        s.Reset();
+        if (!row.ok()) return row.status();
+        return out;
+      }
+      SlaRow r;
+      r.source = s.Text(0);
+      r.ticket_id = s.Text(1);
+      support::SlaInstance& i = r.sla;
+      i.policy = s.Text(2);
+      i.metric = s.Text(3);
+      i.instance = static_cast<int>(s.Int(4));
+      i.target_s = s.Int(5);
+      i.business_hours = s.Int(6) != 0;
+      Result<std::optional<TimeMicros>> applied = time(7), due = time(8), fulfilled = time(9),
+                                        breached = time(10), warning = time(11);
+      for (const auto* t : {&applied, &due, &fulfilled, &breached, &warning}) {
+        if (!t->ok()) {
+          s.Reset();
+          return DataLoss("fact_sla holds a bad timestamp: " + t->status().ToString());
+        }
+      }
+      i.applied_at = applied->value_or(0);
+      i.due_at = *due;
+      i.fulfilled_at = *fulfilled;
+      i.breached_at = *breached;
+      i.warning_at = *warning;
+      i.elapsed_s = s.Int(12);
+      i.status = s.Text(13);
+      r.change_seq = static_cast<uint64_t>(s.Int(14));
+      out.push_back(std::move(r));
+    }
+  }
+
+  // Whether loading `e` leaves its ticket's rows as they are: derived SLA events record
+  // what fact_sla already says, except a breach the clock saw with no event arriving
+  // (the row still says "active"), which a recompute turns into "breached".
+  bool NeedsNoRecompute(const event::Event& e) {
+    if (!event::IsDerivedType(e.type)) return false;
+    if (e.type != "sla.breached" || !e.sla) return true;
+    auto s = w_->Prepare(
+        "SELECT 1 FROM fact_sla WHERE source = ? AND ticket_id = ? AND metric = ? AND "
+        "instance = ? AND status = 'breached'");
+    if (!s.ok()) return false;
+    (*s)->Bind(1, e.source).Bind(2, e.ticket->id).Bind(3, e.sla->metric).Bind(4, e.sla->instance);
+    Result<bool> row = (*s)->Step();
+    (*s)->Reset();
+    return row.ok() && *row;
+  }
+
+  // A requester's tier changed: the SLA of their tickets may change with it.
+  Status TouchRequesterTickets(const std::string& source, const std::string& customer_id,
+                               std::set<std::pair<std::string, std::string>>* touched) {
+    ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare("SELECT ticket_id FROM fact_ticket WHERE "
+                                                 "source = ? AND requester_id = ?"));
+    s->Bind(1, source).Bind(2, customer_id);
+    for (;;) {
+      Result<bool> row = s->Step();
+      if (!row.ok() || !*row) {
+        s->Reset();
+        return row.status();
+      }
+      touched->emplace(source, s->Text(0));
+    }
+  }
+
   static Result<uint64_t> PositionLocked(SqliteDb& db, std::string_view consumer) {
     ASSIGN_OR_RETURN(SqliteStmt * s,
                      db.Prepare("SELECT offset FROM _positions WHERE consumer = ?"));
@@ -353,8 +532,8 @@ class SqliteWarehouse final : public Warehouse {
         SqliteStmt * ins,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating, "
+                    "customer_id, customer_tier) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO NOTHING"));
     RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
     RETURN_IF_ERROR(ins->Run());
@@ -363,8 +542,8 @@ class SqliteWarehouse final : public Warehouse {
         SqliteStmt * upd,
         w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
                     "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating, "
+                    "customer_id, customer_tier) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(source, event_id) DO UPDATE SET ticket_id = excluded.ticket_id, "
                     "type = excluded.type, occurred_at = excluded.occurred_at, occurred_us = "
                     "excluded.occurred_us, sequence = excluded.sequence, status_to = "
@@ -372,7 +551,8 @@ class SqliteWarehouse final : public Warehouse {
                     "excluded.event_offset, raw_offset = excluded.raw_offset, loaded_at = "
                     "excluded.loaded_at, ticket = excluded.ticket, changes = excluded.changes, "
                     "attributes = excluded.attributes, author_role = excluded.author_role, "
-                    "is_public = excluded.is_public, csat_rating = excluded.csat_rating"));
+                    "is_public = excluded.is_public, csat_rating = excluded.csat_rating, "
+                    "customer_id = excluded.customer_id, customer_tier = excluded.customer_tier"));
     RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
     RETURN_IF_ERROR(upd->Run());
     return false;
@@ -422,6 +602,12 @@ class SqliteWarehouse final : public Warehouse {
       s.Bind(18, e.csat->rating);
     } else {
       s.BindNull(18);
+    }
+    // What the SLA tier rule needs of customers.
+    if (e.customer) {
+      s.Bind(19, e.customer->id).Bind(20, e.customer->tier);
+    } else {
+      s.BindNull(19).BindNull(20);
     }
     return Status::Ok();
   }
@@ -493,21 +679,25 @@ class SqliteWarehouse final : public Warehouse {
   // Re-folds a touched ticket from its whole stored timeline (the batch's events are in
   // it already): the current state, and the metrics, which depend on every event.
   Status Recompute(const std::string& source, const std::string& ticket_id,
-                   const std::string& loaded_at) {
+                   const std::string& loaded_at, uint64_t change_seq) {
     TicketState state;
     state.source = source;
     state.ticket_id = ticket_id;
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare("SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
-                    "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
-                    "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
-                    "json(attributes), 'message', CASE WHEN author_role IS NULL THEN NULL ELSE "
-                    "json_object('author_role', author_role, 'public', json(CASE is_public WHEN "
-                    "0 THEN 'false' ELSE 'true' END)) END, 'csat', CASE WHEN csat_rating IS "
-                    "NULL THEN NULL ELSE json_object('rating', csat_rating) END), raw_offset "
-                    "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
-                    "occurred_us, sequence, event_id"));
+        w_->Prepare(
+            "SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
+            "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
+            "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
+            "json(attributes), 'message', CASE WHEN author_role IS NULL THEN NULL ELSE "
+            "json_object('author_role', author_role, 'public', json(CASE is_public WHEN "
+            "0 THEN 'false' ELSE 'true' END)) END, 'csat', CASE WHEN csat_rating IS "
+            "NULL THEN NULL ELSE json_object('rating', csat_rating) END, 'customer', CASE WHEN "
+            "customer_id IS NULL THEN NULL WHEN customer_tier IS NULL THEN "
+            "json_object('id', customer_id) ELSE json_object('id', customer_id, 'tier', "
+            "customer_tier) END), raw_offset, type "
+            "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
+            "occurred_us, sequence, event_id"));
     s->Bind(1, source).Bind(2, ticket_id);
     std::vector<event::Event> timeline;
     for (;;) {
@@ -518,6 +708,8 @@ class SqliteWarehouse final : public Warehouse {
         s->Reset();
         return DataLoss("stored timeline event does not decode: " + e.status().ToString());
       }
+      // Derived events are part of the timeline, but not of the ticket's state.
+      if (event::IsDerivedType(e->type)) continue;
       Apply(state, *e, static_cast<uint64_t>(s->Int(1)));
       timeline.push_back(std::move(*e));
     }
@@ -530,9 +722,85 @@ class SqliteWarehouse final : public Warehouse {
       }
     }
     const support::Schedule& schedule =
-        schedules_->For(created ? created->ticket : std::optional<event::Ticket>());
-    return WriteMetrics(source, ticket_id, schedule.name(),
-                        support::ComputeTicketMetrics(std::move(timeline), schedule));
+        policies_->For(created ? created->ticket : std::optional<event::Ticket>());
+    std::optional<std::string> tier;
+    std::vector<support::SlaInstance> sla;
+    if (created && !policies_->sla().empty()) {
+      ASSIGN_OR_RETURN(tier, CustomerTier(source, *created));
+      sla = support::ComputeSla(timeline, policies_->sla(), schedule, tier, clock_.Now());
+    }
+    RETURN_IF_ERROR(WriteMetrics(source, ticket_id, schedule.name(),
+                                 support::ComputeTicketMetrics(std::move(timeline), schedule)));
+    return WriteSla(source, ticket_id, tier, sla, change_seq, loaded_at);
+  }
+
+  // The tier the SLA policies see: the one on ticket.created's customer, else that of the
+  // requester's latest customer.upserted at or before the creation (else the earliest).
+  Result<std::optional<std::string>> CustomerTier(const std::string& source,
+                                                  const event::Event& created) {
+    if (created.customer && created.customer->tier) return created.customer->tier;
+    if (!policies_->sla_uses_tier()) return std::optional<std::string>();
+    std::optional<std::string> requester;
+    if (created.ticket && created.ticket->requester) requester = created.ticket->requester;
+    if (!requester && created.customer) requester = created.customer->id;
+    if (!requester) return std::optional<std::string>();
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     w_->Prepare("SELECT customer_tier FROM fact_ticket_event WHERE source = ?1 "
+                                 "AND customer_id = ?2 AND type = 'customer.upserted' AND "
+                                 "customer_tier IS NOT NULL ORDER BY occurred_us > ?3, CASE WHEN "
+                                 "occurred_us <= ?3 THEN -occurred_us ELSE occurred_us END, "
+                                 "sequence DESC, event_id DESC LIMIT 1"));
+    s->Bind(1, source).Bind(2, *requester).Bind(3, created.occurred_at);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<std::string> tier;
+    if (row) tier = s->Text(0);
+    s->Reset();
+    return tier;
+  }
+
+  Status WriteSla(const std::string& source, const std::string& ticket_id,
+                  const std::optional<std::string>& tier,
+                  const std::vector<support::SlaInstance>& rows, uint64_t change_seq,
+                  const std::string& loaded_at) {
+    ASSIGN_OR_RETURN(SqliteStmt * del,
+                     w_->Prepare("DELETE FROM fact_sla WHERE source = ? AND ticket_id = ?"));
+    del->Bind(1, source).Bind(2, ticket_id);
+    RETURN_IF_ERROR(del->Run());
+    ASSIGN_OR_RETURN(
+        SqliteStmt * ins,
+        w_->Prepare("INSERT INTO fact_sla(source, ticket_id, policy, metric, instance, target_s, "
+                    "business_hours, applied_at, due_at, fulfilled_at, breached_at, warning_at, "
+                    "elapsed_s, status, decided_day, computed_at, change_seq, loaded_at) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    const std::string computed_at = FormatRfc3339(clock_.Now());
+    int64_t breaches = 0;
+    for (const support::SlaInstance& r : rows) {
+      auto bind_time = [&](int col, const std::optional<TimeMicros>& t) {
+        t ? ins->Bind(col, FormatRfc3339(*t)) : ins->BindNull(col);
+      };
+      ins->Bind(1, source).Bind(2, ticket_id).Bind(3, r.policy).Bind(4, r.metric);
+      ins->Bind(5, static_cast<int64_t>(r.instance)).Bind(6, r.target_s);
+      ins->Bind(7, static_cast<int64_t>(r.business_hours)).Bind(8, FormatRfc3339(r.applied_at));
+      bind_time(9, r.due_at);
+      bind_time(10, r.fulfilled_at);
+      bind_time(11, r.breached_at);
+      bind_time(12, r.warning_at);
+      ins->Bind(13, r.elapsed_s).Bind(14, r.status);
+      const std::optional<TimeMicros> decided =
+          r.status == "breached" ? r.breached_at
+                                 : (r.status == "fulfilled" ? r.fulfilled_at : std::nullopt);
+      decided ? ins->Bind(15, policies_->ReportingDay(*decided)) : ins->BindNull(15);
+      ins->Bind(16, computed_at).Bind(17, static_cast<int64_t>(change_seq)).Bind(18, loaded_at);
+      RETURN_IF_ERROR(ins->Run());
+      breaches += r.status == "breached";
+    }
+    ASSIGN_OR_RETURN(SqliteStmt * t,
+                     w_->Prepare("UPDATE fact_ticket SET customer_tier = ?, sla_breaches = ? "
+                                 "WHERE source = ? AND ticket_id = ?"));
+    t->Bind(1, tier);
+    policies_->sla().empty() ? t->BindNull(2) : t->Bind(2, breaches);
+    t->Bind(3, source).Bind(4, ticket_id);
+    return t->Run();
   }
 
   Status WriteMetrics(const std::string& source, const std::string& ticket_id,
@@ -599,7 +867,7 @@ class SqliteWarehouse final : public Warehouse {
                      w_->Prepare("UPDATE fact_ticket SET initial_status = ?, created_day = ? "
                                  "WHERE source = ? AND ticket_id = ?"));
     if (metrics) {
-      day->Bind(1, metrics->initial_status).Bind(2, schedules_->ReportingDay(metrics->created_at));
+      day->Bind(1, metrics->initial_status).Bind(2, policies_->ReportingDay(metrics->created_at));
     } else {
       day->BindNull(1).BindNull(2);
     }
@@ -618,7 +886,7 @@ class SqliteWarehouse final : public Warehouse {
     int64_t n = 0;
     for (const support::Transition& t : metrics->transitions) {
       ins->Bind(1, source).Bind(2, ticket_id).Bind(3, ++n).Bind(4, FormatRfc3339(t.at));
-      ins->Bind(5, t.at).Bind(6, schedules_->ReportingDay(t.at)).Bind(7, t.from).Bind(8, t.to);
+      ins->Bind(5, t.at).Bind(6, policies_->ReportingDay(t.at)).Bind(7, t.from).Bind(8, t.to);
       ins->Bind(9, static_cast<int64_t>(t.solve)).Bind(10, static_cast<int64_t>(t.reopen));
       RETURN_IF_ERROR(ins->Run());
     }
@@ -674,8 +942,8 @@ class SqliteWarehouse final : public Warehouse {
   std::mutex rmu_;
   std::unique_ptr<SqliteDb> r_;
   const Clock& clock_;
-  std::unique_ptr<support::Schedules> always_ = support::Schedules::AlwaysOnly();
-  const support::Schedules* schedules_;
+  std::unique_ptr<support::Policies> always_ = support::Policies::AlwaysOnly();
+  const support::Policies* policies_;
 };
 
 Status Migrate(SqliteDb& db) {
@@ -683,10 +951,11 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 3) return Status::Ok();
+  if (version >= 4) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
-  if (st.ok()) st = db.Exec(kMigrationV3);
+  if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
+  if (st.ok()) st = db.Exec(kMigrationV4);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
@@ -710,7 +979,7 @@ Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, 
   }
   ASSIGN_OR_RETURN(auto reader, SqliteDb::Open(path, {.read_only = true, .cache_mib = 8}));
   return std::unique_ptr<Warehouse>(
-      new SqliteWarehouse(std::move(writer), std::move(reader), clock, options.schedules));
+      new SqliteWarehouse(std::move(writer), std::move(reader), clock, options.policies));
 }
 
 }  // namespace supportpipe::warehouse

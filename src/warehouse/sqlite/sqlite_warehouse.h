@@ -7,15 +7,15 @@
 #include <string>
 
 #include "common/clock.h"
-#include "support/schedules.h"
+#include "support/policies.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::warehouse {
 
 struct SqliteWarehouseOptions {
   bool read_only = false;  // for `supportpipe query`: never creates or migrates
-  // Business-hours schedules for the metrics; null = 24x7 only. Must outlive the warehouse.
-  const support::Schedules* schedules = nullptr;
+  // Schedules and SLA policies for the metrics; null = 24x7, no SLA. Must outlive the warehouse.
+  const support::Policies* policies = nullptr;
 };
 
 Result<std::unique_ptr<Warehouse>> OpenSqliteWarehouse(const std::string& path, const Clock& clock,

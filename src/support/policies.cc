@@ -1,4 +1,4 @@
-#include "support/schedules.h"
+#include "support/policies.h"
 
 #include <fmt/format.h>
 
@@ -17,8 +17,8 @@ bool Matches(const std::vector<std::string>& allowed, const std::optional<std::s
 
 }  // namespace
 
-Result<std::unique_ptr<Schedules>> Schedules::Create(const Config& config) {
-  std::unique_ptr<Schedules> out(new Schedules());
+Result<std::unique_ptr<Policies>> Policies::Create(const Config& config) {
+  std::unique_ptr<Policies> out(new Policies());
   out->entries_.reserve(config.schedules.size());
   for (const ScheduleConfig& sc : config.schedules) {
     Result<Schedule> s = Schedule::Create(sc.name, sc.time_zone, sc.hours, sc.holidays);
@@ -37,16 +37,20 @@ Result<std::unique_ptr<Schedules>> Schedules::Create(const Config& config) {
   for (const Entry& e : out->entries_) {
     if (e.config.name == config.reporting.default_schedule) out->default_ = &e.schedule;
   }
+  out->sla_ = config.sla_policies;
+  for (const SlaPolicy& p : out->sla_) {
+    out->sla_uses_tier_ = out->sla_uses_tier_ || !p.customer_tier.empty();
+  }
   return out;
 }
 
-std::unique_ptr<Schedules> Schedules::AlwaysOnly() {
-  std::unique_ptr<Schedules> out(new Schedules());
+std::unique_ptr<Policies> Policies::AlwaysOnly() {
+  std::unique_ptr<Policies> out(new Policies());
   out->default_ = &out->always_;
   return out;
 }
 
-std::string Schedules::ReportingDay(TimeMicros t) const {
+std::string Policies::ReportingDay(TimeMicros t) const {
   const auto tp = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::microseconds(t)));
@@ -54,7 +58,7 @@ std::string Schedules::ReportingDay(TimeMicros t) const {
   return fmt::format("{:04d}-{:02d}-{:02d}", d.year(), d.month(), d.day());
 }
 
-const Schedule& Schedules::For(const std::optional<event::Ticket>& t) const {
+const Schedule& Policies::For(const std::optional<event::Ticket>& t) const {
   for (const Entry& e : entries_) {
     const ScheduleConfig& c = e.config;
     if (c.when_group.empty() && c.when_brand.empty() && c.when_channel.empty()) continue;
