@@ -28,6 +28,7 @@ std::optional<int64_t> Percentile(const std::vector<int64_t>& sorted, double p) 
 
 struct Day {
   int64_t created = 0, solved = 0, reopened = 0, backlog = 0, rated = 0, positive = 0;
+  int64_t sla_met = 0, sla_breached = 0;  // SLA instances decided that day
   std::vector<int64_t> first_reply, resolution;
 };
 
@@ -89,6 +90,14 @@ int RunReport(const ReportFlags& flags) {
           d.positive += num(row[4]);
         });
   }
+  if (st.ok()) {
+    st = each(
+        "SELECT day, SUM(fulfilled), SUM(breached) FROM daily_sla WHERE " + range + " GROUP BY day",
+        [&](const auto& row) {
+          days[row[0].s].sla_met = num(row[1]);
+          days[row[0].s].sla_breached = num(row[2]);
+        });
+  }
   if (!st.ok()) return Fail("report", st);
 
   warehouse::QueryResult t;
@@ -101,21 +110,28 @@ int RunReport(const ReportFlags& flags) {
                "first_reply_p90_min",
                "resolution_p50_min",
                "resolution_p90_min",
-               "csat_pct"};
+               "csat_pct",
+               "sla_met",
+               "sla_breached",
+               "sla_pct"};
   Day total;
   auto add_row = [&](const std::string& label, Day& d) {
     std::sort(d.first_reply.begin(), d.first_reply.end());
     std::sort(d.resolution.begin(), d.resolution.end());
-    warehouse::Cell csat;
-    if (d.rated) {
-      csat.kind = warehouse::Cell::Kind::kReal;
-      csat.d = std::round(10000.0 * static_cast<double>(d.positive) / d.rated) / 100;
-    }
-    t.rows.push_back({TextCell(label), IntCell(d.created), IntCell(d.solved), IntCell(d.reopened),
-                      IntCell(d.backlog), Minutes(Percentile(d.first_reply, 0.5)),
-                      Minutes(Percentile(d.first_reply, 0.9)),
-                      Minutes(Percentile(d.resolution, 0.5)),
-                      Minutes(Percentile(d.resolution, 0.9)), csat});
+    auto pct = [](int64_t part, int64_t whole) {
+      warehouse::Cell c;
+      if (whole) {
+        c.kind = warehouse::Cell::Kind::kReal;
+        c.d = std::round(10000.0 * static_cast<double>(part) / static_cast<double>(whole)) / 100;
+      }
+      return c;
+    };
+    t.rows.push_back(
+        {TextCell(label), IntCell(d.created), IntCell(d.solved), IntCell(d.reopened),
+         IntCell(d.backlog), Minutes(Percentile(d.first_reply, 0.5)),
+         Minutes(Percentile(d.first_reply, 0.9)), Minutes(Percentile(d.resolution, 0.5)),
+         Minutes(Percentile(d.resolution, 0.9)), pct(d.positive, d.rated), IntCell(d.sla_met),
+         IntCell(d.sla_breached), pct(d.sla_met, d.sla_met + d.sla_breached)});
   };
   for (auto& [day, d] : days) {
     add_row(day, d);
@@ -125,6 +141,8 @@ int RunReport(const ReportFlags& flags) {
     total.backlog = d.backlog;  // at the end of the last day
     total.rated += d.rated;
     total.positive += d.positive;
+    total.sla_met += d.sla_met;
+    total.sla_breached += d.sla_breached;
     total.first_reply.insert(total.first_reply.end(), d.first_reply.begin(), d.first_reply.end());
     total.resolution.insert(total.resolution.end(), d.resolution.begin(), d.resolution.end());
   }

@@ -89,6 +89,13 @@ int RunCheckConfig(const std::string& path) {
                 sc.holidays.size(), sc.holidays.size() == 1 ? "" : "s",
                 sc.name == cfg->reporting.default_schedule ? " (default)" : "");
   }
+  for (const auto& p : cfg->sla_policies) {
+    size_t targets = 0;
+    for (const auto& [metric, by_priority] : p.targets) targets += by_priority.size();
+    std::printf("  sla_policy %-20s %s time, %zu target%s, warning at %g%%\n", p.name.c_str(),
+                p.business_hours ? "business" : "calendar", targets, targets == 1 ? "" : "s",
+                p.warning_fraction * 100);
+  }
   std::printf("  reporting days in %s\n", cfg->reporting.time_zone.c_str());
   return kExitOk;
 }

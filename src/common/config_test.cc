@@ -33,6 +33,40 @@ tolerance_s = 60
   EXPECT_NE(c->FindSource("acme"), nullptr);
 }
 
+TEST(ConfigTest, SlaPoliciesReadTargetsInMinutesAndNameTheirErrors) {
+  auto c = ParseConfig(R"(
+[[sla_policy]]
+name = "vip"
+when = { customer_tier = ["vip"], priority = ["urgent", "high"] }
+business_hours = true
+warning_fraction = 0.5
+[sla_policy.targets]
+first_reply_time = { urgent = 15, high = 0.5 }
+)",
+                       "x.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->sla_policies.size(), 1u);
+  const SlaPolicyConfig& p = c->sla_policies[0];
+  EXPECT_TRUE(p.business_hours);
+  EXPECT_EQ(p.warning_fraction, 0.5);
+  EXPECT_EQ(p.customer_tier, std::vector<std::string>{"vip"});
+  EXPECT_EQ(p.targets.at("first_reply_time").at("urgent"), 900);
+  EXPECT_EQ(p.targets.at("first_reply_time").at("high"), 30);
+  auto field = [](const std::string& toml) { return ParseConfig(toml, "c").status().field(); };
+  const std::string head = "[[sla_policy]]\nname = \"p\"\n";
+  EXPECT_EQ(field(head + "[sla_policy.targets]\nfirst_reply = { urgent = 1 }\n"),
+            "c:4: sla_policy[0].targets.first_reply");
+  EXPECT_EQ(field(head + "[sla_policy.targets]\nfirst_reply_time = { asap = 1 }\n"),
+            "c:4: sla_policy[0].targets.first_reply_time.asap");
+  EXPECT_EQ(field(head + "[sla_policy.targets]\nfirst_reply_time = { low = -5 }\n"),
+            "c:4: sla_policy[0].targets.first_reply_time.low");
+  EXPECT_EQ(field(head + "warning_fraction = 1.5\n[sla_policy.targets]\n"),
+            "c:3: sla_policy[0].warning_fraction");
+  EXPECT_EQ(field(head + "when = { priority = [\"p1\"] }\n[sla_policy.targets]\n"),
+            "c:3: sla_policy[0].when.priority");
+  EXPECT_EQ(field(head), "c:1: sla_policy[0].targets");
+}
+
 TEST(ConfigTest, UnknownKeyNamesFileLineAndKey) {
   auto c = ParseConfig("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 9\n", "conf.toml");
   ASSERT_FALSE(c.ok());

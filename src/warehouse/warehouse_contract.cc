@@ -21,7 +21,7 @@ void WarehouseContract::TearDown() { wh_.reset(); }
 
 void WarehouseContract::Reopen() {
   wh_.reset();
-  auto r = GetParam().open(dir_.path(), clock_);
+  auto r = GetParam().open(dir_.path(), clock_, policies_.get());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   wh_ = std::move(r).value();
 }
@@ -250,6 +250,70 @@ TEST_P(WarehouseContract, DailyViewsCountCreationsSolvesReopensAndBacklog) {
   EXPECT_EQ(rows("SELECT day, SUM(backlog) FROM daily_backlog WHERE day <= '2026-12-02' "
                  "GROUP BY day ORDER BY day"),
             "2026-11-30 1 | 2026-12-01 1 | 2026-12-02 1 | ");
+}
+
+}  // namespace supportpipe::warehouse
+
+namespace supportpipe::warehouse {
+
+TEST_P(WarehouseContract, SlaRowsFollowTheTierRuleAndFeedTheViews) {
+  auto config = ParseConfig(R"(
+[[sla_policy]]
+name = "vip"
+when = { customer_tier = ["vip"] }
+[sla_policy.targets]
+first_reply_time = { normal = 10 }
+
+[[sla_policy]]
+name = "std"
+[sla_policy.targets]
+first_reply_time = { normal = 60 }
+)",
+                            "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  policies_ = std::move(support::Policies::Create(*config)).value();
+  Reopen();
+  clock_.Set(1796029200LL * 1000000 + 3600LL * 24 * 1000000);  // a day after 2026-11-30 09:00
+  const std::string created =
+      R"("ticket":{"id":"S1","status":"open","priority":"normal","requester":"u1","channel":"email"},)"
+      R"("message":{"author_role":"customer","public":true})";
+  // The requester was "vip" before the ticket, "gold" after: the earlier tier applies.
+  LoadJson({Ev("u-old", "customer.upserted", "2026-11-29T09:00:00Z",
+               R"("customer":{"id":"u1","tier":"vip"})"),
+            Ev("c1", "ticket.created", "2026-11-30T09:00:00Z", created),
+            Ev("r1", "message.created", "2026-11-30T09:30:00Z",
+               R"("ticket":{"id":"S1"},"message":{"author_role":"agent","public":true})"),
+            Ev("u-new", "customer.upserted", "2026-11-30T12:00:00Z",
+               R"("customer":{"id":"u1","tier":"gold"})")});
+  EXPECT_EQ(Scalar("SELECT policy || ' ' || status || ' ' || target_s || ' ' || breached_at || "
+                   "' ' || elapsed_s FROM fact_sla WHERE ticket_id = 'S1'"),
+            "vip breached 600 2026-11-30T09:10:00.000000Z 1800");
+  EXPECT_EQ(Scalar("SELECT customer_tier || ' ' || sla_breaches FROM fact_ticket WHERE "
+                   "ticket_id = 'S1'"),
+            "vip 1");
+  // A late profile from before the creation changes the tier, and the ticket is
+  // re-derived though none of its own events arrived.
+  LoadJson({Ev("u-mid", "customer.upserted", "2026-11-30T08:00:00Z",
+               R"("customer":{"id":"u1","tier":"gold"})")});
+  EXPECT_EQ(Scalar("SELECT policy || ' ' || status || ' ' || fulfilled_at FROM fact_sla WHERE "
+                   "ticket_id = 'S1'"),
+            "std fulfilled 2026-11-30T09:30:00.000000Z");
+  EXPECT_EQ(Scalar("SELECT day || ' ' || fulfilled || ' ' || breached || ' ' || attainment_pct "
+                   "FROM daily_sla"),
+            "2026-11-30 1 0 100.0");
+  EXPECT_EQ(Scalar("SELECT tickets || ' ' || p50_s || ' ' || p90_s FROM daily_durations WHERE "
+                   "metric = 'first_reply'"),
+            "1 1800 1800");
+  // The clock's view of the rows.
+  auto rows = wh_->SlaOf("acme", "S1");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].sla.status, "fulfilled");
+  auto changed = wh_->SlaChangedAfter(0);
+  ASSERT_TRUE(changed.ok());
+  ASSERT_EQ(changed->size(), 1u);
+  EXPECT_TRUE(wh_->SlaChangedAfter((*changed)[0].change_seq)->empty());
+  EXPECT_TRUE(wh_->ActiveSla()->empty());
 }
 
 }  // namespace supportpipe::warehouse

@@ -9,14 +9,17 @@
 
 #include "common/clock.h"
 #include "common/test_dir.h"
+#include "support/policies.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::warehouse {
 
 struct WarehouseFactory {
   std::string name;
-  // Opens (creating when needed) a warehouse whose files live in `dir`.
-  std::function<Result<std::unique_ptr<Warehouse>>(const std::string& dir, const Clock& clock)>
+  // Opens (creating when needed) a warehouse whose files live in `dir`, measuring tickets
+  // by `policies` (null: 24x7, no SLA).
+  std::function<Result<std::unique_ptr<Warehouse>>(const std::string& dir, const Clock& clock,
+                                                   const support::Policies* policies)>
       open;
 };
 
@@ -32,6 +35,7 @@ class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
 
   FakeClock clock_{1764494102LL * 1000000};
   TestDir dir_;
+  std::unique_ptr<support::Policies> policies_;  // set, then Reopen()
   std::unique_ptr<Warehouse> wh_;
   uint64_t next_offset_ = 1;
 };

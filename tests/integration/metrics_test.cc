@@ -2,7 +2,10 @@
 // and configuration errors that name the schedule.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
+#include <thread>
 
 #include "harness.h"
 
@@ -69,12 +72,84 @@ TEST(MetricsIntegrationTest, BusinessHoursPerTicketScheduleAndLateEvents) {
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_EQ(report.out,
             "day,created,solved,reopened,backlog,first_reply_p50_min,first_reply_p90_min,"
-            "resolution_p50_min,resolution_p90_min,csat_pct\n"
-            "2026-11-30,2,1,0,1,2520,2520,60,2520,\n"
-            "2026-12-01,0,0,0,1,,,,,\n"
-            "2026-12-02,0,1,0,0,,,,,\n"
-            "total,2,2,0,0,2520,2520,60,2520,\n");
+            "resolution_p50_min,resolution_p90_min,csat_pct,sla_met,sla_breached,sla_pct\n"
+            "2026-11-30,2,1,0,1,2520,2520,60,2520,,0,0,\n"
+            "2026-12-01,0,0,0,1,,,,,,0,0,\n"
+            "2026-12-02,0,1,0,0,,,,,,0,0,\n"
+            "total,2,2,0,0,2520,2520,60,2520,,0,0,\n");
   EXPECT_EQ(h.Cli({"report", "--from", "2026-12-03", "--to", "2026-12-01"}).exit_code, 2);
+}
+
+// Now, as RFC 3339 (whole seconds).
+std::string NowRfc3339() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Polls a query until it returns `want` or ~`seconds` pass; returns the last answer.
+std::string WaitFor(Harness& h, const std::string& sql, const std::string& want, int seconds) {
+  std::string got;
+  for (int i = 0; i < seconds * 10; ++i) {
+    got = h.Scalar(sql);
+    if (got == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return got;
+}
+
+TEST(MetricsIntegrationTest, ABreachIsRecordedLiveAndOnceAcrossAKill9) {
+  Harness h(R"(
+[[sla_policy]]
+name = "fast"
+[sla_policy.targets]
+first_reply_time = { urgent = 0.05 }   # 3 seconds
+)");
+  ASSERT_TRUE(h.Start());
+  auto create = [&](const std::string& id) {
+    auto r = h.Post("/v1/events", Ev(id, "ticket.created", NowRfc3339(),
+                                     R"("ticket":{"id":")" + id +
+                                         R"(","priority":"urgent"},"message":{"author_role":)"
+                                         R"("customer","public":true})"));
+    ASSERT_EQ(r.status, 202) << r.body;
+  };
+  auto derived = [&](const std::string& ticket) {
+    std::string out;
+    for (const auto& t : h.Column("SELECT type FROM fact_ticket_event WHERE ticket_id = '" +
+                                  ticket + "' AND type LIKE 'sla.%' ORDER BY occurred_us, type")) {
+      out += t + " ";
+    }
+    return out;
+  };
+  // Live: no event arrives after the creation, and the breach is recorded at its instant.
+  create("L1");
+  ASSERT_TRUE(h.WaitForLoaded());
+  EXPECT_EQ(WaitFor(h, "SELECT status FROM fact_sla WHERE ticket_id = 'L1'", "breached", 10),
+            "breached");
+  EXPECT_EQ(h.Scalar("SELECT (breached_at = due_at) || ' ' || CAST(ROUND((julianday(breached_at) "
+                     "- julianday(applied_at)) * 86400) AS INTEGER) FROM fact_sla WHERE "
+                     "ticket_id = 'L1'"),
+            "1 3");
+  EXPECT_EQ(derived("L1"), "sla.applied sla.warning sla.breached ");
+
+  // The process dies before the deadline and comes back after it: the breach fires once.
+  create("K1");
+  ASSERT_TRUE(h.WaitForLoaded());
+  EXPECT_EQ(WaitFor(h, "SELECT COUNT(*) FROM fact_sla WHERE ticket_id = 'K1'", "1", 5), "1");
+  h.Kill9();
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  ASSERT_TRUE(h.Start());
+  EXPECT_EQ(WaitFor(h, "SELECT status FROM fact_sla WHERE ticket_id = 'K1'", "breached", 10),
+            "breached");
+  ASSERT_TRUE(h.Stop());
+  ASSERT_TRUE(h.Start());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(h.WaitForLoaded());
+  EXPECT_EQ(derived("K1"), "sla.applied sla.warning sla.breached ");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE type LIKE 'sla.%'"), "6");
 }
 
 TEST(MetricsIntegrationTest, ScheduleErrorsNameTheScheduleAndLine) {
