@@ -1,7 +1,7 @@
 // Writes N realistic canonical events (JSON lines, ~600 bytes each) for the backfill
 // benchmark (P2): tickets created by customers, agent and customer messages, status,
 // priority and assignment changes, a few duplicates and late arrivals. Deterministic.
-//   gen_events --count 1000000 --out events.jsonl
+//   gen_events --count 1000000 --out events.jsonl [--per-ticket 20]   (default 3-7)
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -14,12 +14,15 @@
 int main(int argc, char** argv) {
   long count = 1000000;
   std::string out = "events.jsonl";
+  int per_ticket = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--count")
       count = std::atol(argv[i + 1]);
     else if (a == "--out")
       out = argv[i + 1];
+    else if (a == "--per-ticket")
+      per_ticket = std::atoi(argv[i + 1]);
   }
   std::FILE* f = std::fopen(out.c_str(), "w");
   if (!f) return 1;
@@ -38,7 +41,7 @@ int main(int argc, char** argv) {
   size_t bytes = 0;
   while (written < count) {
     ++ticket;
-    const int events = 3 + static_cast<int>(rng() % 5);
+    const int events = per_ticket > 0 ? per_ticket : 3 + static_cast<int>(rng() % 5);
     supportpipe::TimeMicros t = base + static_cast<supportpipe::TimeMicros>(ticket) * 7000000;
     const std::string tid = fmt::format("T{}", ticket);
     const std::string cid = fmt::format("c-{}", rng() % 200000);

@@ -41,6 +41,11 @@ struct ReportFlags {
 };
 int RunReport(const ReportFlags& flags);
 
+struct RecomputeFlags {
+  StorageFlags storage;
+};
+int RunRecompute(const RecomputeFlags& flags);
+
 struct DriftFlags {
   StorageFlags storage;
   std::string source;  // "" = every source

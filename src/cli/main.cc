@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
 
   ReportFlags report;
   auto* rp = app.add_subcommand(
-      "report", "Day-by-day support summary: created, solved, reopened, backlog, first reply "
-                "and resolution (median, p90), CSAT");
+      "report",
+      "Day-by-day support summary: created, solved, reopened, backlog, first reply "
+      "and resolution (median, p90), CSAT, SLA attainment");
   AddStorageFlags(rp, &report.storage);
   rp->add_option("--from", report.from, "First day, YYYY-MM-DD (in [reporting] time_zone)")
       ->required();
@@ -89,6 +90,14 @@ int main(int argc, char** argv) {
   rp->add_option("-f,--format", report.format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));
   rp->callback([&] { code = RunReport(report); });
+
+  RecomputeFlags recompute;
+  auto* rc =
+      app.add_subcommand("recompute",
+                         "Re-derive every ticket's metrics and SLA rows from its stored timeline "
+                         "(after changing schedules or SLA policies)");
+  AddStorageFlags(rc, &recompute.storage);
+  rc->callback([&] { code = RunRecompute(recompute); });
 
   DriftFlags drift;
   auto* dr_cmd = app.add_subcommand(

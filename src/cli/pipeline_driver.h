@@ -20,6 +20,7 @@ class PipelineDriver {
   ~PipelineDriver();
 
   log::EventLog& log() { return *log_; }
+  warehouse::Warehouse& warehouse() { return *warehouse_; }
   server::Worker& worker() { return *worker_; }
   // True when this process runs the stages; false when a server holds the worker lock.
   bool local() const { return local_; }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,7 +57,7 @@ struct SlaRow {
   std::string source;
   std::string ticket_id;
   support::SlaInstance sla;
-  uint64_t change_seq = 0;  // the load that last re-derived it: that load's last offset
+  uint64_t change_seq = 0;  // increases with each load (or recompute page) that writes rows
 };
 
 class Warehouse {
@@ -74,6 +75,12 @@ class Warehouse {
 
   // The last offset `consumer` loaded (0 if none).
   virtual Result<uint64_t> Position(std::string_view consumer) = 0;
+
+  // Re-derives every ticket's state, metrics and SLA rows from its stored timeline (after
+  // schedules or SLA policies change), in pages of one transaction each. `progress` (may be
+  // empty) gets (tickets done, tickets in all). Returns the number of tickets.
+  virtual Result<size_t> RecomputeAll(
+      const std::function<void(size_t done, size_t total)>& progress) = 0;
 
   // The fact_sla rows the first load after `after_seq` re-derived (every row of that one
   // load, all with the same change_seq), or none when no later load wrote any.

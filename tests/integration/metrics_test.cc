@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "harness.h"
@@ -150,6 +151,36 @@ first_reply_time = { urgent = 0.05 }   # 3 seconds
   ASSERT_TRUE(h.WaitForLoaded());
   EXPECT_EQ(derived("K1"), "sla.applied sla.warning sla.breached ");
   EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE type LIKE 'sla.%'"), "6");
+}
+
+TEST(MetricsIntegrationTest, RecomputeAppliesChangedPoliciesToStoredTickets) {
+  const std::string head = R"(
+[[sla_policy]]
+name = "std"
+[sla_policy.targets]
+)";
+  Harness h(head + "first_reply_time = { normal = 60 }\n");
+  const std::string t = R"("ticket":{"id":"R1"})";
+  std::ofstream(h.dir() + "/h.jsonl")
+      << Ev("c", "ticket.created", "2026-11-30T09:00:00Z",
+            R"("ticket":{"id":"R1"},"message":{"author_role":"customer"})")
+      << Ev("r", "message.created", "2026-11-30T09:30:00Z",
+            t + R"(,"message":{"author_role":"agent"})");
+  ASSERT_EQ(h.Cli({"import", "-s", "acme", "h.jsonl"}).exit_code, 0);
+  EXPECT_EQ(h.Scalar("SELECT status || ' ' || target_s FROM fact_sla"), "fulfilled 3600");
+  // The target becomes 10 minutes; the stored tickets follow once recomputed.
+  std::stringstream config;
+  config << std::ifstream(h.config_path()).rdbuf();
+  std::string text = config.str();
+  text.replace(text.find("normal = 60"), 11, "normal = 10");
+  std::ofstream(h.config_path()) << text;
+  auto r = h.Cli({"recompute"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("recomputed 1 tickets"), std::string::npos) << r.out;
+  EXPECT_EQ(h.Scalar("SELECT status || ' ' || target_s || ' ' || breached_at FROM fact_sla"),
+            "breached 600 2026-11-30T09:10:00.000000Z");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE type = 'sla.breached'"), "1");
+  EXPECT_EQ(h.Cli({"recompute", "--help"}).exit_code, 0);
 }
 
 TEST(MetricsIntegrationTest, ScheduleErrorsNameTheScheduleAndLine) {

@@ -1,10 +1,12 @@
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 
+#include "common/check.h"
 #include "common/sqlite_db.h"
 #include "event/codec.h"
 #include "support/policies.h"
@@ -330,9 +332,12 @@ class SqliteWarehouse final : public Warehouse {
     for (const auto& [key, p] : profiles.agents)
       RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
     const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
-    for (const auto& [source, ticket_id] : touched) {
-      RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at, last));
-      ++stats.tickets;
+    if (!touched.empty()) {
+      ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
+      for (const auto& [source, ticket_id] : touched) {
+        RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at, seq));
+        ++stats.tickets;
+      }
     }
     ASSIGN_OR_RETURN(SqliteStmt * p,
                      w_->Prepare("INSERT INTO _positions(consumer, offset) VALUES(?, ?) ON "
@@ -348,6 +353,54 @@ class SqliteWarehouse final : public Warehouse {
   Result<uint64_t> Position(std::string_view consumer) override {
     std::lock_guard lock(rmu_);
     return PositionLocked(*r_, consumer);
+  }
+
+  Result<size_t> RecomputeAll(
+      const std::function<void(size_t done, size_t total)>& progress) override {
+    if (!w_) return PermissionDenied("the warehouse was opened read-only");
+    size_t total = 0;
+    {
+      std::lock_guard lock(rmu_);
+      ASSIGN_OR_RETURN(SqliteStmt * n, r_->Prepare("SELECT COUNT(*) FROM fact_ticket"));
+      ASSIGN_OR_RETURN(bool row, n->Step());
+      total = row ? static_cast<size_t>(n->Int(0)) : 0;
+      n->Reset();
+    }
+    // Pages of tickets in key order, each in one transaction with its own change_seq, so
+    // that loads can interleave and the SLA clocks read each page's rows.
+    std::pair<std::string, std::string> after;
+    size_t done = 0;
+    for (;;) {
+      std::lock_guard lock(wmu_);
+      SqliteTxn txn(*w_);
+      RETURN_IF_ERROR(txn.Begin());
+      ASSIGN_OR_RETURN(SqliteStmt * page,
+                       w_->Prepare("SELECT source, ticket_id FROM fact_ticket WHERE (source, "
+                                   "ticket_id) > (?, ?) ORDER BY source, ticket_id LIMIT 1000"));
+      page->Bind(1, after.first).Bind(2, after.second);
+      std::vector<std::pair<std::string, std::string>> keys;
+      for (;;) {
+        Result<bool> row = page->Step();
+        if (!row.ok()) {
+          page->Reset();
+          return row.status();
+        }
+        if (!*row) break;
+        keys.emplace_back(page->Text(0), page->Text(1));
+      }
+      page->Reset();
+      if (keys.empty()) break;
+      ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
+      const std::string loaded_at = FormatRfc3339(clock_.Now());
+      for (const auto& [source, ticket_id] : keys) {
+        RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at, seq));
+      }
+      RETURN_IF_ERROR(txn.Commit());
+      done += keys.size();
+      after = keys.back();
+      if (progress) progress(done, std::max(done, total));
+    }
+    return done;
   }
 
   Result<std::vector<SlaRow>> SlaChangedAfter(uint64_t after_seq) override {
@@ -479,6 +532,20 @@ class SqliteWarehouse final : public Warehouse {
       r.change_seq = static_cast<uint64_t>(s.Int(14));
       out.push_back(std::move(r));
     }
+  }
+
+  // The change_seq of the fact_sla rows the current transaction writes: one more than the
+  // last one handed out (kept in _positions under "fact_sla").
+  Result<uint64_t> NextChangeSeq() {
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     w_->Prepare("INSERT INTO _positions(consumer, offset) VALUES('fact_sla', 1) "
+                                 "ON CONFLICT(consumer) DO UPDATE SET offset = offset + 1 "
+                                 "RETURNING offset"));
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    SP_CHECK(row);
+    const uint64_t seq = static_cast<uint64_t>(s->Int(0));
+    s->Reset();
+    return seq;
   }
 
   // Whether loading `e` leaves its ticket's rows as they are: derived SLA events record
