@@ -154,7 +154,8 @@ TEST(SlaTest, TheWarningFallsAtItsFractionOfTheTarget) {
   early.Msg(Min(30), "agent");
   late.Msg(Min(50), "agent");
   EXPECT_FALSE(Find(Sla(early, Min(100)), "first_reply_time")->warning_at.has_value());
-  const SlaInstance* fr = Find(Sla(late, Min(100)), "first_reply_time");
+  const auto late_rows = Sla(late, Min(100));
+  const SlaInstance* fr = Find(late_rows, "first_reply_time");
   EXPECT_EQ(fr->status, "fulfilled");
   EXPECT_EQ(fr->warning_at, Min(45));
   // A reply exactly at the warning instant: in time for the warning too.
