@@ -825,20 +825,44 @@ class SqliteWarehouse final : public Warehouse {
     return tier;
   }
 
+  // Upserts the ticket's SLA rows. A row keeps its change_seq unless something the clocks
+  // act on changed (policy, target, an instant, the status), so that they re-read only
+  // instances that moved; instances that no longer exist are deleted.
   Status WriteSla(const std::string& source, const std::string& ticket_id,
                   const std::optional<std::string>& tier,
                   const std::vector<support::SlaInstance>& rows, uint64_t change_seq,
                   const std::string& loaded_at) {
-    ASSIGN_OR_RETURN(SqliteStmt * del,
-                     w_->Prepare("DELETE FROM fact_sla WHERE source = ? AND ticket_id = ?"));
+    ASSIGN_OR_RETURN(
+        SqliteStmt * del,
+        w_->Prepare("DELETE FROM fact_sla WHERE source = ?1 AND ticket_id = ?2 AND instance > "
+                    "CASE metric WHEN 'first_reply_time' THEN ?3 WHEN 'next_reply_time' THEN ?4 "
+                    "WHEN 'requester_wait_time' THEN ?5 WHEN 'agent_work_time' THEN ?6 WHEN "
+                    "'total_resolution_time' THEN ?7 ELSE 0 END"));
     del->Bind(1, source).Bind(2, ticket_id);
+    for (int m = 0; m < 5; ++m) {
+      int64_t n = 0;
+      for (const support::SlaInstance& r : rows) n += r.metric == support::kSlaMetrics[m];
+      del->Bind(3 + m, n);
+    }
     RETURN_IF_ERROR(del->Run());
     ASSIGN_OR_RETURN(
         SqliteStmt * ins,
         w_->Prepare("INSERT INTO fact_sla(source, ticket_id, policy, metric, instance, target_s, "
                     "business_hours, applied_at, due_at, fulfilled_at, breached_at, warning_at, "
                     "elapsed_s, status, decided_day, computed_at, change_seq, loaded_at) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, ticket_id, "
+                    "metric, instance) DO UPDATE SET policy = excluded.policy, target_s = "
+                    "excluded.target_s, business_hours = excluded.business_hours, applied_at = "
+                    "excluded.applied_at, due_at = excluded.due_at, fulfilled_at = "
+                    "excluded.fulfilled_at, breached_at = excluded.breached_at, warning_at = "
+                    "excluded.warning_at, elapsed_s = excluded.elapsed_s, status = "
+                    "excluded.status, decided_day = excluded.decided_day, computed_at = "
+                    "excluded.computed_at, loaded_at = excluded.loaded_at, change_seq = CASE WHEN "
+                    "policy IS excluded.policy AND target_s IS excluded.target_s AND applied_at "
+                    "IS excluded.applied_at AND due_at IS excluded.due_at AND fulfilled_at IS "
+                    "excluded.fulfilled_at AND breached_at IS excluded.breached_at AND warning_at "
+                    "IS excluded.warning_at AND status IS excluded.status THEN change_seq ELSE "
+                    "excluded.change_seq END"));
     const std::string computed_at = FormatRfc3339(clock_.Now());
     int64_t breaches = 0;
     for (const support::SlaInstance& r : rows) {
