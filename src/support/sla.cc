@@ -60,10 +60,12 @@ class Clocks {
   // exactly at `t` waits to see whether the event at `t` fulfils the instance.
   void Advance(TimeMicros t) {
     if (t <= last_) return;
-    Settle(last_);  // nothing at that instant fulfilled them
+    Settle(last_);                    // nothing at that instant fulfilled them
+    std::optional<int64_t> business;  // the same for every business-hours instance
     for (Inst& i : insts_) {
       if (i.done || !ClockRuns(i.row.metric, f_.status)) continue;
-      const int64_t gain = Measure(i, last_, t);
+      if (i.row.business_hours && !business) business = schedule_.BusinessMicros(last_, t);
+      const int64_t gain = i.row.business_hours ? *business : t - last_;
       if (!i.row.warning_at && !i.warn_pending && i.elapsed + gain >= i.warn) {
         const TimeMicros w = Reach(i, last_, std::max<int64_t>(0, i.warn - i.elapsed));
         if (w < t) {
@@ -191,9 +193,6 @@ class Clocks {
     return static_cast<int64_t>(static_cast<double>(target) * p.warning_fraction);
   }
 
-  int64_t Measure(const Inst& i, TimeMicros a, TimeMicros b) const {
-    return i.row.business_hours ? schedule_.BusinessMicros(a, b) : b - a;
-  }
   TimeMicros Reach(const Inst& i, TimeMicros from, int64_t micros) const {
     return i.row.business_hours ? schedule_.AddBusiness(from, micros) : from + micros;
   }

@@ -6,6 +6,9 @@
 #include <mutex>
 #include <set>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "common/check.h"
 #include "common/sqlite_db.h"
 #include "event/codec.h"
@@ -564,6 +567,56 @@ class SqliteWarehouse final : public Warehouse {
     return row.ok() && *row;
   }
 
+  // The stored part of a timeline row as a canonical event: the JSON columns go in as they
+  // are (no parsing here; DecodeCanonical parses the whole once).
+  static std::string_view StoredEventJson(const SqliteStmt& s, rapidjson::StringBuffer& buf) {
+    buf.Clear();
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    auto str = [&](const char* key, std::string_view v) {
+      w.Key(key);
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    };
+    auto raw = [&](const char* key, int col) {
+      if (s.IsNull(col)) return;
+      const std::string_view v = s.Text(col);
+      w.Key(key);
+      w.RawValue(v.data(), v.size(), rapidjson::kObjectType);
+    };
+    w.StartObject();
+    str("spec", event::kSpec);
+    str("id", s.Text(0));
+    str("type", s.Text(1));
+    str("occurred_at", s.Text(2));
+    w.Key("sequence");
+    w.Int64(s.Int(3));
+    raw("ticket", 4);
+    raw("changes", 5);
+    raw("attributes", 6);
+    if (!s.IsNull(7)) {
+      w.Key("message");
+      w.StartObject();
+      str("author_role", s.Text(7));
+      w.Key("public");
+      w.Bool(s.Int(8) != 0);
+      w.EndObject();
+    }
+    if (!s.IsNull(9)) {
+      w.Key("csat");
+      w.StartObject();
+      str("rating", s.Text(9));
+      w.EndObject();
+    }
+    if (!s.IsNull(10)) {
+      w.Key("customer");
+      w.StartObject();
+      str("id", s.Text(10));
+      if (!s.IsNull(11)) str("tier", s.Text(11));
+      w.EndObject();
+    }
+    w.EndObject();
+    return std::string_view(buf.GetString(), buf.GetSize());
+  }
+
   // A requester's tier changed: the SLA of their tickets may change with it.
   Status TouchRequesterTickets(const std::string& source, const std::string& customer_id,
                                std::set<std::pair<std::string, std::string>>* touched) {
@@ -752,32 +805,24 @@ class SqliteWarehouse final : public Warehouse {
     state.ticket_id = ticket_id;
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare(
-            "SELECT json_object('spec', 'supportpipe/v1', 'id', event_id, "
-            "'type', type, 'occurred_at', occurred_at, 'sequence', sequence, "
-            "'ticket', json(ticket), 'changes', json(changes), 'attributes', "
-            "json(attributes), 'message', CASE WHEN author_role IS NULL THEN NULL ELSE "
-            "json_object('author_role', author_role, 'public', json(CASE is_public WHEN "
-            "0 THEN 'false' ELSE 'true' END)) END, 'csat', CASE WHEN csat_rating IS "
-            "NULL THEN NULL ELSE json_object('rating', csat_rating) END, 'customer', CASE WHEN "
-            "customer_id IS NULL THEN NULL WHEN customer_tier IS NULL THEN "
-            "json_object('id', customer_id) ELSE json_object('id', customer_id, 'tier', "
-            "customer_tier) END), raw_offset, type "
-            "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
-            "occurred_us, sequence, event_id"));
+        w_->Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
+                    "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
+                    "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
+                    "occurred_us, sequence, event_id"));
     s->Bind(1, source).Bind(2, ticket_id);
     std::vector<event::Event> timeline;
+    rapidjson::StringBuffer buf;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
-      auto e = event::DecodeCanonical(s->Text(0), {.trusted = true});
+      // Derived events are part of the timeline, but not of the ticket's state.
+      if (event::IsDerivedType(s->Text(1))) continue;
+      auto e = event::DecodeCanonical(StoredEventJson(*s, buf), {.trusted = true});
       if (!e.ok()) {
         s->Reset();
         return DataLoss("stored timeline event does not decode: " + e.status().ToString());
       }
-      // Derived events are part of the timeline, but not of the ticket's state.
-      if (event::IsDerivedType(e->type)) continue;
-      Apply(state, *e, static_cast<uint64_t>(s->Int(1)));
+      Apply(state, *e, static_cast<uint64_t>(s->Int(12)));
       timeline.push_back(std::move(*e));
     }
     s->Reset();
