@@ -128,6 +128,24 @@ TEST(SlaTest, BusinessHoursBreachInstantIsExact) {
   EXPECT_EQ(fr->breached_at, Min(30));
 }
 
+TEST(SlaTest, BusinessHoursAcrossADaylightSavingChangeAndAHoliday) {
+  auto berlin =
+      std::move(Schedule::Create("b", "Europe/Berlin", {"mon-fri 09:00-17:00"}, {"2026-10-26"}))
+          .value();
+  // Fri 2026-10-23 16:00 CEST (14:00Z), 120 business minutes: 60 on Friday; the clocks go
+  // back on Sunday; Monday is a holiday; 60 on Tuesday from 09:00 CET (08:00Z) -> 09:00Z.
+  const TimeMicros fri = *ParseRfc3339("2026-10-23T14:00:00Z");
+  SlaPolicy p = Policy(true);
+  p.targets["first_reply_time"]["normal"] = 120 * 60;
+  auto rows = ComputeSla(T().Created(fri, "open", "", "normal").Msg(fri, "customer").events, {p},
+                         berlin, std::nullopt, fri + 7LL * 24 * 3600 * 1000000);
+  const SlaInstance* fr = Find(rows, "first_reply_time");
+  ASSERT_TRUE(fr);
+  EXPECT_EQ(fr->breached_at, *ParseRfc3339("2026-10-27T09:00:00Z"));
+  // 75 %: 90 business minutes, Tuesday 09:30 CET.
+  EXPECT_EQ(fr->warning_at, *ParseRfc3339("2026-10-27T08:30:00Z"));
+}
+
 TEST(SlaTest, AgentCreatedTicketsStartFirstReplyAtTheCustomersMessage) {
   auto rows =
       Sla(T().Created(Min(0), "open", "", "normal").Msg(Min(0), "agent").Msg(Min(100), "customer"),

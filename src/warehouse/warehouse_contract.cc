@@ -1,8 +1,11 @@
 #include "warehouse/warehouse_contract.h"
 
 #include <filesystem>
+#include <random>
+#include <set>
 
 #include "event/codec.h"
+#include "support/ticket_metrics.h"
 
 namespace supportpipe::warehouse {
 namespace {
@@ -27,15 +30,23 @@ void WarehouseContract::Reopen() {
 }
 
 LoadStats WarehouseContract::LoadJson(const std::vector<std::string>& events) {
-  std::vector<LoadItem> items;
+  std::vector<event::Event> decoded;
   for (const auto& json : events) {
     auto e = event::DecodeCanonical(json, {.trusted = true});
     EXPECT_TRUE(e.ok()) << json << ": " << e.status().ToString();
+    if (e.ok()) decoded.push_back(std::move(e).value());
+  }
+  return LoadEvents(std::move(decoded));
+}
+
+LoadStats WarehouseContract::LoadEvents(std::vector<event::Event> events) {
+  std::vector<LoadItem> items;
+  for (auto& e : events) {
     LoadItem item;
     item.offset = next_offset_;
     item.raw_offset = 100 + next_offset_;
     ++next_offset_;
-    item.event = std::move(e).value();
+    item.event = std::move(e);
     items.push_back(std::move(item));
   }
   auto r = wh_->Load("loader", items, next_offset_ - 1);
@@ -314,6 +325,148 @@ first_reply_time = { normal = 60 }
   ASSERT_EQ(changed->size(), 1u);
   EXPECT_TRUE(wh_->SlaChangedAfter((*changed)[0].change_seq)->empty());
   EXPECT_TRUE(wh_->ActiveSla()->empty());
+}
+
+}  // namespace supportpipe::warehouse
+
+namespace supportpipe::warehouse {
+
+// Random but plausible histories: a customer writes, agents answer, statuses and priorities
+// move; the warehouse, fed them shuffled, repeated and in several batches, must agree with
+// the engine run on the history in order.
+TEST_P(WarehouseContract, ShuffledRepeatedBatchesGiveTheEngineResultForEveryTicket) {
+  auto config = ParseConfig(R"(
+[reporting]
+default_schedule = "office"
+[[schedule]]
+name = "office"
+time_zone = "Europe/Berlin"
+hours = ["mon-fri 09:00-17:00"]
+holidays = ["2026-12-01"]
+[[sla_policy]]
+name = "urgent"
+when = { priority = ["urgent"] }
+[sla_policy.targets]
+first_reply_time = { urgent = 30 }
+next_reply_time = { urgent = 60 }
+total_resolution_time = { urgent = 240 }
+[[sla_policy]]
+name = "office"
+business_hours = true
+[sla_policy.targets]
+first_reply_time = { normal = 120, high = 60 }
+next_reply_time = { normal = 240, high = 120 }
+requester_wait_time = { normal = 480, high = 240 }
+agent_work_time = { normal = 300, high = 200 }
+total_resolution_time = { normal = 960, high = 600 }
+)",
+                            "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  policies_ = std::move(support::Policies::Create(*config)).value();
+  Reopen();
+  const TimeMicros t0 = 1796029200LL * 1000000;  // Mon 2026-11-30 09:00Z
+  clock_.Set(t0 + 10LL * 24 * 3600 * 1000000);
+  std::mt19937_64 rng(9);
+  std::vector<std::vector<event::Event>> tickets;
+  const char* kPriorities[] = {"normal", "high", "urgent"};
+  const char* kStatuses[] = {"open", "pending", "hold", "solved", "open"};
+  for (int k = 0; k < 60; ++k) {
+    std::vector<event::Event> h;
+    const std::string id = "P" + std::to_string(k);
+    TimeMicros at = t0 + static_cast<TimeMicros>(rng() % (3 * 24 * 60)) * 60 * 1000000;
+    auto add = [&](const char* type) -> event::Event& {
+      event::Event e;
+      e.id = id + "-" + std::to_string(h.size());
+      e.type = type;
+      e.source = "acme";
+      e.occurred_at = at;
+      e.ticket.emplace().id = id;
+      h.push_back(std::move(e));
+      return h.back();
+    };
+    auto& c = add("ticket.created");
+    c.ticket->status = "open";
+    c.ticket->priority = kPriorities[rng() % 3];
+    auto& m = c.message.emplace();
+    m.author_role = rng() % 5 ? "customer" : "agent";
+    m.is_public = true;
+    const int n = 3 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      at += static_cast<TimeMicros>(rng() % 600) * 60 * 1000000;
+      switch (rng() % 4) {
+        case 0:
+        case 1: {
+          auto& msg = add("message.created").message.emplace();
+          msg.author_role = rng() % 2 ? "agent" : "customer";
+          msg.is_public = rng() % 6 != 0;
+          break;
+        }
+        case 2: {
+          event::Change ch;
+          ch.field = "status";
+          ch.to_text = kStatuses[rng() % 5];
+          ch.to_json = "\"" + *ch.to_text + "\"";
+          add("ticket.status_changed").changes.push_back(ch);
+          break;
+        }
+        default: {
+          event::Change ch;
+          ch.field = "priority";
+          ch.to_text = kPriorities[rng() % 3];
+          ch.to_json = "\"" + *ch.to_text + "\"";
+          add("ticket.priority_changed").changes.push_back(ch);
+          break;
+        }
+      }
+    }
+    tickets.push_back(std::move(h));
+  }
+  std::vector<event::Event> delivered;
+  for (const auto& h : tickets) {
+    for (const auto& e : h) {
+      delivered.push_back(e);
+      if (rng() % 8 == 0) delivered.push_back(e);  // a retry
+    }
+  }
+  std::shuffle(delivered.begin(), delivered.end(), rng);
+  const size_t third = delivered.size() / 3;
+  LoadEvents({delivered.begin(), delivered.begin() + third});
+  LoadEvents({delivered.begin() + third, delivered.begin() + 2 * third});
+  LoadEvents({delivered.begin() + 2 * third, delivered.end()});
+
+  auto text = [](const support::SlaInstance& i) {
+    auto t = [](const std::optional<TimeMicros>& v) {
+      return v ? FormatRfc3339(*v) : std::string("-");
+    };
+    return i.policy + " " + i.metric + "#" + std::to_string(i.instance) + " " + i.status + " " +
+           std::to_string(i.target_s) + " " + FormatRfc3339(i.applied_at) + " " + t(i.due_at) +
+           " " + t(i.fulfilled_at) + " " + t(i.breached_at) + " " + t(i.warning_at);
+  };
+  for (const auto& h : tickets) {
+    const std::string& id = h.front().ticket->id;
+    const support::Schedule& schedule = policies_->For(h.front().ticket);
+    std::multiset<std::string> want, got;
+    for (const auto& i :
+         support::ComputeSla(h, policies_->sla(), schedule, std::nullopt, clock_.Now())) {
+      want.insert(text(i));
+    }
+    auto rows = wh_->SlaOf("acme", id);
+    ASSERT_TRUE(rows.ok());
+    for (const auto& r : *rows) got.insert(text(r.sla));
+    EXPECT_EQ(got, want) << id;
+    const auto m = support::ComputeTicketMetrics(h, schedule);
+    ASSERT_TRUE(m.has_value());
+    auto opt = [](const std::optional<support::Duration>& d) {
+      return d ? std::to_string(d->s) + "/" + std::to_string(d->business_s) : std::string("");
+    };
+    EXPECT_EQ(Scalar("SELECT COALESCE(first_reply_s || '/' || first_reply_business_s, '') || ' ' "
+                     "|| COALESCE(full_resolution_s || '/' || full_resolution_business_s, '') "
+                     "|| ' ' || requester_wait_business_s FROM fact_ticket WHERE ticket_id = '" +
+                     id + "'"),
+              opt(m->first_reply) + " " + opt(m->full_resolution) + " " +
+                  std::to_string(m->requester_wait.business_s))
+        << id;
+  }
 }
 
 }  // namespace supportpipe::warehouse

@@ -30,6 +30,7 @@ class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
   void Reopen();
   // Loads canonical JSON events at consecutive offsets after the last one used.
   LoadStats LoadJson(const std::vector<std::string>& events);
+  LoadStats LoadEvents(std::vector<event::Event> events);
   // First column of the first row, as text ("" for NULL).
   std::string Scalar(const std::string& sql);
 
