@@ -208,7 +208,7 @@ class Clocks {
 
 }  // namespace
 
-std::vector<SlaInstance> ComputeSla(std::vector<event::Event> timeline,
+std::vector<SlaInstance> ComputeSla(const std::vector<event::Event>& timeline,
                                     const std::vector<SlaPolicy>& policies,
                                     const Schedule& schedule,
                                     const std::optional<std::string>& customer_tier,

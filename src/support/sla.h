@@ -43,7 +43,7 @@ struct SlaInstance {
 };
 
 // `customer_tier`: the tier that applies to the ticket (see docs), or nullopt.
-std::vector<SlaInstance> ComputeSla(std::vector<event::Event> timeline,
+std::vector<SlaInstance> ComputeSla(const std::vector<event::Event>& timeline,
                                     const std::vector<SlaPolicy>& policies,
                                     const Schedule& schedule,
                                     const std::optional<std::string>& customer_tier,

@@ -50,16 +50,22 @@ bool TimelineBefore(const event::Event& a, const event::Event& b) {
   return key(a) < key(b);
 }
 
-std::vector<const event::Event*> MetricsTimeline(std::vector<event::Event>& timeline) {
-  std::sort(timeline.begin(), timeline.end(), TimelineBefore);
+std::vector<const event::Event*> MetricsTimeline(const std::vector<event::Event>& timeline) {
+  std::vector<const event::Event*> sorted;
+  sorted.reserve(timeline.size());
+  for (const event::Event& e : timeline) {
+    // Derived events (sla.*, ...) record what supportpipe concluded; they change nothing.
+    if (!event::IsDerivedType(e.type)) sorted.push_back(&e);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const event::Event* a, const event::Event* b) {
+    return TimelineBefore(*a, *b);
+  });
   // The first event with a given id wins (the log de-duplicates; this makes the metrics
   // safe on repeats too).
   std::set<std::string_view> seen;
   std::vector<const event::Event*> events;
-  for (const event::Event& e : timeline) {
-    // Derived events (sla.*, ...) record what supportpipe concluded; they change nothing.
-    if (event::IsDerivedType(e.type)) continue;
-    if (seen.insert(e.id).second) events.push_back(&e);
+  for (const event::Event* e : sorted) {
+    if (seen.insert(e->id).second) events.push_back(e);
   }
   auto created = std::find_if(events.begin(), events.end(),
                               [](const event::Event* e) { return e->type == "ticket.created"; });
@@ -77,7 +83,7 @@ std::vector<const event::Event*> MetricsTimeline(std::vector<event::Event>& time
   return ordered;
 }
 
-std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> timeline,
+std::optional<TicketMetrics> ComputeTicketMetrics(const std::vector<event::Event>& timeline,
                                                   const Schedule& schedule) {
   const std::vector<const event::Event*> ordered = MetricsTimeline(timeline);
   if (ordered.empty()) return std::nullopt;

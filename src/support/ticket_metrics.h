@@ -61,15 +61,16 @@ struct TicketMetrics {
   std::vector<Transition> transitions;  // in timeline order
 };
 
-std::optional<TicketMetrics> ComputeTicketMetrics(std::vector<event::Event> timeline,
+std::optional<TicketMetrics> ComputeTicketMetrics(const std::vector<event::Event>& timeline,
                                                   const Schedule& schedule);
 
 // The order metrics use: occurred_at, then sequence (missing first), then id byte-wise.
 bool TimelineBefore(const event::Event& a, const event::Event& b);
 
-// The timeline as every metric reads it: sorted (in place), the first event of each id,
-// the first ticket.created first, and events stamped before it right after it in their own
-// order. Empty when there is no ticket.created. Pointers are into `timeline`.
-std::vector<const event::Event*> MetricsTimeline(std::vector<event::Event>& timeline);
+// The timeline as every metric reads it: sorted, the first event of each id, the first
+// ticket.created first, and events stamped before it right after it in their own order;
+// derived events left out. Empty when there is no ticket.created. Pointers are into
+// `timeline`.
+std::vector<const event::Event*> MetricsTimeline(const std::vector<event::Event>& timeline);
 
 }  // namespace supportpipe::support

@@ -1,10 +1,12 @@
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -289,6 +291,24 @@ constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
     "fulfilled_at, breached_at, warning_at, elapsed_s, status, change_seq";
 
+// Runs fn(0..n-1) on up to one thread per core; small batches stay on the caller's thread.
+void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  const size_t threads =
+      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), n / 16 + 1);
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
 class SqliteWarehouse final : public Warehouse {
  public:
   SqliteWarehouse(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader,
@@ -337,10 +357,8 @@ class SqliteWarehouse final : public Warehouse {
     const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
     if (!touched.empty()) {
       ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
-      for (const auto& [source, ticket_id] : touched) {
-        RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at, seq));
-        ++stats.tickets;
-      }
+      RETURN_IF_ERROR(Recompute({touched.begin(), touched.end()}, loaded_at, seq));
+      stats.tickets = touched.size();
     }
     ASSIGN_OR_RETURN(SqliteStmt * p,
                      w_->Prepare("INSERT INTO _positions(consumer, offset) VALUES(?, ?) ON "
@@ -395,9 +413,7 @@ class SqliteWarehouse final : public Warehouse {
       if (keys.empty()) break;
       ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
       const std::string loaded_at = FormatRfc3339(clock_.Now());
-      for (const auto& [source, ticket_id] : keys) {
-        RETURN_IF_ERROR(Recompute(source, ticket_id, loaded_at, seq));
-      }
+      RETURN_IF_ERROR(Recompute(keys, loaded_at, seq));
       RETURN_IF_ERROR(txn.Commit());
       done += keys.size();
       after = keys.back();
@@ -796,54 +812,103 @@ class SqliteWarehouse final : public Warehouse {
     return s->Run();
   }
 
-  // Re-folds a touched ticket from its whole stored timeline (the batch's events are in
-  // it already): the current state, and the metrics, which depend on every event.
-  Status Recompute(const std::string& source, const std::string& ticket_id,
-                   const std::string& loaded_at, uint64_t change_seq) {
+  // One ticket being re-derived: its stored timeline (read), then what it gives (derived).
+  struct Derivation {
+    std::string source, ticket_id;
+    std::vector<std::string> rows;  // stored events as canonical JSON, in timeline order
+    std::vector<uint64_t> raw_offsets;
+    Status status;
     TicketState state;
-    state.source = source;
-    state.ticket_id = ticket_id;
+    std::vector<event::Event> timeline;
+    std::optional<event::Event> created;
+    const support::Schedule* schedule = nullptr;
+    std::optional<support::TicketMetrics> metrics;
+    std::optional<std::string> tier;
+    std::vector<support::SlaInstance> sla;
+  };
+
+  // Re-folds touched tickets from their whole stored timelines (the batch's events are in
+  // them already): the current state, the metrics and the SLA rows, which depend on every
+  // event. Reading and writing use the writer inside the caller's transaction; the pure
+  // derivation in between runs on every core.
+  Status Recompute(const std::vector<std::pair<std::string, std::string>>& keys,
+                   const std::string& loaded_at, uint64_t change_seq) {
+    std::vector<Derivation> all(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      all[i].source = keys[i].first;
+      all[i].ticket_id = keys[i].second;
+      RETURN_IF_ERROR(ReadTimeline(all[i]));
+    }
+    ParallelFor(all.size(), [&](size_t i) { DeriveTicket(all[i]); });
+    const bool sla = !policies_->sla().empty();
+    if (sla) {
+      for (Derivation& d : all) {
+        if (!d.status.ok() || !d.created) continue;
+        ASSIGN_OR_RETURN(d.tier, CustomerTier(d.source, *d.created));
+      }
+      const TimeMicros now = clock_.Now();
+      ParallelFor(all.size(), [&](size_t i) {
+        Derivation& d = all[i];
+        if (!d.status.ok() || !d.created) return;
+        d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
+      });
+    }
+    for (Derivation& d : all) {
+      RETURN_IF_ERROR(d.status);
+      RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
+      RETURN_IF_ERROR(WriteMetrics(d.source, d.ticket_id, d.schedule->name(), d.metrics));
+      RETURN_IF_ERROR(WriteSla(d.source, d.ticket_id, d.tier, d.sla, change_seq, loaded_at));
+    }
+    return Status::Ok();
+  }
+
+  Status ReadTimeline(Derivation& d) {
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
         w_->Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
                     "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
                     "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
                     "occurred_us, sequence, event_id"));
-    s->Bind(1, source).Bind(2, ticket_id);
-    std::vector<event::Event> timeline;
+    s->Bind(1, d.source).Bind(2, d.ticket_id);
     rapidjson::StringBuffer buf;
     for (;;) {
-      ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
+      Result<bool> row = s->Step();
+      if (!row.ok() || !*row) {
+        s->Reset();
+        return row.status();
+      }
       // Derived events are part of the timeline, but not of the ticket's state.
       if (event::IsDerivedType(s->Text(1))) continue;
-      auto e = event::DecodeCanonical(StoredEventJson(*s, buf), {.trusted = true});
-      if (!e.ok()) {
-        s->Reset();
-        return DataLoss("stored timeline event does not decode: " + e.status().ToString());
-      }
-      Apply(state, *e, static_cast<uint64_t>(s->Int(12)));
-      timeline.push_back(std::move(*e));
+      d.rows.emplace_back(StoredEventJson(*s, buf));
+      d.raw_offsets.push_back(static_cast<uint64_t>(s->Int(12)));
     }
-    s->Reset();
-    RETURN_IF_ERROR(WriteTicket(state, loaded_at));
+  }
+
+  // Pure: decodes the stored events, folds the state, picks the schedule, computes the
+  // metrics. Thread-safe.
+  void DeriveTicket(Derivation& d) const {
+    d.state.source = d.source;
+    d.state.ticket_id = d.ticket_id;
+    d.timeline.reserve(d.rows.size());
+    for (size_t i = 0; i < d.rows.size(); ++i) {
+      auto e = event::DecodeCanonical(d.rows[i], {.trusted = true});
+      if (!e.ok()) {
+        d.status = DataLoss("stored timeline event does not decode: " + e.status().ToString());
+        return;
+      }
+      Apply(d.state, *e, d.raw_offsets[i]);
+      d.timeline.push_back(std::move(*e));
+    }
+    d.rows.clear();
     const event::Event* created = nullptr;
-    for (const auto& e : timeline) {
+    for (const auto& e : d.timeline) {
       if (e.type == "ticket.created" && (!created || support::TimelineBefore(e, *created))) {
         created = &e;
       }
     }
-    const support::Schedule& schedule =
-        policies_->For(created ? created->ticket : std::optional<event::Ticket>());
-    std::optional<std::string> tier;
-    std::vector<support::SlaInstance> sla;
-    if (created && !policies_->sla().empty()) {
-      ASSIGN_OR_RETURN(tier, CustomerTier(source, *created));
-      sla = support::ComputeSla(timeline, policies_->sla(), schedule, tier, clock_.Now());
-    }
-    RETURN_IF_ERROR(WriteMetrics(source, ticket_id, schedule.name(),
-                                 support::ComputeTicketMetrics(std::move(timeline), schedule)));
-    return WriteSla(source, ticket_id, tier, sla, change_seq, loaded_at);
+    if (created) d.created = *created;
+    d.schedule = &policies_->For(created ? created->ticket : std::optional<event::Ticket>());
+    d.metrics = support::ComputeTicketMetrics(d.timeline, *d.schedule);
   }
 
   // The tier the SLA policies see: the one on ticket.created's customer, else that of the
