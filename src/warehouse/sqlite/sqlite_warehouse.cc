@@ -937,7 +937,8 @@ class SqliteWarehouse final : public Warehouse {
 
   // Upserts the ticket's SLA rows. A row keeps its change_seq unless something the clocks
   // act on changed (policy, target, an instant, the status), so that they re-read only
-  // instances that moved; instances that no longer exist are deleted.
+  // instances that moved; a decided row that did not change is not rewritten at all (its
+  // computed_at stays); instances that no longer exist are deleted.
   Status WriteSla(const std::string& source, const std::string& ticket_id,
                   const std::optional<std::string>& tier,
                   const std::vector<support::SlaInstance>& rows, uint64_t change_seq,
@@ -972,7 +973,13 @@ class SqliteWarehouse final : public Warehouse {
                     "IS excluded.applied_at AND due_at IS excluded.due_at AND fulfilled_at IS "
                     "excluded.fulfilled_at AND breached_at IS excluded.breached_at AND warning_at "
                     "IS excluded.warning_at AND status IS excluded.status THEN change_seq ELSE "
-                    "excluded.change_seq END"));
+                    "excluded.change_seq END WHERE status = 'active' OR policy IS NOT "
+                    "excluded.policy OR target_s IS NOT excluded.target_s OR business_hours IS NOT "
+                    "excluded.business_hours OR applied_at IS NOT excluded.applied_at OR due_at IS "
+                    "NOT excluded.due_at OR fulfilled_at IS NOT excluded.fulfilled_at OR "
+                    "breached_at IS NOT excluded.breached_at OR warning_at IS NOT "
+                    "excluded.warning_at OR elapsed_s IS NOT excluded.elapsed_s OR status IS NOT "
+                    "excluded.status OR decided_day IS NOT excluded.decided_day"));
     const std::string computed_at = FormatRfc3339(clock_.Now());
     int64_t breaches = 0;
     for (const support::SlaInstance& r : rows) {
@@ -1074,16 +1081,27 @@ class SqliteWarehouse final : public Warehouse {
     }
     day->Bind(3, source).Bind(4, ticket_id);
     RETURN_IF_ERROR(day->Run());
-    ASSIGN_OR_RETURN(
-        SqliteStmt * del,
-        w_->Prepare("DELETE FROM fact_status_change WHERE source = ? AND ticket_id = ?"));
+    // Upserts that leave identical rows untouched (a recompute mostly finds them so), and
+    // deletes changes past the new count.
+    ASSIGN_OR_RETURN(SqliteStmt * del,
+                     w_->Prepare("DELETE FROM fact_status_change WHERE source = ? AND ticket_id "
+                                 "= ? AND n > ?"));
     del->Bind(1, source).Bind(2, ticket_id);
+    del->Bind(3, static_cast<int64_t>(metrics ? metrics->transitions.size() : 0));
     RETURN_IF_ERROR(del->Run());
     if (!metrics) return Status::Ok();
-    ASSIGN_OR_RETURN(SqliteStmt * ins,
-                     w_->Prepare("INSERT INTO fact_status_change(source, ticket_id, n, "
-                                 "changed_at, changed_us, day, from_status, to_status, "
-                                 "is_solve, is_reopen) VALUES(?,?,?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(
+        SqliteStmt * ins,
+        w_->Prepare("INSERT INTO fact_status_change(source, ticket_id, n, changed_at, changed_us, "
+                    "day, from_status, to_status, is_solve, is_reopen) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, ticket_id, n) DO UPDATE SET "
+                    "changed_at = excluded.changed_at, changed_us = excluded.changed_us, day = "
+                    "excluded.day, from_status = excluded.from_status, to_status = "
+                    "excluded.to_status, is_solve = excluded.is_solve, is_reopen = "
+                    "excluded.is_reopen WHERE changed_us IS NOT excluded.changed_us OR day IS NOT "
+                    "excluded.day OR from_status IS NOT excluded.from_status OR to_status IS NOT "
+                    "excluded.to_status OR is_solve IS NOT excluded.is_solve OR is_reopen IS NOT "
+                    "excluded.is_reopen"));
     int64_t n = 0;
     for (const support::Transition& t : metrics->transitions) {
       ins->Bind(1, source).Bind(2, ticket_id).Bind(3, ++n).Bind(4, FormatRfc3339(t.at));
