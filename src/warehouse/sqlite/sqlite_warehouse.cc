@@ -1,7 +1,7 @@
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -290,24 +290,6 @@ UPDATE _schema SET version = 4;
 constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
     "fulfilled_at, breached_at, warning_at, elapsed_s, status, change_seq";
-
-// Runs fn(0..n-1) on up to one thread per core; small batches stay on the caller's thread.
-void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
-  const size_t threads =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), n / 16 + 1);
-  if (threads <= 1) {
-    for (size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-}
 
 class SqliteWarehouse final : public Warehouse {
  public:
@@ -825,68 +807,70 @@ class SqliteWarehouse final : public Warehouse {
     std::optional<support::TicketMetrics> metrics;
     std::optional<std::string> tier;
     std::vector<support::SlaInstance> sla;
+    bool sla_done = false;
   };
 
   // Re-folds touched tickets from their whole stored timelines (the batch's events are in
   // them already): the current state, the metrics and the SLA rows, which depend on every
-  // event. Reading and writing use the writer inside the caller's transaction; the pure
-  // derivation in between runs on every core.
+  // event. This thread runs every statement, on the writer inside the caller's transaction
+  // (reads, then writes); a second thread derives each ticket as soon as it is read, so the
+  // derivation overlaps both.
   Status Recompute(const std::vector<std::pair<std::string, std::string>>& keys,
                    const std::string& loaded_at, uint64_t change_seq) {
     std::vector<Derivation> all(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      all[i].source = keys[i].first;
-      all[i].ticket_id = keys[i].second;
-      RETURN_IF_ERROR(ReadTimeline(all[i]));
-    }
-    ParallelFor(all.size(), [&](size_t i) { DeriveTicket(all[i]); });
-    const bool sla = !policies_->sla().empty();
-    if (sla) {
-      for (Derivation& d : all) {
-        if (!d.status.ok() || !d.created) continue;
-        ASSIGN_OR_RETURN(d.tier, CustomerTier(d.source, *d.created));
+    const TimeMicros now = clock_.Now();
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t n_read = 0, n_derived = 0;
+    bool reading_done = false;
+    std::thread worker([&] {
+      for (size_t i = 0;; ++i) {
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return i < n_read || reading_done; });
+          if (i >= n_read) return;
+        }
+        Derive(all[i], now);
+        {
+          std::lock_guard lock(mu);
+          n_derived = i + 1;
+        }
+        cv.notify_all();
       }
-      const TimeMicros now = clock_.Now();
-      ParallelFor(all.size(), [&](size_t i) {
-        Derivation& d = all[i];
-        if (!d.status.ok() || !d.created) return;
-        d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
-      });
-    }
-    for (Derivation& d : all) {
-      RETURN_IF_ERROR(d.status);
-      RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
-      RETURN_IF_ERROR(WriteMetrics(d.source, d.ticket_id, d.schedule->name(), d.metrics));
-      RETURN_IF_ERROR(WriteSla(d.source, d.ticket_id, d.tier, d.sla, change_seq, loaded_at));
-    }
-    return Status::Ok();
-  }
-
-  Status ReadTimeline(Derivation& d) {
-    ASSIGN_OR_RETURN(
-        SqliteStmt * s,
-        w_->Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
-                    "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
-                    "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
-                    "occurred_us, sequence, event_id"));
-    s->Bind(1, d.source).Bind(2, d.ticket_id);
-    rapidjson::StringBuffer buf;
-    for (;;) {
-      Result<bool> row = s->Step();
-      if (!row.ok() || !*row) {
-        s->Reset();
-        return row.status();
+    });
+    Status st;
+    size_t read = 0;
+    for (; read < keys.size(); ++read) {
+      all[read].source = keys[read].first;
+      all[read].ticket_id = keys[read].second;
+      st = ReadTimeline(all[read]);
+      if (!st.ok()) break;
+      {
+        std::lock_guard lock(mu);
+        n_read = read + 1;
       }
-      // Derived events are part of the timeline, but not of the ticket's state.
-      if (event::IsDerivedType(s->Text(1))) continue;
-      d.rows.emplace_back(StoredEventJson(*s, buf));
-      d.raw_offsets.push_back(static_cast<uint64_t>(s->Int(12)));
+      cv.notify_all();
     }
+    {
+      std::lock_guard lock(mu);
+      reading_done = true;
+    }
+    cv.notify_all();
+    for (size_t i = 0; i < read && st.ok(); ++i) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return n_derived > i; });
+      }
+      st = WriteDerived(all[i], now, loaded_at, change_seq);
+    }
+    worker.join();
+    return st;
   }
 
   // Pure: decodes the stored events, folds the state, picks the schedule, computes the
-  // metrics. Thread-safe.
-  void DeriveTicket(Derivation& d) const {
+  // metrics, and the SLA rows unless the tier needs the requester's profile (read by
+  // WriteDerived then). Thread-safe.
+  void Derive(Derivation& d, TimeMicros now) const {
     d.state.source = d.source;
     d.state.ticket_id = d.ticket_id;
     d.timeline.reserve(d.rows.size());
@@ -909,6 +893,48 @@ class SqliteWarehouse final : public Warehouse {
     if (created) d.created = *created;
     d.schedule = &policies_->For(created ? created->ticket : std::optional<event::Ticket>());
     d.metrics = support::ComputeTicketMetrics(d.timeline, *d.schedule);
+    if (!created || policies_->sla().empty()) return;
+    if (created->customer && created->customer->tier) {
+      d.tier = created->customer->tier;
+    } else if (policies_->sla_uses_tier()) {
+      return;  // the requester's tier is read in WriteDerived
+    }
+    d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
+    d.sla_done = true;
+  }
+
+  Status WriteDerived(Derivation& d, TimeMicros now, const std::string& loaded_at,
+                      uint64_t change_seq) {
+    RETURN_IF_ERROR(d.status);
+    if (d.created && !policies_->sla().empty() && !d.sla_done) {
+      ASSIGN_OR_RETURN(d.tier, CustomerTier(d.source, *d.created));
+      d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
+    }
+    RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
+    RETURN_IF_ERROR(WriteMetrics(d.source, d.ticket_id, d.schedule->name(), d.metrics));
+    return WriteSla(d.source, d.ticket_id, d.tier, d.sla, change_seq, loaded_at);
+  }
+
+  Status ReadTimeline(Derivation& d) {
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
+                    "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
+                    "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
+                    "occurred_us, sequence, event_id"));
+    s->Bind(1, d.source).Bind(2, d.ticket_id);
+    rapidjson::StringBuffer buf;
+    for (;;) {
+      Result<bool> row = s->Step();
+      if (!row.ok() || !*row) {
+        s->Reset();
+        return row.status();
+      }
+      // Derived events are part of the timeline, but not of the ticket's state.
+      if (event::IsDerivedType(s->Text(1))) continue;
+      d.rows.emplace_back(StoredEventJson(*s, buf));
+      d.raw_offsets.push_back(static_cast<uint64_t>(s->Int(12)));
+    }
   }
 
   // The tier the SLA policies see: the one on ticket.created's customer, else that of the
