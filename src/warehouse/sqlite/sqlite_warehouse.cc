@@ -808,6 +808,14 @@ class SqliteWarehouse final : public Warehouse {
     std::optional<std::string> tier;
     std::vector<support::SlaInstance> sla;
     bool sla_done = false;
+    // Text forms of the derived instants and days, made on the deriving thread.
+    struct SlaText {
+      std::string applied;
+      std::optional<std::string> due, fulfilled, breached, warning, day;
+    };
+    std::vector<SlaText> sla_text;
+    std::vector<std::pair<std::string, std::string>> change_text;  // changed_at, day
+    std::optional<std::string> created_day;
   };
 
   // Re-folds touched tickets from their whole stored timelines (the batch's events are in
@@ -893,6 +901,12 @@ class SqliteWarehouse final : public Warehouse {
     if (created) d.created = *created;
     d.schedule = &policies_->For(created ? created->ticket : std::optional<event::Ticket>());
     d.metrics = support::ComputeTicketMetrics(d.timeline, *d.schedule);
+    if (d.metrics) {
+      d.created_day = policies_->ReportingDay(d.metrics->created_at);
+      for (const support::Transition& t : d.metrics->transitions) {
+        d.change_text.emplace_back(FormatRfc3339(t.at), policies_->ReportingDay(t.at));
+      }
+    }
     if (!created || policies_->sla().empty()) return;
     if (created->customer && created->customer->tier) {
       d.tier = created->customer->tier;
@@ -901,6 +915,26 @@ class SqliteWarehouse final : public Warehouse {
     }
     d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
     d.sla_done = true;
+    FormatSla(d);
+  }
+
+  void FormatSla(Derivation& d) const {
+    auto text = [](const std::optional<TimeMicros>& t) {
+      return t ? std::optional<std::string>(FormatRfc3339(*t)) : std::nullopt;
+    };
+    d.sla_text.clear();
+    for (const support::SlaInstance& r : d.sla) {
+      Derivation::SlaText& x = d.sla_text.emplace_back();
+      x.applied = FormatRfc3339(r.applied_at);
+      x.due = text(r.due_at);
+      x.fulfilled = text(r.fulfilled_at);
+      x.breached = text(r.breached_at);
+      x.warning = text(r.warning_at);
+      const std::optional<TimeMicros> decided =
+          r.status == "breached" ? r.breached_at
+                                 : (r.status == "fulfilled" ? r.fulfilled_at : std::nullopt);
+      if (decided) x.day = policies_->ReportingDay(*decided);
+    }
   }
 
   Status WriteDerived(Derivation& d, TimeMicros now, const std::string& loaded_at,
@@ -909,10 +943,12 @@ class SqliteWarehouse final : public Warehouse {
     if (d.created && !policies_->sla().empty() && !d.sla_done) {
       ASSIGN_OR_RETURN(d.tier, CustomerTier(d.source, *d.created));
       d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
+      FormatSla(d);
     }
     RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
-    RETURN_IF_ERROR(WriteMetrics(d.source, d.ticket_id, d.schedule->name(), d.metrics));
-    return WriteSla(d.source, d.ticket_id, d.tier, d.sla, change_seq, loaded_at);
+    RETURN_IF_ERROR(WriteMetrics(d));
+    RETURN_IF_ERROR(WriteStatusChanges(d));
+    return WriteSla(d, change_seq, loaded_at);
   }
 
   Status ReadTimeline(Derivation& d) {
@@ -965,10 +1001,10 @@ class SqliteWarehouse final : public Warehouse {
   // act on changed (policy, target, an instant, the status), so that they re-read only
   // instances that moved; a decided row that did not change is not rewritten at all (its
   // computed_at stays); instances that no longer exist are deleted.
-  Status WriteSla(const std::string& source, const std::string& ticket_id,
-                  const std::optional<std::string>& tier,
-                  const std::vector<support::SlaInstance>& rows, uint64_t change_seq,
-                  const std::string& loaded_at) {
+  Status WriteSla(const Derivation& d, uint64_t change_seq, const std::string& loaded_at) {
+    const std::string& source = d.source;
+    const std::string& ticket_id = d.ticket_id;
+    const std::vector<support::SlaInstance>& rows = d.sla;
     ASSIGN_OR_RETURN(
         SqliteStmt * del,
         w_->Prepare("DELETE FROM fact_sla WHERE source = ?1 AND ticket_id = ?2 AND instance > "
@@ -1007,39 +1043,23 @@ class SqliteWarehouse final : public Warehouse {
                     "excluded.warning_at OR elapsed_s IS NOT excluded.elapsed_s OR status IS NOT "
                     "excluded.status OR decided_day IS NOT excluded.decided_day"));
     const std::string computed_at = FormatRfc3339(clock_.Now());
-    int64_t breaches = 0;
-    for (const support::SlaInstance& r : rows) {
-      auto bind_time = [&](int col, const std::optional<TimeMicros>& t) {
-        t ? ins->Bind(col, FormatRfc3339(*t)) : ins->BindNull(col);
-      };
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const support::SlaInstance& r = rows[k];
+      const Derivation::SlaText& x = d.sla_text[k];
       ins->Bind(1, source).Bind(2, ticket_id).Bind(3, r.policy).Bind(4, r.metric);
       ins->Bind(5, static_cast<int64_t>(r.instance)).Bind(6, r.target_s);
-      ins->Bind(7, static_cast<int64_t>(r.business_hours)).Bind(8, FormatRfc3339(r.applied_at));
-      bind_time(9, r.due_at);
-      bind_time(10, r.fulfilled_at);
-      bind_time(11, r.breached_at);
-      bind_time(12, r.warning_at);
-      ins->Bind(13, r.elapsed_s).Bind(14, r.status);
-      const std::optional<TimeMicros> decided =
-          r.status == "breached" ? r.breached_at
-                                 : (r.status == "fulfilled" ? r.fulfilled_at : std::nullopt);
-      decided ? ins->Bind(15, policies_->ReportingDay(*decided)) : ins->BindNull(15);
+      ins->Bind(7, static_cast<int64_t>(r.business_hours)).Bind(8, x.applied);
+      ins->Bind(9, x.due).Bind(10, x.fulfilled).Bind(11, x.breached).Bind(12, x.warning);
+      ins->Bind(13, r.elapsed_s).Bind(14, r.status).Bind(15, x.day);
       ins->Bind(16, computed_at).Bind(17, static_cast<int64_t>(change_seq)).Bind(18, loaded_at);
       RETURN_IF_ERROR(ins->Run());
-      breaches += r.status == "breached";
     }
-    ASSIGN_OR_RETURN(SqliteStmt * t,
-                     w_->Prepare("UPDATE fact_ticket SET customer_tier = ?, sla_breaches = ? "
-                                 "WHERE source = ? AND ticket_id = ?"));
-    t->Bind(1, tier);
-    policies_->sla().empty() ? t->BindNull(2) : t->Bind(2, breaches);
-    t->Bind(3, source).Bind(4, ticket_id);
-    return t->Run();
+    return Status::Ok();
   }
 
-  Status WriteMetrics(const std::string& source, const std::string& ticket_id,
-                      const std::string& schedule,
-                      const std::optional<support::TicketMetrics>& metrics) {
+  // The metric columns of fact_ticket, with the day, the tier and the SLA breaches.
+  Status WriteMetrics(const Derivation& d) {
+    const std::optional<support::TicketMetrics>& metrics = d.metrics;
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
         w_->Prepare("UPDATE fact_ticket SET schedule = ?, agent_created = ?, first_reply_at = ?, "
@@ -1051,7 +1071,8 @@ class SqliteWarehouse final : public Warehouse {
                     "agent_work_business_s = ?, agent_wait_s = ?, agent_wait_business_s = ?, "
                     "on_hold_s = ?, on_hold_business_s = ?, assignee_stations = ?, "
                     "group_stations = ?, resolution_touches = ?, csat_rating = ?, csat_positive "
-                    "= ? WHERE source = ? AND ticket_id = ?"));
+                    "= ?, initial_status = ?, created_day = ?, customer_tier = ?, sla_breaches = "
+                    "? WHERE source = ? AND ticket_id = ?"));
     int i = 0;
     auto bind_time = [&](const std::optional<TimeMicros>& t) {
       t ? s->Bind(++i, FormatRfc3339(*t)) : s->BindNull(++i);
@@ -1066,7 +1087,7 @@ class SqliteWarehouse final : public Warehouse {
     const support::TicketMetrics empty;
     const support::TicketMetrics& m = metrics ? *metrics : empty;
     auto when = [&](auto v) { return metrics ? std::optional<int64_t>(v) : std::nullopt; };
-    s->Bind(++i, schedule);
+    s->Bind(++i, d.schedule->name());
     bind_int(when(static_cast<int64_t>(m.agent_created)));
     bind_time(m.first_reply_at);
     bind_duration(m.first_reply);
@@ -1088,25 +1109,26 @@ class SqliteWarehouse final : public Warehouse {
     bind_int(m.resolution_touches);
     m.csat_rating ? s->Bind(++i, *m.csat_rating) : s->BindNull(++i);
     bind_int(m.csat_positive ? std::optional<int64_t>(*m.csat_positive) : std::nullopt);
-    s->Bind(++i, source);
-    s->Bind(++i, ticket_id);
-    RETURN_IF_ERROR(s->Run());
-    return WriteStatusChanges(source, ticket_id, metrics);
+    metrics ? s->Bind(++i, m.initial_status) : s->BindNull(++i);
+    s->Bind(++i, d.created_day);
+    s->Bind(++i, d.tier);
+    std::optional<int64_t> breaches;
+    if (!policies_->sla().empty()) {
+      breaches = std::count_if(d.sla.begin(), d.sla.end(), [](const support::SlaInstance& r) {
+        return r.status == "breached";
+      });
+    }
+    bind_int(breaches);
+    s->Bind(++i, d.source);
+    s->Bind(++i, d.ticket_id);
+    return s->Run();
   }
 
   // The day columns and the status changes the daily views read.
-  Status WriteStatusChanges(const std::string& source, const std::string& ticket_id,
-                            const std::optional<support::TicketMetrics>& metrics) {
-    ASSIGN_OR_RETURN(SqliteStmt * day,
-                     w_->Prepare("UPDATE fact_ticket SET initial_status = ?, created_day = ? "
-                                 "WHERE source = ? AND ticket_id = ?"));
-    if (metrics) {
-      day->Bind(1, metrics->initial_status).Bind(2, policies_->ReportingDay(metrics->created_at));
-    } else {
-      day->BindNull(1).BindNull(2);
-    }
-    day->Bind(3, source).Bind(4, ticket_id);
-    RETURN_IF_ERROR(day->Run());
+  Status WriteStatusChanges(const Derivation& d) {
+    const std::string& source = d.source;
+    const std::string& ticket_id = d.ticket_id;
+    const std::optional<support::TicketMetrics>& metrics = d.metrics;
     // Upserts that leave identical rows untouched (a recompute mostly finds them so), and
     // deletes changes past the new count.
     ASSIGN_OR_RETURN(SqliteStmt * del,
@@ -1128,10 +1150,11 @@ class SqliteWarehouse final : public Warehouse {
                     "excluded.day OR from_status IS NOT excluded.from_status OR to_status IS NOT "
                     "excluded.to_status OR is_solve IS NOT excluded.is_solve OR is_reopen IS NOT "
                     "excluded.is_reopen"));
-    int64_t n = 0;
-    for (const support::Transition& t : metrics->transitions) {
-      ins->Bind(1, source).Bind(2, ticket_id).Bind(3, ++n).Bind(4, FormatRfc3339(t.at));
-      ins->Bind(5, t.at).Bind(6, policies_->ReportingDay(t.at)).Bind(7, t.from).Bind(8, t.to);
+    for (size_t k = 0; k < metrics->transitions.size(); ++k) {
+      const support::Transition& t = metrics->transitions[k];
+      ins->Bind(1, source).Bind(2, ticket_id).Bind(3, static_cast<int64_t>(k + 1));
+      ins->Bind(4, d.change_text[k].first).Bind(5, t.at).Bind(6, d.change_text[k].second);
+      ins->Bind(7, t.from).Bind(8, t.to);
       ins->Bind(9, static_cast<int64_t>(t.solve)).Bind(10, static_cast<int64_t>(t.reopen));
       RETURN_IF_ERROR(ins->Run());
     }
