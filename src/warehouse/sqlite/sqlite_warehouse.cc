@@ -565,9 +565,32 @@ class SqliteWarehouse final : public Warehouse {
     return row.ok() && *row;
   }
 
+  // A ticket's stored timeline rows, copied out of SQLite into one buffer (no allocation per
+  // row) so that another thread can turn them into events.
+  struct StoredRows {
+    static constexpr int kText = 10;  // id, type, occurred_at, ticket, changes, attributes,
+                                      // author_role, csat_rating, customer_id, customer_tier
+    struct Row {
+      uint32_t off[kText];
+      uint32_t len[kText];
+      uint32_t nulls = 0;  // bit i: text column i is NULL
+      int64_t sequence = 0;
+      bool is_public = false;
+      uint64_t raw_offset = 0;
+    };
+    std::string blob;
+    std::vector<Row> rows;
+
+    std::string_view Text(const Row& r, int i) const {
+      return std::string_view(blob).substr(r.off[i], r.len[i]);
+    }
+    bool Null(const Row& r, int i) const { return r.nulls & (1u << i); }
+  };
+
   // The stored part of a timeline row as a canonical event: the JSON columns go in as they
   // are (no parsing here; DecodeCanonical parses the whole once).
-  static std::string_view StoredEventJson(const SqliteStmt& s, rapidjson::StringBuffer& buf) {
+  static std::string_view StoredEventJson(const StoredRows& rows, const StoredRows::Row& r,
+                                          rapidjson::StringBuffer& buf) {
     buf.Clear();
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     auto str = [&](const char* key, std::string_view v) {
@@ -575,40 +598,40 @@ class SqliteWarehouse final : public Warehouse {
       w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     };
     auto raw = [&](const char* key, int col) {
-      if (s.IsNull(col)) return;
-      const std::string_view v = s.Text(col);
+      if (rows.Null(r, col)) return;
+      const std::string_view v = rows.Text(r, col);
       w.Key(key);
       w.RawValue(v.data(), v.size(), rapidjson::kObjectType);
     };
     w.StartObject();
     str("spec", event::kSpec);
-    str("id", s.Text(0));
-    str("type", s.Text(1));
-    str("occurred_at", s.Text(2));
+    str("id", rows.Text(r, 0));
+    str("type", rows.Text(r, 1));
+    str("occurred_at", rows.Text(r, 2));
     w.Key("sequence");
-    w.Int64(s.Int(3));
-    raw("ticket", 4);
-    raw("changes", 5);
-    raw("attributes", 6);
-    if (!s.IsNull(7)) {
+    w.Int64(r.sequence);
+    raw("ticket", 3);
+    raw("changes", 4);
+    raw("attributes", 5);
+    if (!rows.Null(r, 6)) {
       w.Key("message");
       w.StartObject();
-      str("author_role", s.Text(7));
+      str("author_role", rows.Text(r, 6));
       w.Key("public");
-      w.Bool(s.Int(8) != 0);
+      w.Bool(r.is_public);
       w.EndObject();
     }
-    if (!s.IsNull(9)) {
+    if (!rows.Null(r, 7)) {
       w.Key("csat");
       w.StartObject();
-      str("rating", s.Text(9));
+      str("rating", rows.Text(r, 7));
       w.EndObject();
     }
-    if (!s.IsNull(10)) {
+    if (!rows.Null(r, 8)) {
       w.Key("customer");
       w.StartObject();
-      str("id", s.Text(10));
-      if (!s.IsNull(11)) str("tier", s.Text(11));
+      str("id", rows.Text(r, 8));
+      if (!rows.Null(r, 9)) str("tier", rows.Text(r, 9));
       w.EndObject();
     }
     w.EndObject();
@@ -797,8 +820,7 @@ class SqliteWarehouse final : public Warehouse {
   // One ticket being re-derived: its stored timeline (read), then what it gives (derived).
   struct Derivation {
     std::string source, ticket_id;
-    std::vector<std::string> rows;  // stored events as canonical JSON, in timeline order
-    std::vector<uint64_t> raw_offsets;
+    StoredRows stored;  // the timeline as read, in timeline order
     Status status;
     TicketState state;
     std::vector<event::Event> timeline;
@@ -881,17 +903,18 @@ class SqliteWarehouse final : public Warehouse {
   void Derive(Derivation& d, TimeMicros now) const {
     d.state.source = d.source;
     d.state.ticket_id = d.ticket_id;
-    d.timeline.reserve(d.rows.size());
-    for (size_t i = 0; i < d.rows.size(); ++i) {
-      auto e = event::DecodeCanonical(d.rows[i], {.trusted = true});
+    d.timeline.reserve(d.stored.rows.size());
+    rapidjson::StringBuffer buf;
+    for (const StoredRows::Row& row : d.stored.rows) {
+      auto e = event::DecodeCanonical(StoredEventJson(d.stored, row, buf), {.trusted = true});
       if (!e.ok()) {
         d.status = DataLoss("stored timeline event does not decode: " + e.status().ToString());
         return;
       }
-      Apply(d.state, *e, d.raw_offsets[i]);
+      Apply(d.state, *e, row.raw_offset);
       d.timeline.push_back(std::move(*e));
     }
-    d.rows.clear();
+    d.stored = StoredRows();
     const event::Event* created = nullptr;
     for (const auto& e : d.timeline) {
       if (e.type == "ticket.created" && (!created || support::TimelineBefore(e, *created))) {
@@ -959,7 +982,7 @@ class SqliteWarehouse final : public Warehouse {
                     "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
                     "occurred_us, sequence, event_id"));
     s->Bind(1, d.source).Bind(2, d.ticket_id);
-    rapidjson::StringBuffer buf;
+    static constexpr int kColumn[StoredRows::kText] = {0, 1, 2, 4, 5, 6, 7, 9, 10, 11};
     for (;;) {
       Result<bool> row = s->Step();
       if (!row.ok() || !*row) {
@@ -968,8 +991,17 @@ class SqliteWarehouse final : public Warehouse {
       }
       // Derived events are part of the timeline, but not of the ticket's state.
       if (event::IsDerivedType(s->Text(1))) continue;
-      d.rows.emplace_back(StoredEventJson(*s, buf));
-      d.raw_offsets.push_back(static_cast<uint64_t>(s->Int(12)));
+      StoredRows::Row& r = d.stored.rows.emplace_back();
+      for (int i = 0; i < StoredRows::kText; ++i) {
+        const std::string_view v = s->Text(kColumn[i]);
+        r.off[i] = static_cast<uint32_t>(d.stored.blob.size());
+        r.len[i] = static_cast<uint32_t>(v.size());
+        if (s->IsNull(kColumn[i])) r.nulls |= 1u << i;
+        d.stored.blob.append(v);
+      }
+      r.sequence = s->Int(3);
+      r.is_public = s->Int(8) != 0;
+      r.raw_offset = static_cast<uint64_t>(s->Int(12));
     }
   }
 
