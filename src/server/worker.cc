@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -29,6 +30,7 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
                std::string data_dir)
     : log_(log),
       warehouse_(warehouse),
+      clock_(clock),
       processor_(log, decoders, clock, metrics),
       loader_(log, warehouse, clock, metrics),
       sla_clock_(log, warehouse, clock, metrics),
@@ -60,9 +62,10 @@ void Worker::Start() {
         sla_stage_, "sla-clock",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(pipeline::SlaClock::StepResult r, sla_clock_.Step());
+          sla_next_ = r.next;
           return r.rows;
         },
-        &load_stage_);
+        &load_stage_, [this] { return sla_next_; });
   });
 }
 
@@ -98,7 +101,7 @@ bool Worker::Idle() {
 }
 
 void Worker::Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
-                 Stage* downstream) {
+                 Stage* downstream, const std::function<std::optional<TimeMicros>()>& next_due) {
   pthread_setname_np(pthread_self(), name);  // shows in top -H, perf and gdb
   // Intake answers senders who time out in seconds; the stages only have to keep up on
   // average. Under a burst the CPU goes to intake first and the stages catch up after
@@ -124,7 +127,13 @@ void Worker::Run(Stage& stage, const char* name, const std::function<Result<size
         if (done && downstream) Wake(*downstream);
       }
     }
-    if (done) continue;  // more may be waiting: no sleep
+    if (done) continue;                              // more may be waiting: no sleep
+    if (active_ && backoff_ms == 100 && next_due) {  // not after a failure: keep backing off
+      if (const std::optional<TimeMicros> due = next_due()) {
+        const int64_t ms = (*due - clock_.Now() + 999) / 1000;
+        wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
+      }
+    }
     std::unique_lock lock(stage.mu);
     // Poll as well as wait, so another process's appends (an import) are seen too.
     stage.cv.wait_for(lock, std::chrono::milliseconds(wait_ms),

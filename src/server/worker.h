@@ -1,6 +1,6 @@
 // The background stages of one process: processor (raw -> events), loader (events ->
 // warehouse) and the SLA clocks (warehouse -> derived events), each on its own thread,
-// woken when upstream has new data (and the clocks every 200 ms for their timers).
+// woken when upstream has new data (and the clocks at their next timer).
 //
 // Only one process may run the stages over a data directory at a time; the worker lock
 // (an flock on data_dir/worker.lock) decides which. A process that does not get it keeps
@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -65,12 +66,15 @@ class Worker {
     bool pending = false;
     std::thread thread;
   };
+  // `next_due` (may be empty): when the stage next has timed work, so that it wakes then
+  // rather than at its next poll.
   void Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
-           Stage* downstream);
+           Stage* downstream, const std::function<std::optional<TimeMicros>()>& next_due = {});
   static void Wake(Stage& s);
 
   log::EventLog& log_;
   warehouse::Warehouse& warehouse_;
+  const Clock& clock_;
   pipeline::Processor processor_;
   pipeline::Loader loader_;
   pipeline::SlaClock sla_clock_;
@@ -82,6 +86,7 @@ class Worker {
   Stage process_stage_;
   Stage load_stage_;
   Stage sla_stage_;
+  std::optional<TimeMicros> sla_next_;  // the SLA clocks' next timer (their thread only)
 };
 
 }  // namespace supportpipe::server
