@@ -72,7 +72,7 @@ rows=$("$bin" query --config "$work/sp.toml" --format csv "SELECT COUNT(*) FROM 
 events=$("$bin" query --config "$work/sp.toml" --format csv \
   "SELECT COUNT(*) FROM fact_ticket_event WHERE type NOT LIKE 'sla.%'" | tail -1)
 printf 'P6 recompute: %d tickets / %d events re-derived (metrics + %d SLA rows, office hours) in %s s = %.0f events/s, peak RSS %d MiB (target <= 10 s; median of %d)\n' \
-  "$TICKETS" "$events" "$rows" "$t" "$(echo "$events / $t" | bc -l)" "$((kb / 1024))" "$RUNS"
+  "$TICKETS" "$events" "$rows" "$t" "$(awk -v e="$events" -v t="$t" 'BEGIN {print e / t}')" "$((kb / 1024))" "$RUNS"
 printf 'P6 recompute after an SLA policy change (every SLA row rewritten): %s s = %.0f events/s, peak RSS %d MiB\n' \
-  "$s2" "$(echo "$events / $s2" | bc -l)" "$((kb2 / 1024))"
+  "$s2" "$(awk -v e="$events" -v t="$s2" 'BEGIN {print e / t}')" "$((kb2 / 1024))"
 build/release/bench/metrics_bench "$TICKETS" "$PER"
