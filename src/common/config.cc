@@ -436,6 +436,64 @@ Status ParseSlaPolicy(Checker& c, const toml::table& t, int index, SlaPolicyConf
   return Status::Ok();
 }
 
+Status ParseDestination(Checker& c, const toml::table& t, int index, DestinationConfig* d) {
+  const std::string where = fmt::format("destination[{}]", index);
+  d->line = static_cast<int>(t.source().begin.line);
+  RETURN_IF_ERROR(c.OnlyKeys(t, where,
+                             {"name", "url", "format", "secret_env", "secret_file", "events",
+                              "max_attempts", "timeout_ms", "retry_s"}));
+  RETURN_IF_ERROR(c.Get(t, where, "name", &d->name));
+  RETURN_IF_ERROR(c.Get(t, where, "url", &d->url));
+  RETURN_IF_ERROR(c.Get(t, where, "format", &d->format));
+  RETURN_IF_ERROR(c.Secret(t, where, "secret", &d->secret));
+  RETURN_IF_ERROR(ParseStringList(c, t, where, "events", &d->events));
+  RETURN_IF_ERROR(c.Get(t, where, "max_attempts", &d->max_attempts));
+  RETURN_IF_ERROR(c.Get(t, where, "timeout_ms", &d->timeout_ms));
+  if (!IsValidSourceName(d->name)) {
+    return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
+                  "is required: 1-64 letters, digits, '-', '_' or '.'");
+  }
+  if (d->url.rfind("http://", 0) != 0 && d->url.rfind("https://", 0) != 0) {
+    return c.Fail(t.get("url") ? t.get("url") : &t, where + ".url",
+                  "is required: an http:// or https:// URL");
+  }
+  if (d->format != "standard" && d->format != "slack") {
+    return c.Fail(t.get("format"), where + ".format", "must be \"standard\" or \"slack\"");
+  }
+  if (d->format == "standard" && !d->secret) {
+    return c.Fail(&t, where + ".secret_env",
+                  "format \"standard\" signs every delivery: set secret_env or secret_file to a "
+                  "whsec_... secret");
+  }
+  if (d->events.empty()) {
+    return c.Fail(&t, where + ".events",
+                  "is required: the event types to deliver, e.g. [\"sla.breached\"]");
+  }
+  if (d->max_attempts < 1 || d->max_attempts > 100) {
+    return c.Fail(t.get("max_attempts"), where + ".max_attempts", "must be between 1 and 100");
+  }
+  if (d->timeout_ms < 100 || d->timeout_ms > 120000) {
+    return c.Fail(t.get("timeout_ms"), where + ".timeout_ms", "must be between 100 and 120000");
+  }
+  if (const toml::node* n = t.get("retry_s")) {
+    d->retry_s.clear();
+    if (n->is_array()) {
+      for (const toml::node& v : *n->as_array()) {
+        if (!v.is_integer() || v.as_integer()->get() < 1) {
+          d->retry_s.clear();
+          break;
+        }
+        d->retry_s.push_back(v.as_integer()->get());
+      }
+    }
+    if (d->retry_s.empty()) {
+      return c.Fail(n, where + ".retry_s",
+                    "must be a non-empty list of whole seconds >= 1, e.g. [5, 300, 1800]");
+    }
+  }
+  return Status::Ok();
+}
+
 bool IsLoopbackListen(std::string_view listen) {
   const std::string_view host = listen.substr(0, listen.rfind(':'));
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
@@ -521,8 +579,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   Checker c(path);
   Config cfg;
   cfg.path = path;
-  RETURN_IF_ERROR(
-      c.OnlyKeys(root, "", {"server", "storage", "source", "reporting", "schedule", "sla_policy"}));
+  RETURN_IF_ERROR(c.OnlyKeys(root, "",
+                             {"server", "storage", "source", "reporting", "schedule", "sla_policy",
+                              "destination", "delivery"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -580,6 +639,33 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
       }
       cfg.sla_policies.push_back(std::move(p));
       ++i;
+    }
+  }
+  if (const toml::node* n = root.get("destination")) {
+    if (!n->is_array_of_tables()) {
+      return c.Fail(n, "destination", "must be written [[destination]]");
+    }
+    int i = 0;
+    for (const toml::node& item : *n->as_array()) {
+      DestinationConfig d;
+      RETURN_IF_ERROR(ParseDestination(c, *item.as_table(), i, &d));
+      for (const auto& other : cfg.destinations) {
+        if (other.name == d.name) {
+          return c.Fail(&item, fmt::format("destination[{}].name", i),
+                        fmt::format("destination \"{}\" is declared twice", d.name));
+        }
+      }
+      cfg.destinations.push_back(std::move(d));
+      ++i;
+    }
+  }
+  if (const toml::node* n = root.get("delivery")) {
+    if (!n->is_table()) return c.Fail(n, "delivery", "must be a table: [delivery]");
+    const toml::table& t = *n->as_table();
+    RETURN_IF_ERROR(c.OnlyKeys(t, "delivery", {"max_age_s"}));
+    RETURN_IF_ERROR(c.Get(t, "delivery", "max_age_s", &cfg.delivery.max_age_s));
+    if (cfg.delivery.max_age_s < 0) {
+      return c.Fail(t.get("max_age_s"), "delivery.max_age_s", "must be >= 0");
     }
   }
   if (const toml::node* n = root.get("reporting")) {

@@ -103,6 +103,27 @@ struct SlaPolicyConfig {
   int line = 0;
 };
 
+// [[destination]]: where matching events are delivered (docs/destinations.md).
+struct DestinationConfig {
+  std::string name;
+  std::string url;
+  std::string format = "standard";    // standard (Standard Webhooks) | slack
+  std::optional<std::string> secret;  // whsec_... (standard): secret_env / secret_file
+  std::vector<std::string> events;    // event types delivered
+  int64_t max_attempts = 8;
+  int64_t timeout_ms = 5000;
+  // Seconds before retry n (the last repeats); each wait is drawn uniformly from (0, s].
+  std::vector<int64_t> retry_s = {5, 300, 1800, 7200, 18000, 36000, 36000};
+  int line = 0;
+};
+
+// [delivery]
+struct DeliveryConfig {
+  // Derived events recorded more than this after their instant (an import, a replay, a
+  // late delivery) are recorded as skipped, not sent.
+  int64_t max_age_s = 3600;
+};
+
 struct ReportingConfig {
   std::string time_zone = "UTC";            // days of the daily views
   std::string default_schedule = "always";  // "always" = 24x7
@@ -116,6 +137,8 @@ struct Config {
   ReportingConfig reporting;
   std::vector<ScheduleConfig> schedules;
   std::vector<SlaPolicyConfig> sla_policies;
+  std::vector<DestinationConfig> destinations;
+  DeliveryConfig delivery;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

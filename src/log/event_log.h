@@ -86,6 +86,34 @@ struct DriftField {
   std::string last_event_id;
 };
 
+// One event on its way to one destination: the outbox row the deliverer works from.
+struct Delivery {
+  int64_t id = 0;  // set by the log
+  std::string destination;
+  std::string source;
+  std::string event_id;
+  std::string type;
+  Offset event_offset = 0;
+  std::string message_id;         // the webhook-id: the same on every attempt
+  std::string payload;            // the body sent
+  std::string state = "pending";  // pending | delivered | dead | skipped
+  int64_t attempts = 0;
+  TimeMicros next_attempt_at = 0;
+  TimeMicros created_at = 0;
+  TimeMicros updated_at = 0;
+  int64_t last_status = 0;  // HTTP status of the last attempt; 0 = none or no answer
+  std::string last_error;
+};
+
+struct DeliveryFilter {
+  std::string destination;  // "" = any
+  std::string state;        // "" = any
+  // Set: only pending deliveries due by then, soonest first. Unset: by id.
+  std::optional<TimeMicros> due_by;
+  int64_t after_id = 0;
+  size_t max = 100;
+};
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
@@ -139,6 +167,15 @@ class EventLog {
   virtual Status RecordDrift(std::span<const DriftField> observations) = 0;
   // Every drifting field of `source` ("" = all), by source then field.
   virtual Result<std::vector<DriftField>> ListDrift(std::string_view source) = 0;
+
+  // The outbox. Enqueuing is idempotent per (destination, source, event_id): a delivery
+  // already there is left as it is. Durable when OK is returned.
+  virtual Status EnqueueDeliveries(std::span<const Delivery> deliveries) = 0;
+  virtual Result<std::vector<Delivery>> ListDeliveries(const DeliveryFilter& filter) = 0;
+  virtual Result<std::optional<Delivery>> GetDelivery(int64_t id) = 0;
+  // Stores a delivery's state, attempts, next_attempt_at, updated_at, last_status and
+  // last_error (by id). Durable when OK is returned.
+  virtual Status UpdateDelivery(const Delivery& delivery) = 0;
 
   // Small durable values by key, for connectors' positions ("sync:acme" -> a cursor).
   // PutState is durable when it returns.

@@ -210,3 +210,54 @@ TEST_P(EventLogContract, ConcurrentAppendersAllLand) {
 }
 
 }  // namespace supportpipe::log
+
+namespace supportpipe::log {
+
+TEST_P(EventLogContract, OutboxEnqueuesOncePerDestinationAndEventAndTracksAttempts) {
+  auto delivery = [](std::string dest, std::string event, TimeMicros due) {
+    Delivery d;
+    d.destination = std::move(dest);
+    d.source = "acme";
+    d.event_id = std::move(event);
+    d.type = "sla.breached";
+    d.event_offset = 7;
+    d.message_id = "msg_" + d.destination + d.event_id;
+    d.payload = "{}";
+    d.next_attempt_at = due;
+    d.created_at = due;
+    d.updated_at = due;
+    return d;
+  };
+  ASSERT_TRUE(log_->EnqueueDeliveries(std::vector<Delivery>{delivery("ops", "e1", 100),
+                                                            delivery("ops", "e2", 50),
+                                                            delivery("crm", "e1", 100)})
+                  .ok());
+  // A repeat (a dispatcher re-reading after a crash) changes nothing.
+  ASSERT_TRUE(log_->EnqueueDeliveries(std::vector<Delivery>{delivery("ops", "e1", 999)}).ok());
+  auto all = log_->ListDeliveries({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].next_attempt_at, 100);
+  auto due = log_->ListDeliveries({.destination = "ops", .due_by = 100});
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].event_id, "e2");  // soonest first
+  EXPECT_TRUE(log_->ListDeliveries({.destination = "ops", .due_by = 49})->empty());
+  Delivery d = (*due)[0];
+  d.state = "dead";
+  d.attempts = 3;
+  d.last_status = 410;
+  d.last_error = "gone";
+  ASSERT_TRUE(log_->UpdateDelivery(d).ok());
+  log_.reset();
+  log_ = Reopen();
+  auto back = log_->GetDelivery(d.id);
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->state, "dead");
+  EXPECT_EQ((*back)->attempts, 3);
+  EXPECT_EQ((*back)->last_status, 410);
+  EXPECT_EQ(log_->ListDeliveries({.state = "dead"})->size(), 1u);
+  EXPECT_EQ(log_->ListDeliveries({.destination = "ops", .due_by = 1000})->size(), 1u);
+}
+
+}  // namespace supportpipe::log

@@ -62,12 +62,55 @@ CREATE TABLE IF NOT EXISTS drift(
 CREATE TABLE IF NOT EXISTS state(
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox(
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  destination     TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  event_offset    INTEGER NOT NULL,
+  message_id      TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  attempts        INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  last_status     INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  UNIQUE(destination, source, event_id));
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(destination, next_attempt_at)
+  WHERE state = 'pending';
 )sql";
 
 constexpr const char* kRawColumns =
     "offset, source, kind, vendor, delivery_id, received_at, headers, body";
 constexpr const char* kDeadLetterColumns =
     "id, stage, reason, field, source, raw_offset, item, event_id, created_at, state, attempts";
+
+constexpr const char* kDeliveryColumns =
+    "id, destination, source, event_id, type, event_offset, message_id, payload, state, "
+    "attempts, next_attempt_at, created_at, updated_at, last_status, last_error";
+
+Delivery DeliveryFromRow(const SqliteStmt& s) {
+  Delivery d;
+  d.id = s.Int(0);
+  d.destination = s.Text(1);
+  d.source = s.Text(2);
+  d.event_id = s.Text(3);
+  d.type = s.Text(4);
+  d.event_offset = static_cast<Offset>(s.Int(5));
+  d.message_id = s.Text(6);
+  d.payload = s.Text(7);
+  d.state = s.Text(8);
+  d.attempts = s.Int(9);
+  d.next_attempt_at = s.Int(10);
+  d.created_at = s.Int(11);
+  d.updated_at = s.Int(12);
+  d.last_status = s.Int(13);
+  d.last_error = s.Text(14);
+  return d;
+}
 
 RawRecord RawFromRow(const SqliteStmt& s) {
   RawRecord r;
@@ -391,6 +434,69 @@ class SqliteEventLog final : public EventLog {
           std::string(r.Text(0)), std::string(r.Text(1)), r.Int(2), r.Int(3), r.Int(4),
           std::string(r.Text(5))};
     });
+  }
+
+  Status EnqueueDeliveries(std::span<const Delivery> deliveries) override {
+    return InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(
+          SqliteStmt * ins,
+          w.Prepare("INSERT INTO outbox(destination, source, event_id, type, event_offset, "
+                    "message_id, payload, state, attempts, next_attempt_at, created_at, "
+                    "updated_at, last_status, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT(destination, source, event_id) DO NOTHING"));
+      for (const Delivery& d : deliveries) {
+        ins->Bind(1, d.destination).Bind(2, d.source).Bind(3, d.event_id).Bind(4, d.type);
+        ins->Bind(5, static_cast<int64_t>(d.event_offset)).Bind(6, d.message_id);
+        ins->Bind(7, d.payload).Bind(8, d.state).Bind(9, d.attempts).Bind(10, d.next_attempt_at);
+        ins->Bind(11, d.created_at).Bind(12, d.updated_at).Bind(13, d.last_status);
+        ins->Bind(14, d.last_error);
+        RETURN_IF_ERROR(ins->Run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<Delivery>> ListDeliveries(const DeliveryFilter& f) override {
+    std::lock_guard lock(ev_->rmu);
+    if (f.due_by) {
+      ASSIGN_OR_RETURN(SqliteStmt * s,
+                       ev_->r->Prepare(std::string("SELECT ") + kDeliveryColumns +
+                                       " FROM outbox WHERE state = 'pending' AND destination = ? "
+                                       "AND next_attempt_at <= ? AND id > ? ORDER BY "
+                                       "next_attempt_at, id LIMIT ?"));
+      s->Bind(1, f.destination).Bind(2, *f.due_by).Bind(3, f.after_id);
+      s->Bind(4, static_cast<int64_t>(f.max));
+      return Collect<Delivery>(*s, DeliveryFromRow);
+    }
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        ev_->r->Prepare(std::string("SELECT ") + kDeliveryColumns +
+                        " FROM outbox WHERE (?1 = '' OR destination = ?1) AND (?2 = '' "
+                        "OR state = ?2) AND id > ?3 ORDER BY id LIMIT ?4"));
+    s->Bind(1, f.destination).Bind(2, f.state).Bind(3, f.after_id);
+    s->Bind(4, static_cast<int64_t>(f.max));
+    return Collect<Delivery>(*s, DeliveryFromRow);
+  }
+
+  Result<std::optional<Delivery>> GetDelivery(int64_t id) override {
+    std::lock_guard lock(ev_->rmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s, ev_->r->Prepare(std::string("SELECT ") + kDeliveryColumns +
+                                                     " FROM outbox WHERE id = ?"));
+    s->Bind(1, id);
+    ASSIGN_OR_RETURN(auto rows, Collect<Delivery>(*s, DeliveryFromRow));
+    if (rows.empty()) return std::optional<Delivery>();
+    return std::optional<Delivery>(std::move(rows[0]));
+  }
+
+  Status UpdateDelivery(const Delivery& d) override {
+    std::lock_guard lock(ev_->wmu);
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     ev_->w->Prepare("UPDATE outbox SET state = ?, attempts = ?, next_attempt_at "
+                                     "= ?, updated_at = ?, last_status = ?, last_error = ? WHERE "
+                                     "id = ?"));
+    s->Bind(1, d.state).Bind(2, d.attempts).Bind(3, d.next_attempt_at).Bind(4, d.updated_at);
+    s->Bind(5, d.last_status).Bind(6, d.last_error).Bind(7, d.id);
+    return s->Run();
   }
 
   Result<std::optional<std::string>> GetState(std::string_view key) override {

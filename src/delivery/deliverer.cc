@@ -1,0 +1,117 @@
+#include "delivery/deliverer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "sources/standard/standard_webhooks.h"
+
+namespace supportpipe::delivery {
+namespace {
+
+bool Retryable(int status) { return status == 408 || status == 429 || status >= 500; }
+
+// Retry-After in seconds (the HTTP-date form is not used by the receivers we know).
+std::optional<int64_t> RetryAfterSeconds(std::string_view v) {
+  int64_t s = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
+  if (ec != std::errc() || p != v.data() + v.size() || s < 0) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+Deliverer::Deliverer(log::EventLog& log, const DestinationConfig& destination, const Clock& clock,
+                     observe::Registry& metrics, Sender send, uint64_t seed)
+    : log_(log),
+      destination_(destination),
+      clock_(clock),
+      metrics_(metrics),
+      send_(std::move(send)),
+      rng_(seed ? seed : std::random_device()()) {}
+
+void Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
+  intake::FetchRequest req;
+  req.method = "POST";
+  req.url = destination_.url;
+  req.body = d.payload;
+  req.timeout_ms = static_cast<int>(destination_.timeout_ms);
+  req.max_body_bytes = 64 << 10;
+  req.headers = {{"Content-Type", "application/json"}, {"User-Agent", "supportpipe"}};
+  if (destination_.format == "standard") {
+    const int64_t ts = now / 1000000;
+    Result<std::string> sig = sources::StandardWebhooksSign(*destination_.secret, d.message_id,
+                                                            std::to_string(ts), d.payload);
+    if (!sig.ok()) {
+      d.state = "dead";
+      d.last_error = sig.status().ToString();
+      return;
+    }
+    req.headers.emplace_back("webhook-id", d.message_id);
+    req.headers.emplace_back("webhook-timestamp", std::to_string(ts));
+    req.headers.emplace_back("webhook-signature", *sig);
+  }
+  ++d.attempts;
+  d.updated_at = now;
+  Result<intake::FetchResponse> r = send_(req);
+  std::optional<int64_t> retry_after;
+  if (r.ok()) {
+    d.last_status = r->status;
+    d.last_error.clear();
+    if (r->status >= 200 && r->status < 300) {
+      d.state = "delivered";
+      return;
+    }
+    d.last_error = fmt::format("answered {}", r->status);
+    if (!Retryable(r->status)) {
+      d.state = "dead";
+      d.last_error += ": not retried (only 408, 429 and 5xx are)";
+      return;
+    }
+    retry_after = RetryAfterSeconds(r->Header("retry-after"));
+  } else {
+    d.last_status = 0;
+    d.last_error = r.status().ToString();
+  }
+  if (d.attempts >= destination_.max_attempts) {
+    d.state = "dead";
+    d.last_error += fmt::format(" (gave up after {} attempts)", d.attempts);
+    return;
+  }
+  const auto& schedule = destination_.retry_s;
+  const int64_t base_us =
+      schedule[std::min<size_t>(static_cast<size_t>(d.attempts - 1), schedule.size() - 1)] *
+      1000000;
+  // Full jitter: uniform in (0, base], so that many failures at once spread out.
+  const int64_t wait =
+      1 + static_cast<int64_t>(std::uniform_int_distribution<int64_t>(0, base_us - 1)(rng_));
+  d.next_attempt_at = now + std::max(wait, retry_after.value_or(0) * 1000000);
+}
+
+Result<Deliverer::StepResult> Deliverer::Step() {
+  StepResult out;
+  const TimeMicros now = clock_.Now();
+  ASSIGN_OR_RETURN(
+      std::vector<log::Delivery> due,
+      log_.ListDeliveries({.destination = destination_.name, .due_by = now, .max = 50}));
+  for (log::Delivery& d : due) {
+    Attempt(d, clock_.Now());
+    RETURN_IF_ERROR(log_.UpdateDelivery(d));
+    ++out.attempted;
+    metrics_
+        .GetCounter("supportpipe_delivery_attempts_total",
+                    "Delivery attempts, by destination and outcome (delivered, retry, dead).",
+                    {{"destination", destination_.name},
+                     {"outcome", d.state == "pending" ? "retry" : d.state}})
+        .Inc();
+  }
+  ASSIGN_OR_RETURN(std::vector<log::Delivery> next,
+                   log_.ListDeliveries({.destination = destination_.name,
+                                        .due_by = std::numeric_limits<TimeMicros>::max(),
+                                        .max = 1}));
+  if (!next.empty()) out.next = next[0].next_attempt_at;
+  return out;
+}
+
+}  // namespace supportpipe::delivery

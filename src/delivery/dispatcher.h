@@ -1,0 +1,58 @@
+// The dispatcher: event log -> outbox. For every event whose type a [[destination]] lists,
+// it enqueues one delivery per such destination (idempotent per destination and event),
+// with the body in the destination's format and a message id that stays the same on every
+// attempt, then commits its cursor. Events recorded more than [delivery] max_age_s after
+// they occurred (an import, a replay, a late delivery) are enqueued as "skipped": visible,
+// never sent, so a backfill does not flood anyone.
+//
+//   ASSIGN_OR_RETURN(auto d, Dispatcher::Create(log, config, clock, metrics));
+//   while (*d->Step() > 0) {}
+//
+// Thread-safety: one thread calls Step at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "event/event.h"
+#include "log/event_log.h"
+#include "observe/metrics.h"
+
+namespace supportpipe::delivery {
+
+inline constexpr std::string_view kDispatcherConsumer = "dispatcher";
+
+// The body a destination receives for an event: Standard Webhooks' {"type", "timestamp",
+// "data": the canonical event} or a Slack message {"text"}.
+std::string DeliveryBody(const DestinationConfig& destination, const event::Event& e);
+
+// "msg_" + 32 hex digits naming (destination, source, event id).
+std::string MessageId(std::string_view destination, std::string_view source,
+                      std::string_view event_id);
+
+class Dispatcher {
+ public:
+  // InvalidArgument naming the destination for an event type that does not exist.
+  static Result<std::unique_ptr<Dispatcher>> Create(log::EventLog& log, const Config& config,
+                                                    const Clock& clock, observe::Registry& metrics);
+
+  // Dispatches one batch after the cursor and commits it. Returns the number of events
+  // read; 0 means caught up. The first step of a new log position starts at the log's
+  // end: a destination receives what happens after it was configured.
+  Result<size_t> Step();
+
+ private:
+  Dispatcher(log::EventLog& log, const Config& config, const Clock& clock,
+             observe::Registry& metrics)
+      : log_(log), config_(config), clock_(clock), metrics_(metrics) {}
+
+  log::EventLog& log_;
+  const Config& config_;
+  const Clock& clock_;
+  observe::Registry& metrics_;
+};
+
+}  // namespace supportpipe::delivery
