@@ -41,6 +41,17 @@ struct ReportFlags {
 };
 int RunReport(const ReportFlags& flags);
 
+struct DeliveriesFlags {
+  StorageFlags storage;
+  std::string destination;  // "" = all
+  std::string state;        // "" = all
+  size_t limit = 100;
+  std::string format = "table";
+  int64_t id = 0;
+};
+int RunDeliveriesList(const DeliveriesFlags& flags);
+int RunDeliveriesRetry(const DeliveriesFlags& flags);
+
 struct RecomputeFlags {
   StorageFlags storage;
 };

@@ -128,6 +128,24 @@ int main(int argc, char** argv) {
   dr->add_flag("--all", dlq.all, "Replay every open dead letter");
   dr->callback([&] { code = RunDlqReplay(dlq); });
 
+  DeliveriesFlags deliveries;
+  auto* dv = app.add_subcommand("deliveries", "Inspect and resend the destinations' deliveries");
+  dv->require_subcommand(1);
+  auto* dvl = dv->add_subcommand("list", "List deliveries, oldest first");
+  AddStorageFlags(dvl, &deliveries.storage);
+  dvl->add_option("--destination", deliveries.destination, "Only this destination");
+  dvl->add_option("--state", deliveries.state, "pending, delivered, dead or skipped (default all)")
+      ->check(CLI::IsMember({"pending", "delivered", "dead", "skipped"}));
+  dvl->add_option("--limit", deliveries.limit, "At most this many (default 100)");
+  dvl->add_option("-f,--format", deliveries.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  dvl->callback([&] { code = RunDeliveriesList(deliveries); });
+  auto* dvr = dv->add_subcommand(
+      "retry", "Send a dead, skipped or delivered delivery again (same webhook-id)");
+  AddStorageFlags(dvr, &deliveries.storage);
+  dvr->add_option("id", deliveries.id, "Delivery id")->required();
+  dvr->callback([&] { code = RunDeliveriesRetry(deliveries); });
+
   ReplayFlags replay;
   auto* r =
       app.add_subcommand("replay", "Re-process a source's raw records received in a time range");

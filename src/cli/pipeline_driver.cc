@@ -13,8 +13,10 @@ Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& confi
   ASSIGN_OR_RETURN(d->warehouse_,
                    server::OpenWarehouse(config.storage, d->clock_, false, d->policies_.get()));
   ASSIGN_OR_RETURN(d->decoders_, sources::DecoderSet::Create(config.sources));
+  d->config_ = config;
+  RETURN_IF_ERROR(delivery::ValidateDestinations(d->config_));
   d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, *d->decoders_, d->clock_,
-                                                d->metrics_, config.storage.data_dir);
+                                                d->metrics_, d->config_);
   d->local_ = d->worker_->TryActivate();
   if (d->local_) d->worker_->Start();
   return d;

@@ -29,6 +29,7 @@ class PipelineDriver {
 
  private:
   PipelineDriver() = default;
+  Config config_;  // the worker reads it for its whole life
   SystemClock clock_;
   observe::Registry metrics_;
   std::unique_ptr<support::Policies> policies_;

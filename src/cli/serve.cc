@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/clock.h"
+#include "delivery/dispatcher.h"
 #include "server/server.h"
 #include "sources/registry.h"
 #include "support/policies.h"
@@ -67,6 +68,7 @@ int RunCheckConfig(const std::string& path) {
   if (auto policies = support::Policies::Create(*cfg); !policies.ok()) {
     return Fail("configuration", policies.status());
   }
+  if (Status st = delivery::ValidateDestinations(*cfg); !st.ok()) return Fail("configuration", st);
   std::printf("%s: OK (listen %s, data in %s, %zu source%s)\n", path.c_str(),
               cfg->server.listen.c_str(), cfg->storage.data_dir.c_str(), cfg->sources.size(),
               cfg->sources.size() == 1 ? "" : "s");
@@ -95,6 +97,11 @@ int RunCheckConfig(const std::string& path) {
     std::printf("  sla_policy %-20s %s time, %zu target%s, warning at %g%%\n", p.name.c_str(),
                 p.business_hours ? "business" : "calendar", targets, targets == 1 ? "" : "s",
                 p.warning_fraction * 100);
+  }
+  for (const auto& d : cfg->destinations) {
+    std::printf("  destination %-19s %s, %zu event type%s, up to %lld attempts\n", d.name.c_str(),
+                d.format.c_str(), d.events.size(), d.events.size() == 1 ? "" : "s",
+                static_cast<long long>(d.max_attempts));
   }
   std::printf("  reporting days in %s\n", cfg->reporting.time_zone.c_str());
   return kExitOk;

@@ -7,68 +7,16 @@
 #include "common/test_dir.h"
 #include "delivery/deliverer.h"
 #include "delivery/dispatcher.h"
+#include "delivery/test_receiver.h"
 #include "event/codec.h"
 #include "intake/http.h"
 #include "log/sqlite/sqlite_event_log.h"
-#include "sources/standard/standard_webhooks.h"
 
 namespace supportpipe::delivery {
 namespace {
 
 constexpr TimeMicros kT0 = 1796029200LL * 1000000;  // 2026-11-30T09:00:00Z
-constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-// A destination on loopback: answers from a script (the last answer repeats), checks every
-// signature with the Standard Webhooks verifier, and records what it received.
-class Receiver : public intake::HttpHandler {
- public:
-  struct Answer {
-    int status = 200;
-    std::string retry_after;
-  };
-  struct Received {
-    std::string id;
-    std::string body;
-    bool signature_ok = false;
-  };
-
-  explicit Receiver(std::deque<Answer> script) : script_(std::move(script)) {
-    verifier_ = std::move(sources::MakeStandardWebhooksVerifier({kSecret}, 1LL << 40)).value();
-    server_ = std::move(intake::HttpServer::Start({.host = "127.0.0.1", .port = 0}, *this)).value();
-  }
-  ~Receiver() override { server_->Stop(); }
-
-  void Handle(intake::HttpRequest req, intake::Responder respond) override {
-    sources::WebhookRequest w{req.method, req.target,
-                              [&](std::string_view n) { return req.Header(n); }, req.body};
-    Answer a;
-    {
-      std::lock_guard lock(mu_);
-      received_.push_back(
-          {std::string(req.Header("webhook-id")), req.body, verifier_->Verify(w, kT0).ok()});
-      a = script_.front();
-      if (script_.size() > 1) script_.pop_front();
-    }
-    intake::HttpResponse r{.status = a.status, .body = "{}"};
-    if (!a.retry_after.empty()) r.headers.emplace_back("Retry-After", a.retry_after);
-    respond(std::move(r));
-  }
-
-  std::vector<Received> received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hook";
-  }
-
- private:
-  std::mutex mu_;
-  std::deque<Answer> script_;
-  std::vector<Received> received_;
-  std::unique_ptr<sources::Verifier> verifier_;
-  std::unique_ptr<intake::HttpServer> server_;
-};
+using Receiver = TestReceiver;
 
 class DeliveryTest : public testing::Test {
  protected:
@@ -80,7 +28,7 @@ class DeliveryTest : public testing::Test {
     DestinationConfig d;
     d.name = "ops";
     d.url = url;
-    d.secret = kSecret;
+    d.secret = kTestSecret;
     d.events = {"sla.breached", "ticket.created"};
     d.max_attempts = max_attempts;
     d.retry_s = std::move(retry_s);
@@ -102,10 +50,10 @@ class DeliveryTest : public testing::Test {
   }
 
   void Dispatch() {
-    auto d = Dispatcher::Create(*log_, config_, clock_, metrics_);
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_TRUE(ValidateDestinations(config_).ok());
+    Dispatcher d(*log_, config_, clock_, metrics_);
     for (;;) {
-      auto n = (*d)->Step();
+      auto n = d.Step();
       ASSERT_TRUE(n.ok()) << n.status().ToString();
       if (*n == 0) break;
     }
@@ -135,7 +83,8 @@ class DeliveryTest : public testing::Test {
 };
 
 TEST_F(DeliveryTest, RetriesKeepTheMessageIdUntilDeliveredAndSignEachAttempt) {
-  Receiver rx({Receiver::Answer{500}, Receiver::Answer{429, "120"}, Receiver::Answer{200}});
+  Receiver rx({Receiver::Answer{500}, Receiver::Answer{429, "120"}, Receiver::Answer{200}},
+              [] { return kT0; });
   Configure(rx.url());
   Dispatch();  // starts the dispatcher at the log's end
   Append("e1", "sla.breached");
@@ -171,7 +120,7 @@ TEST_F(DeliveryTest, RetriesKeepTheMessageIdUntilDeliveredAndSignEachAttempt) {
 }
 
 TEST_F(DeliveryTest, ClientErrorsAreFinalAndTheLastAttemptGivesUp) {
-  Receiver gone({Receiver::Answer{410}});
+  Receiver gone({Receiver::Answer{410}}, [] { return kT0; });
   Configure(gone.url());
   Dispatch();
   Append("e1", "sla.breached");
@@ -181,7 +130,7 @@ TEST_F(DeliveryTest, ClientErrorsAreFinalAndTheLastAttemptGivesUp) {
   EXPECT_EQ(Only().state, "dead");
   EXPECT_EQ(Only().attempts, 1);
 
-  Receiver down({Receiver::Answer{503}});
+  Receiver down({Receiver::Answer{503}}, [] { return kT0; });
   Configure(down.url(), {1}, 2);
   Append("e2", "sla.breached");
   Dispatch();
@@ -214,7 +163,7 @@ TEST_F(DeliveryTest, NoAnswerIsRetriedAndOldNewsIsKeptNotSent) {
 }
 
 TEST_F(DeliveryTest, TheDispatcherStartsAtTheLogsEndAndNeverEnqueuesTwice) {
-  Receiver rx({Receiver::Answer{200}});
+  Receiver rx({Receiver::Answer{200}}, [] { return kT0; });
   Configure(rx.url());
   Append("history", "sla.breached");
   Dispatch();
@@ -230,7 +179,7 @@ TEST_F(DeliveryTest, TheDispatcherStartsAtTheLogsEndAndNeverEnqueuesTwice) {
   EXPECT_EQ(log_->ListDeliveries({})->size(), 2u);
   // Unknown event types are configuration errors.
   config_.destinations[0].events = {"sla.breach"};
-  EXPECT_FALSE(Dispatcher::Create(*log_, config_, clock_, metrics_).ok());
+  EXPECT_FALSE(ValidateDestinations(config_).ok());
 }
 
 }  // namespace

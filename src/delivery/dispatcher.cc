@@ -67,9 +67,7 @@ std::string MessageId(std::string_view destination, std::string_view source,
   return "msg_" + HexEncode(Sha256(key)).substr(0, 32);
 }
 
-Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(log::EventLog& log, const Config& config,
-                                                       const Clock& clock,
-                                                       observe::Registry& metrics) {
+Status ValidateDestinations(const Config& config) {
   for (const DestinationConfig& d : config.destinations) {
     for (const std::string& type : d.events) {
       if (!event::IsProducerType(type) && !event::IsDerivedType(type)) {
@@ -79,7 +77,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(log::EventLog& log, const
       }
     }
   }
-  return std::unique_ptr<Dispatcher>(new Dispatcher(log, config, clock, metrics));
+  return Status::Ok();
 }
 
 Result<size_t> Dispatcher::Step() {

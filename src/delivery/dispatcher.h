@@ -5,8 +5,9 @@
 // they occurred (an import, a replay, a late delivery) are enqueued as "skipped": visible,
 // never sent, so a backfill does not flood anyone.
 //
-//   ASSIGN_OR_RETURN(auto d, Dispatcher::Create(log, config, clock, metrics));
-//   while (*d->Step() > 0) {}
+//   RETURN_IF_ERROR(ValidateDestinations(config));
+//   Dispatcher d(log, config, clock, metrics);
+//   while (*d.Step() > 0) {}
 //
 // Thread-safety: one thread calls Step at a time.
 #pragma once
@@ -33,11 +34,15 @@ std::string DeliveryBody(const DestinationConfig& destination, const event::Even
 std::string MessageId(std::string_view destination, std::string_view source,
                       std::string_view event_id);
 
+// InvalidArgument naming the destination for an event type that does not exist.
+Status ValidateDestinations(const Config& config);
+
 class Dispatcher {
  public:
-  // InvalidArgument naming the destination for an event type that does not exist.
-  static Result<std::unique_ptr<Dispatcher>> Create(log::EventLog& log, const Config& config,
-                                                    const Clock& clock, observe::Registry& metrics);
+  // `config` must outlive the dispatcher and pass ValidateDestinations.
+  Dispatcher(log::EventLog& log, const Config& config, const Clock& clock,
+             observe::Registry& metrics)
+      : log_(log), config_(config), clock_(clock), metrics_(metrics) {}
 
   // Dispatches one batch after the cursor and commits it. Returns the number of events
   // read; 0 means caught up. The first step of a new log position starts at the log's
@@ -45,10 +50,6 @@ class Dispatcher {
   Result<size_t> Step();
 
  private:
-  Dispatcher(log::EventLog& log, const Config& config, const Clock& clock,
-             observe::Registry& metrics)
-      : log_(log), config_(config), clock_(clock), metrics_(metrics) {}
-
   log::EventLog& log_;
   const Config& config_;
   const Clock& clock_;

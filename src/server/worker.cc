@@ -27,14 +27,21 @@ FileLock::~FileLock() { ::close(fd_); }
 
 Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
                const sources::DecoderSet& decoders, const Clock& clock, observe::Registry& metrics,
-               std::string data_dir)
+               const Config& config)
     : log_(log),
       warehouse_(warehouse),
       clock_(clock),
       processor_(log, decoders, clock, metrics),
       loader_(log, warehouse, clock, metrics),
       sla_clock_(log, warehouse, clock, metrics),
-      lock_path_(std::move(data_dir) + "/worker.lock") {}
+      dispatcher_(log, config, clock, metrics),
+      lock_path_(config.storage.data_dir + "/worker.lock") {
+  for (const DestinationConfig& d : config.destinations) {
+    deliverers_.push_back(std::make_unique<delivery::Deliverer>(log, d, clock, metrics));
+    delivery_stages_.push_back(std::make_unique<Stage>());
+    delivery_next_.emplace_back();
+  }
+}
 
 Worker::~Worker() { Stop(); }
 
@@ -51,7 +58,13 @@ bool Worker::TryActivate() {
 void Worker::Start() {
   process_stage_.thread = std::thread([this] {
     Run(
-        process_stage_, "processor", [this] { return processor_.Step(); }, &load_stage_);
+        process_stage_, "processor",
+        [this]() -> Result<size_t> {
+          ASSIGN_OR_RETURN(size_t n, processor_.Step());
+          if (n) Wake(dispatch_stage_);
+          return n;
+        },
+        &load_stage_);
   });
   load_stage_.thread = std::thread([this] {
     Run(
@@ -63,18 +76,47 @@ void Worker::Start() {
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(pipeline::SlaClock::StepResult r, sla_clock_.Step());
           sla_next_ = r.next;
+          if (r.appended) Wake(dispatch_stage_);
           return r.rows;
         },
         &load_stage_, [this] { return sla_next_; });
   });
+  dispatch_stage_.thread = std::thread([this] {
+    Run(
+        dispatch_stage_, "dispatcher",
+        [this]() -> Result<size_t> {
+          ASSIGN_OR_RETURN(size_t n, dispatcher_.Step());
+          if (n) {
+            for (auto& s : delivery_stages_) Wake(*s);
+          }
+          return n;
+        },
+        nullptr);
+  });
+  for (size_t i = 0; i < deliverers_.size(); ++i) {
+    delivery_stages_[i]->thread = std::thread([this, i] {
+      // Thread names are at most 15 characters.
+      const std::string name = ("dl-" + deliverers_[i]->destination().name).substr(0, 15);
+      Run(
+          *delivery_stages_[i], name.c_str(),
+          [this, i]() -> Result<size_t> {
+            ASSIGN_OR_RETURN(delivery::Deliverer::StepResult r, deliverers_[i]->Step());
+            delivery_next_[i] = r.next;
+            return r.attempted;
+          },
+          nullptr, [this, i] { return delivery_next_[i]; });
+    });
+  }
 }
 
 void Worker::Stop() {
   if (stop_.exchange(true)) return;
   Wake(process_stage_);
   Wake(load_stage_);
-  Wake(sla_stage_);
-  for (Stage* s : {&process_stage_, &load_stage_, &sla_stage_}) {
+  std::vector<Stage*> stages = {&process_stage_, &load_stage_, &sla_stage_, &dispatch_stage_};
+  for (auto& s : delivery_stages_) stages.push_back(s.get());
+  for (Stage* s : stages) Wake(*s);
+  for (Stage* s : stages) {
     if (s->thread.joinable()) s->thread.join();
   }
   std::lock_guard lock(lock_mu_);

@@ -1,12 +1,13 @@
 // The background stages of one process: processor (raw -> events), loader (events ->
-// warehouse) and the SLA clocks (warehouse -> derived events), each on its own thread,
-// woken when upstream has new data (and the clocks at their next timer).
+// warehouse), the SLA clocks (warehouse -> derived events), the dispatcher (events ->
+// outbox) and one deliverer per destination (outbox -> HTTP), each on its own thread,
+// woken when upstream has new data (and the clocks and deliverers at their next timer).
 //
 // Only one process may run the stages over a data directory at a time; the worker lock
 // (an flock on data_dir/worker.lock) decides which. A process that does not get it keeps
 // trying, so `serve` takes over when an `import` finishes.
 //
-//   Worker w(log, warehouse, clock, metrics, data_dir);
+//   Worker w(log, warehouse, decoders, clock, metrics, config);
 //   w.Start();  w.NotifyRaw();  ...  w.WaitIdle(deadline);  w.Stop();
 //
 // Thread-safe.
@@ -22,6 +23,8 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "delivery/deliverer.h"
+#include "delivery/dispatcher.h"
 #include "log/event_log.h"
 #include "observe/metrics.h"
 #include "pipeline/loader.h"
@@ -45,8 +48,10 @@ class FileLock {
 
 class Worker {
  public:
+  // `config` (its storage.data_dir, destinations and [delivery]) must outlive the worker;
+  // its destinations are checked (delivery::ValidateDestinations) before.
   Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const sources::DecoderSet& decoders,
-         const Clock& clock, observe::Registry& metrics, std::string data_dir);
+         const Clock& clock, observe::Registry& metrics, const Config& config);
   ~Worker();
 
   // Takes the worker lock now if it is free; true when this worker holds it.
@@ -78,6 +83,8 @@ class Worker {
   pipeline::Processor processor_;
   pipeline::Loader loader_;
   pipeline::SlaClock sla_clock_;
+  delivery::Dispatcher dispatcher_;
+  std::vector<std::unique_ptr<delivery::Deliverer>> deliverers_;
   const std::string lock_path_;
   std::unique_ptr<FileLock> lock_;
   std::mutex lock_mu_;
@@ -86,6 +93,10 @@ class Worker {
   Stage process_stage_;
   Stage load_stage_;
   Stage sla_stage_;
+  Stage dispatch_stage_;
+  // One per destination, with its next due delivery (its own thread only).
+  std::vector<std::unique_ptr<Stage>> delivery_stages_;
+  std::vector<std::optional<TimeMicros>> delivery_next_;
   std::optional<TimeMicros> sla_next_;  // the SLA clocks' next timer (their thread only)
 };
 

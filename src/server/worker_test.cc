@@ -59,7 +59,9 @@ TEST(WorkerTest, DrainsRawRecordsIntoTheWarehouse) {
   std::vector<log::AppendResult> res;
   ASSERT_TRUE(log->AppendRaw(std::vector<log::RawRecord>{r}, &res).ok());
   auto decoders = std::move(sources::DecoderSet::Create({})).value();
-  Worker w(*log, *wh, *decoders, clock, metrics, dir);
+  Config config;
+  config.storage.data_dir = dir;
+  Worker w(*log, *wh, *decoders, clock, metrics, config);
   ASSERT_TRUE(w.TryActivate());
   w.Start();
   w.NotifyRaw();
