@@ -439,9 +439,10 @@ Status ParseSlaPolicy(Checker& c, const toml::table& t, int index, SlaPolicyConf
 Status ParseDestination(Checker& c, const toml::table& t, int index, DestinationConfig* d) {
   const std::string where = fmt::format("destination[{}]", index);
   d->line = static_cast<int>(t.source().begin.line);
-  RETURN_IF_ERROR(c.OnlyKeys(t, where,
-                             {"name", "url", "format", "secret_env", "secret_file", "events",
-                              "max_attempts", "timeout_ms", "retry_s"}));
+  RETURN_IF_ERROR(c.OnlyKeys(
+      t, where,
+      {"name", "url", "format", "secret_env", "secret_file", "events", "max_attempts", "timeout_ms",
+       "retry_s", "rate_limit_per_s", "circuit_failures", "circuit_open_s"}));
   RETURN_IF_ERROR(c.Get(t, where, "name", &d->name));
   RETURN_IF_ERROR(c.Get(t, where, "url", &d->url));
   RETURN_IF_ERROR(c.Get(t, where, "format", &d->format));
@@ -468,6 +469,23 @@ Status ParseDestination(Checker& c, const toml::table& t, int index, Destination
   if (d->events.empty()) {
     return c.Fail(&t, where + ".events",
                   "is required: the event types to deliver, e.g. [\"sla.breached\"]");
+  }
+  RETURN_IF_ERROR(c.Get(t, where, "circuit_failures", &d->circuit_failures));
+  RETURN_IF_ERROR(c.Get(t, where, "circuit_open_s", &d->circuit_open_s));
+  if (const toml::node* n = t.get("rate_limit_per_s")) {
+    const std::optional<double> r = n->value<double>();
+    if (!r || !(*r >= 0.01 && *r <= 100000)) {
+      return c.Fail(n, where + ".rate_limit_per_s", "must be a number between 0.01 and 100000");
+    }
+    d->rate_limit_per_s = *r;
+  }
+  if (d->circuit_failures < 1 || d->circuit_failures > 1000) {
+    return c.Fail(t.get("circuit_failures"), where + ".circuit_failures",
+                  "must be between 1 and 1000");
+  }
+  if (d->circuit_open_s < 1 || d->circuit_open_s > 86400) {
+    return c.Fail(t.get("circuit_open_s"), where + ".circuit_open_s",
+                  "must be between 1 and 86400 seconds");
   }
   if (d->max_attempts < 1 || d->max_attempts > 100) {
     return c.Fail(t.get("max_attempts"), where + ".max_attempts", "must be between 1 and 100");

@@ -114,6 +114,11 @@ struct DestinationConfig {
   int64_t timeout_ms = 5000;
   // Seconds before retry n (the last repeats); each wait is drawn uniformly from (0, s].
   std::vector<int64_t> retry_s = {5, 300, 1800, 7200, 18000, 36000, 36000};
+  double rate_limit_per_s = 50;  // attempts per second at most (a burst of as many)
+  // After this many failed attempts in a row the circuit opens: nothing is sent for
+  // circuit_open_s, then one attempt probes; success closes it, failure re-opens it.
+  int64_t circuit_failures = 5;
+  int64_t circuit_open_s = 30;
   int line = 0;
 };
 

@@ -29,9 +29,10 @@ Deliverer::Deliverer(log::EventLog& log, const DestinationConfig& destination, c
       clock_(clock),
       metrics_(metrics),
       send_(std::move(send)),
-      rng_(seed ? seed : std::random_device()()) {}
+      rng_(seed ? seed : std::random_device()()),
+      tokens_(std::max(1.0, destination.rate_limit_per_s)) {}
 
-void Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
+Deliverer::Outcome Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
   intake::FetchRequest req;
   req.method = "POST";
   req.url = destination_.url;
@@ -46,7 +47,7 @@ void Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
     if (!sig.ok()) {
       d.state = "dead";
       d.last_error = sig.status().ToString();
-      return;
+      return Outcome::kFinal;
     }
     req.headers.emplace_back("webhook-id", d.message_id);
     req.headers.emplace_back("webhook-timestamp", std::to_string(ts));
@@ -61,13 +62,13 @@ void Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
     d.last_error.clear();
     if (r->status >= 200 && r->status < 300) {
       d.state = "delivered";
-      return;
+      return Outcome::kDelivered;
     }
     d.last_error = fmt::format("answered {}", r->status);
     if (!Retryable(r->status)) {
       d.state = "dead";
       d.last_error += ": not retried (only 408, 429 and 5xx are)";
-      return;
+      return Outcome::kFinal;
     }
     retry_after = RetryAfterSeconds(r->Header("retry-after"));
   } else {
@@ -77,7 +78,7 @@ void Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
   if (d.attempts >= destination_.max_attempts) {
     d.state = "dead";
     d.last_error += fmt::format(" (gave up after {} attempts)", d.attempts);
-    return;
+    return Outcome::kFailed;
   }
   const auto& schedule = destination_.retry_s;
   const int64_t base_us =
@@ -87,16 +88,31 @@ void Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
   const int64_t wait =
       1 + static_cast<int64_t>(std::uniform_int_distribution<int64_t>(0, base_us - 1)(rng_));
   d.next_attempt_at = now + std::max(wait, retry_after.value_or(0) * 1000000);
+  return Outcome::kFailed;
 }
 
 Result<Deliverer::StepResult> Deliverer::Step() {
   StepResult out;
   const TimeMicros now = clock_.Now();
-  ASSIGN_OR_RETURN(
-      std::vector<log::Delivery> due,
-      log_.ListDeliveries({.destination = destination_.name, .due_by = now, .max = 50}));
+  if (open_until_ && now < *open_until_) {
+    out.next = open_until_;  // open: nothing goes out until then
+    return out;
+  }
+  const bool probe = open_until_.has_value();  // half-open: one attempt decides
+  const double rate = destination_.rate_limit_per_s;
+  const double burst = std::max(1.0, rate);
+  tokens_ = std::min(burst, tokens_ + static_cast<double>(now - refilled_at_) * rate / 1e6);
+  refilled_at_ = now;
+  ASSIGN_OR_RETURN(std::vector<log::Delivery> due,
+                   log_.ListDeliveries(
+                       {.destination = destination_.name, .due_by = now, .max = probe ? 1u : 50u}));
   for (log::Delivery& d : due) {
-    Attempt(d, clock_.Now());
+    if (tokens_ < 1) {
+      out.next = now + static_cast<TimeMicros>((1 - tokens_) / rate * 1e6) + 1;
+      return out;
+    }
+    tokens_ -= 1;
+    const Outcome outcome = Attempt(d, clock_.Now());
     RETURN_IF_ERROR(log_.UpdateDelivery(d));
     ++out.attempted;
     metrics_
@@ -105,6 +121,18 @@ Result<Deliverer::StepResult> Deliverer::Step() {
                     {{"destination", destination_.name},
                      {"outcome", d.state == "pending" ? "retry" : d.state}})
         .Inc();
+    if (outcome != Outcome::kFailed) {
+      failures_ = 0;
+      open_until_.reset();
+      circuit_open_ = false;
+      continue;
+    }
+    if (probe || ++failures_ >= destination_.circuit_failures) {
+      open_until_ = clock_.Now() + destination_.circuit_open_s * 1000000;
+      circuit_open_ = true;
+      out.next = open_until_;
+      return out;
+    }
   }
   ASSIGN_OR_RETURN(std::vector<log::Delivery> next,
                    log_.ListDeliveries({.destination = destination_.name,

@@ -9,10 +9,14 @@
 //   Deliverer d(log, destination_config, clock, metrics);
 //   ASSIGN_OR_RETURN(Deliverer::StepResult r, d.Step());  // r.next: when to step again
 //
-// Each destination has its own deliverer (and thread), so a slow or dead one never delays
-// another. Thread-safety: one thread calls Step at a time.
+// Attempts are limited to rate_limit_per_s (a token bucket holding a burst of as many), and
+// a circuit breaker stops sending after circuit_failures failed attempts in a row, for
+// circuit_open_s, then lets one attempt probe. Each destination has its own deliverer (and
+// thread), so a slow or dead one never delays another. Thread-safety: one thread calls Step
+// at a time; circuit_open() may be read from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <random>
@@ -35,16 +39,20 @@ class Deliverer {
 
   struct StepResult {
     size_t attempted = 0;
-    std::optional<TimeMicros> next;  // the soonest pending delivery, if any
+    std::optional<TimeMicros> next;  // when there may be something to send, if ever
   };
-  // Attempts every delivery due now (up to 50), oldest first.
+  // Attempts the deliveries due now (up to 50), oldest first, as the rate limit and the
+  // circuit allow.
   Result<StepResult> Step();
+
+  bool circuit_open() const { return circuit_open_; }
 
   const DestinationConfig& destination() const { return destination_; }
 
  private:
+  enum class Outcome { kDelivered, kFinal, kFailed };
   // Sends one delivery and records the outcome in `d`.
-  void Attempt(log::Delivery& d, TimeMicros now);
+  Outcome Attempt(log::Delivery& d, TimeMicros now);
 
   log::EventLog& log_;
   const DestinationConfig& destination_;
@@ -52,6 +60,11 @@ class Deliverer {
   observe::Registry& metrics_;
   Sender send_;
   std::mt19937_64 rng_;
+  double tokens_;
+  TimeMicros refilled_at_ = 0;
+  int64_t failures_ = 0;                  // failed attempts in a row
+  std::optional<TimeMicros> open_until_;  // set while the circuit is open or half-open
+  std::atomic<bool> circuit_open_{false};
 };
 
 }  // namespace supportpipe::delivery

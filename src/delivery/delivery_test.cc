@@ -182,5 +182,54 @@ TEST_F(DeliveryTest, TheDispatcherStartsAtTheLogsEndAndNeverEnqueuesTwice) {
   EXPECT_FALSE(ValidateDestinations(config_).ok());
 }
 
+TEST_F(DeliveryTest, TheCircuitOpensAfterFailuresInARowAndOneProbeClosesIt) {
+  Receiver rx(
+      {Receiver::Answer{500}, Receiver::Answer{500}, Receiver::Answer{500}, Receiver::Answer{200}},
+      [] { return kT0; });
+  Configure(rx.url(), {1}, 10);
+  config_.destinations[0].circuit_failures = 2;
+  config_.destinations[0].circuit_open_s = 30;
+  Dispatch();
+  for (const char* id : {"e1", "e2", "e3", "e4", "e5"}) Append(id, "sla.breached");
+  Dispatch();
+  Deliverer d(*log_, config_.destinations[0], clock_, metrics_, intake::Fetch, 7);
+  auto r = d.Step();  // e1, e2 fail: open
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->attempted, 2u);
+  EXPECT_TRUE(d.circuit_open());
+  EXPECT_EQ(r->next, kT0 + 30 * 1000000);
+  clock_.Advance(10 * 1000000);
+  EXPECT_EQ(d.Step()->attempted, 0u);  // open: nothing goes out
+  clock_.Set(kT0 + 31 * 1000000);
+  EXPECT_EQ(d.Step()->attempted, 1u);  // the probe fails: open again
+  EXPECT_TRUE(d.circuit_open());
+  clock_.Set(kT0 + 62 * 1000000);
+  EXPECT_EQ(d.Step()->attempted, 1u);  // the probe succeeds: closed
+  EXPECT_FALSE(d.circuit_open());
+  EXPECT_EQ(d.Step()->attempted, 4u);  // everything else goes out
+  EXPECT_EQ(log_->ListDeliveries({.state = "delivered"})->size(), 5u);
+  EXPECT_EQ(rx.received().size(), 8u);
+}
+
+TEST_F(DeliveryTest, TheRateLimitSpacesAttempts) {
+  Receiver rx({Receiver::Answer{200}}, [] { return kT0; });
+  Configure(rx.url());
+  config_.destinations[0].rate_limit_per_s = 2;
+  Dispatch();
+  for (const char* id : {"e1", "e2", "e3", "e4", "e5"}) Append(id, "sla.breached");
+  Dispatch();
+  Deliverer d(*log_, config_.destinations[0], clock_, metrics_, intake::Fetch, 7);
+  auto r = d.Step();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->attempted, 2u);  // a burst of two
+  ASSERT_TRUE(r->next.has_value());
+  EXPECT_NEAR(static_cast<double>(*r->next - kT0), 500000, 10);  // one more in 0.5 s
+  clock_.Set(*r->next);
+  EXPECT_EQ(d.Step()->attempted, 1u);
+  clock_.Advance(1000000);
+  EXPECT_EQ(d.Step()->attempted, 2u);
+  EXPECT_EQ(rx.received().size(), 5u);
+}
+
 }  // namespace
 }  // namespace supportpipe::delivery

@@ -38,6 +38,11 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
       lock_path_(config.storage.data_dir + "/worker.lock") {
   for (const DestinationConfig& d : config.destinations) {
     deliverers_.push_back(std::make_unique<delivery::Deliverer>(log, d, clock, metrics));
+    const delivery::Deliverer* deliverer = deliverers_.back().get();
+    metrics.AddGauge("supportpipe_destination_circuit_open",
+                     "1 while a destination's circuit breaker holds its deliveries back.",
+                     {{"destination", d.name}},
+                     [deliverer] { return deliverer->circuit_open() ? 1.0 : 0.0; });
     delivery_stages_.push_back(std::make_unique<Stage>());
     delivery_next_.emplace_back();
   }
