@@ -231,5 +231,22 @@ TEST_F(DeliveryTest, TheRateLimitSpacesAttempts) {
   EXPECT_EQ(rx.received().size(), 5u);
 }
 
+TEST_F(DeliveryTest, AHangingDestinationTimesOutAndIsRetried) {
+  Receiver slow({Receiver::Answer{200, "", 1500}}, [] { return kT0; });
+  Configure(slow.url());
+  config_.destinations[0].timeout_ms = 200;
+  Dispatch();
+  Append("e1", "sla.breached");
+  Dispatch();
+  Deliverer d(*log_, config_.destinations[0], clock_, metrics_, intake::Fetch, 7);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(d.Step()->attempted, 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1400));
+  const log::Delivery x = Only();
+  EXPECT_EQ(x.state, "pending");
+  EXPECT_EQ(x.last_status, 0);
+  EXPECT_FALSE(x.last_error.empty());
+}
+
 }  // namespace
 }  // namespace supportpipe::delivery

@@ -6,12 +6,14 @@
 //   EXPECT_TRUE(rx.received()[0].signature_ok);
 #pragma once
 
+#include <chrono>
 #include <ctime>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "intake/http.h"
@@ -26,6 +28,7 @@ class TestReceiver : public intake::HttpHandler {
   struct Answer {
     int status = 200;
     std::string retry_after;
+    int delay_ms = 0;  // answer this late (a hanging destination)
   };
   struct Received {
     std::string id;
@@ -54,6 +57,7 @@ class TestReceiver : public intake::HttpHandler {
       a = script_.front();
       if (script_.size() > 1) script_.pop_front();
     }
+    if (a.delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(a.delay_ms));
     intake::HttpResponse r{.status = a.status, .body = "{}"};
     if (!a.retry_after.empty()) r.headers.emplace_back("Retry-After", a.retry_after);
     respond(std::move(r));

@@ -47,8 +47,17 @@ Result<Url> ParseUrl(std::string_view url) {
   return u;
 }
 
+// Runs the io_context until the pending operation completes. Operations are asynchronous
+// because Beast's stream timeouts (expires_after: one deadline for the whole exchange) only
+// apply to asynchronous operations.
+void RunOne(asio::io_context& io) {
+  io.restart();
+  io.run();
+}
+
 template <typename Stream>
-Result<FetchResponse> Exchange(Stream& stream, const Url& url, const FetchRequest& req) {
+Result<FetchResponse> Exchange(asio::io_context& io, Stream& stream, const Url& url,
+                               const FetchRequest& req) {
   http::request<http::string_body> out{http::string_to_verb(req.method), url.target, 11};
   out.set(http::field::host, url.host);
   out.set(http::field::user_agent, "supportpipe");
@@ -56,12 +65,14 @@ Result<FetchResponse> Exchange(Stream& stream, const Url& url, const FetchReques
   if (!req.body.empty()) out.body() = req.body;
   out.prepare_payload();
   beast::error_code ec;
-  http::write(stream, out, ec);
+  http::async_write(stream, out, [&](beast::error_code e, size_t) { ec = e; });
+  RunOne(io);
   if (ec) return Unavailable(fmt::format("sending to {}: {}", url.host, ec.message()));
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(req.max_body_bytes);
-  http::read(stream, buffer, parser, ec);
+  http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+  RunOne(io);
   if (ec) return Unavailable(fmt::format("reading from {}: {}", url.host, ec.message()));
   FetchResponse r;
   auto msg = parser.release();
@@ -87,10 +98,11 @@ Result<FetchResponse> Fetch(const FetchRequest& req) {
   const auto timeout = std::chrono::milliseconds(req.timeout_ms);
   if (!url.tls) {
     beast::tcp_stream stream(io);
-    stream.expires_after(timeout);
-    stream.connect(endpoints, ec);
+    stream.expires_after(timeout);  // one deadline for connect, send and read
+    stream.async_connect(endpoints, [&](beast::error_code e, auto) { ec = e; });
+    RunOne(io);
     if (ec) return Unavailable(fmt::format("connecting to {}: {}", url.host, ec.message()));
-    Result<FetchResponse> r = Exchange(stream, url, req);
+    Result<FetchResponse> r = Exchange(io, stream, url, req);
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     return r;
   }
@@ -105,12 +117,18 @@ Result<FetchResponse> Fetch(const FetchRequest& req) {
   }
   stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
   beast::get_lowest_layer(stream).expires_after(timeout);
-  beast::get_lowest_layer(stream).connect(endpoints, ec);
+  beast::get_lowest_layer(stream).async_connect(endpoints,
+                                                [&](beast::error_code e, auto) { ec = e; });
+  RunOne(io);
   if (ec) return Unavailable(fmt::format("connecting to {}: {}", url.host, ec.message()));
-  stream.handshake(asio::ssl::stream_base::client, ec);
+  stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+  RunOne(io);
   if (ec) return Unavailable(fmt::format("TLS handshake with {}: {}", url.host, ec.message()));
-  Result<FetchResponse> r = Exchange(stream, url, req);
-  stream.shutdown(ec);
+  Result<FetchResponse> r = Exchange(io, stream, url, req);
+  // A short, bounded close: the answer is in.
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+  stream.async_shutdown([&](beast::error_code e) { ec = e; });
+  RunOne(io);
   return r;
 }
 

@@ -23,7 +23,7 @@ struct FetchRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  int timeout_ms = 30000;
+  int timeout_ms = 30000;  // for the whole exchange: connect, TLS, send and read
   size_t max_body_bytes = 64 << 20;
 };
 

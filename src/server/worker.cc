@@ -57,6 +57,7 @@ bool Worker::TryActivate() {
   if (!l.ok() || !*l) return false;
   lock_ = std::move(l).value();
   active_ = true;
+  spdlog::info("worker: processing stages running (holding {})", lock_path_);
   return true;
 }
 
@@ -156,9 +157,7 @@ void Worker::Run(Stage& stage, const char* name, const std::function<Result<size
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   int backoff_ms = 100;
   while (!stop_) {
-    if (!active_ && TryActivate()) {
-      spdlog::info("worker: processing stages running (holding {})", lock_path_);
-    }
+    if (!active_) TryActivate();
     size_t done = 0;
     int wait_ms = active_ ? 200 : 1000;
     if (active_) {
