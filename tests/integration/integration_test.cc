@@ -276,10 +276,12 @@ TEST(IntegrationTest, ShippedExampleConfigIsValid) {
                  {"ZENDESK_WEBHOOK_SECRET", "z"},
                  {"ZENDESK_API_TOKEN", "zt"},
                  {"INTERCOM_CLIENT_SECRET", "i"},
-                 {"CASES_TOKEN", "k"}});
+                 {"CASES_TOKEN", "k"},
+                 {"OPS_ALERTS_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}});
   auto r = h.Cli({"check-config", SP_EXAMPLE_CONFIG});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("5 sources"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("destination ops-alerts"), std::string::npos) << r.out;
 }
 
 TEST(IntegrationTest, CheckConfigNamesFileAndLine) {
