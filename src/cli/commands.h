@@ -48,9 +48,11 @@ struct DeliveriesFlags {
   size_t limit = 100;
   std::string format = "table";
   int64_t id = 0;
+  std::string from, to;  // replay: deliveries created in [from, to)
 };
 int RunDeliveriesList(const DeliveriesFlags& flags);
 int RunDeliveriesRetry(const DeliveriesFlags& flags);
+int RunDeliveriesReplay(const DeliveriesFlags& flags);
 
 struct RecomputeFlags {
   StorageFlags storage;

@@ -32,6 +32,20 @@ int RunDeliveriesList(const DeliveriesFlags& flags) {
   return kExitOk;
 }
 
+namespace {
+
+// Makes a delivery pending again now, with a fresh set of attempts and the same message
+// id: receivers that already have it can tell.
+Status Resend(log::EventLog& log, log::Delivery d, TimeMicros now) {
+  d.state = "pending";
+  d.attempts = 0;
+  d.next_attempt_at = now;
+  d.updated_at = now;
+  return log.UpdateDelivery(d);
+}
+
+}  // namespace
+
 int RunDeliveriesRetry(const DeliveriesFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
@@ -42,22 +56,45 @@ int RunDeliveriesRetry(const DeliveriesFlags& flags) {
   if (!*d) {
     return Fail("deliveries retry", NotFound(fmt::format("no delivery with id {}", flags.id)));
   }
-  log::Delivery x = **d;
-  if (x.state == "pending") {
+  if ((*d)->state == "pending") {
     std::printf("delivery %lld is already pending (next attempt %s)\n",
-                static_cast<long long>(x.id), FormatRfc3339(x.next_attempt_at).c_str());
+                static_cast<long long>((*d)->id), FormatRfc3339((*d)->next_attempt_at).c_str());
     return kExitOk;
   }
-  // A fresh set of attempts, now, with the same message id: receivers that already have it
-  // can tell.
   SystemClock clock;
-  x.state = "pending";
-  x.attempts = 0;
-  x.next_attempt_at = clock.Now();
-  x.updated_at = x.next_attempt_at;
-  if (Status st = (*log)->UpdateDelivery(x); !st.ok()) return Fail("deliveries retry", st);
+  if (Status st = Resend(**log, **d, clock.Now()); !st.ok()) return Fail("deliveries retry", st);
   std::printf("delivery %lld to %s is pending again (the running server sends it)\n",
-              static_cast<long long>(x.id), x.destination.c_str());
+              static_cast<long long>((*d)->id), (*d)->destination.c_str());
+  return kExitOk;
+}
+
+int RunDeliveriesReplay(const DeliveriesFlags& flags) {
+  auto cfg = ResolveConfig(flags.storage);
+  if (!cfg.ok()) return Fail("configuration", cfg.status());
+  auto from = ParseTimeFlag(flags.from);
+  if (!from.ok()) return Fail("--from", from.status());
+  auto to = ParseTimeFlag(flags.to);
+  if (!to.ok()) return Fail("--to", to.status());
+  if (*to <= *from) return Fail("deliveries replay", InvalidArgument("--to must be after --from"));
+  auto log = server::OpenEventLog(cfg->storage);
+  if (!log.ok()) return Fail("cannot open the log", log.status());
+  SystemClock clock;
+  const TimeMicros now = clock.Now();
+  int64_t after = 0, resent = 0;
+  for (;;) {
+    auto page =
+        (*log)->ListDeliveries({.destination = flags.destination, .after_id = after, .max = 1000});
+    if (!page.ok()) return Fail("deliveries replay", page.status());
+    if (page->empty()) break;
+    for (const log::Delivery& d : *page) {
+      after = d.id;
+      if (d.state == "pending" || d.created_at < *from || d.created_at >= *to) continue;
+      if (Status st = Resend(**log, d, now); !st.ok()) return Fail("deliveries replay", st);
+      ++resent;
+    }
+  }
+  std::printf("%lld deliveries to %s are pending again (the running server sends them)\n",
+              static_cast<long long>(resent), flags.destination.c_str());
   return kExitOk;
 }
 

@@ -145,6 +145,14 @@ int main(int argc, char** argv) {
   AddStorageFlags(dvr, &deliveries.storage);
   dvr->add_option("id", deliveries.id, "Delivery id")->required();
   dvr->callback([&] { code = RunDeliveriesRetry(deliveries); });
+  auto* dvp = dv->add_subcommand(
+      "replay", "Send again a destination's deliveries created in a time range (same webhook-ids)");
+  AddStorageFlags(dvp, &deliveries.storage);
+  dvp->add_option("--destination", deliveries.destination, "Destination name")->required();
+  dvp->add_option("--from", deliveries.from, "Start, inclusive (RFC 3339 or YYYY-MM-DD)")
+      ->required();
+  dvp->add_option("--to", deliveries.to, "End, exclusive (RFC 3339 or YYYY-MM-DD)")->required();
+  dvp->callback([&] { code = RunDeliveriesReplay(deliveries); });
 
   ReplayFlags replay;
   auto* r =

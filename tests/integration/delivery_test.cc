@@ -97,6 +97,14 @@ TEST(DeliveryIntegrationTest, ABreachIsDeliveredSignedAndRetriesSurviveAKill9) {
   ASSERT_TRUE(Eventually([&] { return ok.received().size() == 2; }, 10));
   EXPECT_EQ(ok.received()[1].id, got[0].id);
   EXPECT_NE(h.Cli({"deliveries", "retry", "99"}).exit_code, 0);
+  // A time range of a destination, again.
+  auto replay = h.Cli({"deliveries", "replay", "--destination", "ops", "--from", "2000-01-01",
+                       "--to", "2100-01-01"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  EXPECT_NE(replay.out.find("1 deliveries to ops are pending again"), std::string::npos)
+      << replay.out;
+  ASSERT_TRUE(Eventually([&] { return ok.received().size() == 3; }, 10));
+  EXPECT_EQ(ok.received()[2].id, got[0].id);
 }
 
 }  // namespace
