@@ -28,6 +28,18 @@ Result<TimeMicros> ParseTimeFlag(const std::string& text) {
   return ParseRfc3339(text);
 }
 
+Result<TimeRange> ParseTimeRange(const std::string& from, const std::string& to) {
+  TimeRange r;
+  Result<TimeMicros> f = ParseTimeFlag(from);
+  if (!f.ok()) return InvalidArgument(f.status().message(), "--from");
+  Result<TimeMicros> t = ParseTimeFlag(to);
+  if (!t.ok()) return InvalidArgument(t.status().message(), "--to");
+  if (*t <= *f) return InvalidArgument("must be after --from", "--to");
+  r.from = *f;
+  r.to = *t;
+  return r;
+}
+
 std::string Thousands(uint64_t n) {
   const std::string digits = std::to_string(n);
   std::string out;

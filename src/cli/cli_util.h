@@ -22,6 +22,13 @@ Result<Config> ResolveConfig(const StorageFlags& flags);
 // RFC 3339, or a date YYYY-MM-DD meaning its midnight UTC.
 Result<TimeMicros> ParseTimeFlag(const std::string& text);
 
+struct TimeRange {
+  TimeMicros from = 0, to = 0;  // [from, to)
+};
+// --from and --to (ParseTimeFlag each); InvalidArgument naming the flag, or when --to is not
+// after --from.
+Result<TimeRange> ParseTimeRange(const std::string& from, const std::string& to);
+
 // Prints one status line on stderr, redrawn in place at most 5 times a second, only when
 // stderr is a terminal.
 class Progress {

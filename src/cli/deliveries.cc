@@ -71,11 +71,8 @@ int RunDeliveriesRetry(const DeliveriesFlags& flags) {
 int RunDeliveriesReplay(const DeliveriesFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  auto from = ParseTimeFlag(flags.from);
-  if (!from.ok()) return Fail("--from", from.status());
-  auto to = ParseTimeFlag(flags.to);
-  if (!to.ok()) return Fail("--to", to.status());
-  if (*to <= *from) return Fail("deliveries replay", InvalidArgument("--to must be after --from"));
+  auto range = ParseTimeRange(flags.from, flags.to);
+  if (!range.ok()) return Fail("deliveries replay", range.status());
   auto log = server::OpenEventLog(cfg->storage);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   SystemClock clock;
@@ -88,7 +85,7 @@ int RunDeliveriesReplay(const DeliveriesFlags& flags) {
     if (page->empty()) break;
     for (const log::Delivery& d : *page) {
       after = d.id;
-      if (d.state == "pending" || d.created_at < *from || d.created_at >= *to) continue;
+      if (d.state == "pending" || d.created_at < range->from || d.created_at >= range->to) continue;
       if (Status st = Resend(**log, d, now); !st.ok()) return Fail("deliveries replay", st);
       ++resent;
     }

@@ -103,16 +103,13 @@ int RunDlqReplay(const DlqFlags& flags) {
 int RunReplay(const ReplayFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  auto from = ParseTimeFlag(flags.from);
-  if (!from.ok()) return Fail("--from", from.status());
-  auto to = ParseTimeFlag(flags.to);
-  if (!to.ok()) return Fail("--to", to.status());
-  if (*to <= *from) return Fail("replay", InvalidArgument("--to must be after --from"));
+  auto range = ParseTimeRange(flags.from, flags.to);
+  if (!range.ok()) return Fail("replay", range.status());
   auto driver = PipelineDriver::Open(*cfg);
   if (!driver.ok()) return Fail("cannot open storage", driver.status());
   Progress progress("raw records replayed");
   auto r = (*driver)->worker().processor().Replay(
-      flags.source, *from, *to,
+      flags.source, range->from, range->to,
       [&](const pipeline::ProcessResult& p) { progress.Update(p.records, p.records); });
   progress.Finish();
   if (!r.ok()) return Fail("replay", r.status());
