@@ -599,7 +599,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   cfg.path = path;
   RETURN_IF_ERROR(c.OnlyKeys(root, "",
                              {"server", "storage", "source", "reporting", "schedule", "sla_policy",
-                              "destination", "delivery"}));
+                              "destination", "delivery", "surge"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -675,6 +675,41 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
       }
       cfg.destinations.push_back(std::move(d));
       ++i;
+    }
+  }
+  if (const toml::node* n = root.get("surge")) {
+    if (!n->is_table()) return c.Fail(n, "surge", "must be a table: [surge]");
+    const toml::table& t = *n->as_table();
+    SurgeConfig& s = cfg.surge;
+    RETURN_IF_ERROR(c.OnlyKeys(t, "surge",
+                               {"dimensions", "bucket_s", "half_life_buckets", "threshold",
+                                "min_count", "cooldown_buckets", "settle_s"}));
+    RETURN_IF_ERROR(ParseStringList(c, t, "surge", "dimensions", &s.dimensions));
+    RETURN_IF_ERROR(c.Get(t, "surge", "bucket_s", &s.bucket_s));
+    RETURN_IF_ERROR(c.Get(t, "surge", "min_count", &s.min_count));
+    RETURN_IF_ERROR(c.Get(t, "surge", "cooldown_buckets", &s.cooldown_buckets));
+    RETURN_IF_ERROR(c.Get(t, "surge", "settle_s", &s.settle_s));
+    for (const auto& [key, out] :
+         {std::pair<const char*, double*>{"half_life_buckets", &s.half_life_buckets},
+          {"threshold", &s.threshold}}) {
+      if (const toml::node* v = t.get(key)) {
+        const std::optional<double> d = v->value<double>();
+        if (!d || !(*d > 0)) return c.Fail(v, Checker::Join("surge", key), "must be a number > 0");
+        *out = *d;
+      }
+    }
+    for (const std::string& d : s.dimensions) {
+      if (d != "channel" && d != "tags" && d != "group") {
+        return c.Fail(t.get("dimensions"), "surge.dimensions",
+                      fmt::format("\"{}\" is not a dimension (channel, tags, group)", d));
+      }
+    }
+    if (s.bucket_s < 10 || s.bucket_s > 86400) {
+      return c.Fail(t.get("bucket_s"), "surge.bucket_s", "must be between 10 and 86400 seconds");
+    }
+    if (s.min_count < 1) return c.Fail(t.get("min_count"), "surge.min_count", "must be >= 1");
+    if (s.cooldown_buckets < 0 || s.settle_s < 0) {
+      return c.Fail(&t, "surge", "cooldown_buckets and settle_s must be >= 0");
     }
   }
   if (const toml::node* n = root.get("delivery")) {

@@ -122,6 +122,18 @@ struct DestinationConfig {
   int line = 0;
 };
 
+// [surge] (docs/metrics.md#surge-detection). No table, or no dimensions: off.
+struct SurgeConfig {
+  std::vector<std::string> dimensions;  // channel, tags, group
+  int64_t bucket_s = 300;
+  double half_life_buckets = 12;
+  double threshold = 4.0;
+  int64_t min_count = 10;
+  int64_t cooldown_buckets = 6;
+  // A bucket is judged this long after it ends, so that deliveries a little late still count.
+  int64_t settle_s = 60;
+};
+
 // [delivery]
 struct DeliveryConfig {
   // Derived events recorded more than this after their instant (an import, a replay, a
@@ -144,6 +156,7 @@ struct Config {
   std::vector<SlaPolicyConfig> sla_policies;
   std::vector<DestinationConfig> destinations;
   DeliveryConfig delivery;
+  SurgeConfig surge;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

@@ -67,6 +67,25 @@ first_reply_time = { urgent = 15, high = 0.5 }
   EXPECT_EQ(field(head), "c:1: sla_policy[0].targets");
 }
 
+TEST(ConfigTest, SurgeAndDestinationsAreChecked) {
+  auto c = ParseConfig("[surge]\ndimensions = [\"channel\", \"tags\"]\nthreshold = 3.5\n", "c");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->surge.dimensions.size(), 2u);
+  EXPECT_EQ(c->surge.threshold, 3.5);
+  EXPECT_EQ(ParseConfig("[surge]\ndimensions = [\"brand\"]\n", "c").status().field(),
+            "c:2: surge.dimensions");
+  EXPECT_EQ(ParseConfig("[surge]\nbucket_s = 5\n", "c").status().field(), "c:2: surge.bucket_s");
+  const std::string d = "[[destination]]\nname = \"d\"\nurl = \"https://x.test/h\"\n";
+  EXPECT_EQ(ParseConfig(d + "format = \"slack\"\n", "c").status().field(),
+            "c:1: destination[0].events");
+  EXPECT_EQ(ParseConfig(d + "events = [\"sla.breached\"]\n", "c").status().field(),
+            "c:1: destination[0].secret_env");
+  EXPECT_EQ(
+      ParseConfig(d + "format = \"slack\"\nevents = [\"x\"]\nretry_s = []\n", "c").status().field(),
+      "c:6: destination[0].retry_s");
+  EXPECT_TRUE(ParseConfig(d + "format = \"slack\"\nevents = [\"sla.breached\"]\n", "c").ok());
+}
+
 TEST(ConfigTest, UnknownKeyNamesFileLineAndKey) {
   auto c = ParseConfig("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 9\n", "conf.toml");
   ASSERT_FALSE(c.ok());

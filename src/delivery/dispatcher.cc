@@ -33,6 +33,12 @@ std::string Summary(const event::Event& e) {
                        e.source, e.sla->metric, e.sla->instance, e.sla->policy,
                        e.sla->target_s / 60.0);
   }
+  if (e.surge) {
+    const event::Surge& s = *e.surge;
+    return fmt::format("Surge: {} = {} — {} tickets created in the {} s from {} (usual {:.1f})",
+                       s.dimension, s.value, s.count, s.bucket_s, FormatRfc3339(s.bucket_start),
+                       s.mean);
+  }
   if (!ticket.empty()) return fmt::format("{}: ticket {} ({})", e.type, ticket, e.source);
   return fmt::format("{} ({})", e.type, e.source);
 }

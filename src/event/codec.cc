@@ -444,6 +444,35 @@ class Decoder {
     return Status::Ok();
   }
 
+  // Our own derived surge.detected's `surge` member (never accepted from producers).
+  Status Surge(element v) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/surge", "must be an object");
+    auto& s = e_.surge.emplace();
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const Ptr ptr("/surge/", k);
+      element x = field.value;
+      std::string_view text;
+      if (k == "dimension" && !x.get_string().get(text)) {
+        s.dimension = std::string(text);
+      } else if (k == "value" && !x.get_string().get(text)) {
+        s.value = std::string(text);
+      } else if (k == "bucket_start") {
+        RETURN_IF_ERROR(Time(x, ptr, &s.bucket_start));
+      } else if (k == "bucket_s" && x.is_int64()) {
+        s.bucket_s = x.get_int64().value();
+      } else if (k == "count" && x.is_int64()) {
+        s.count = x.get_int64().value();
+      } else if ((k == "mean" || k == "variance" || k == "score") && x.is_number()) {
+        (k == "mean" ? s.mean : k == "variance" ? s.variance : s.score) = x.get_double().value();
+      } else {
+        return Bad(ptr, "is not part of a stored surge object");
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Attributes(element v) {
     object obj;
     if (v.get_object().get(obj)) return Bad("/attributes", "must be an object");
@@ -518,6 +547,8 @@ class Decoder {
         if (!x.is_null()) RETURN_IF_ERROR(Attributes(x));
       } else if (k == "sla" && opt_.trusted) {
         if (!x.is_null()) RETURN_IF_ERROR(Sla(x));
+      } else if (k == "surge" && opt_.trusted) {
+        if (!x.is_null()) RETURN_IF_ERROR(Surge(x));
       } else if (k == "drift_fields" && opt_.trusted) {
         if (x.is_int64()) e_.drift_fields = static_cast<int>(x.get_int64().value());
       } else {
@@ -726,6 +757,25 @@ std::string EncodeEvent(const Event& e) {
     w.Key("target_s");
     w.Int64(e.sla->target_s);
     if (e.sla->due_at) WriteStr(w, "due_at", FormatRfc3339(*e.sla->due_at));
+    w.EndObject();
+  }
+  if (e.surge) {
+    const event::Surge& s = *e.surge;
+    w.Key("surge");
+    w.StartObject();
+    WriteStr(w, "dimension", s.dimension);
+    WriteStr(w, "value", s.value);
+    WriteStr(w, "bucket_start", FormatRfc3339(s.bucket_start));
+    w.Key("bucket_s");
+    w.Int64(s.bucket_s);
+    w.Key("count");
+    w.Int64(s.count);
+    w.Key("mean");
+    w.Double(s.mean);
+    w.Key("variance");
+    w.Double(s.variance);
+    w.Key("score");
+    w.Double(s.score);
     w.EndObject();
   }
   if (!e.attributes.empty()) {

@@ -73,6 +73,16 @@ TEST(CodecTest, DerivedSlaEventsRoundTripAndAreRefusedFromProducers) {
   EXPECT_EQ(EncodeEvent(*back), stored);
   ASSERT_TRUE(back->sla);
   EXPECT_EQ(back->sla->due_at, kNow);
+  Event s;
+  s.id = "surge:channel:email:1796083200";
+  s.type = "surge.detected";
+  s.source = "supportpipe";
+  s.occurred_at = kNow;
+  s.surge = Surge{"channel", "email", kNow, 300, 80, 20.5, 16.25, 14.7};
+  const std::string surge = EncodeEvent(s);
+  auto surge_back = DecodeCanonical(surge, {.trusted = true});
+  ASSERT_TRUE(surge_back.ok()) << surge_back.status().ToString();
+  EXPECT_EQ(EncodeEvent(*surge_back), surge);
   auto outside = DecodeCanonical(stored, {.now = kNow});
   ASSERT_FALSE(outside.ok());
   EXPECT_NE(outside.status().ToString().find("/type"), std::string::npos);

@@ -68,6 +68,16 @@ struct Sla {
   std::optional<TimeMicros> due_at;
 };
 
+// What a derived surge.detected event says: a burst of creations for one dimension value.
+struct Surge {
+  std::string dimension;  // channel | tags | group
+  std::string value;
+  TimeMicros bucket_start = 0;
+  int64_t bucket_s = 0;
+  int64_t count = 0;
+  double mean = 0, variance = 0, score = 0;  // mean and variance before the bucket
+};
+
 struct Event {
   std::string id;
   std::string type;
@@ -81,7 +91,8 @@ struct Event {
   std::optional<Customer> customer;
   std::optional<Agent> agent;
   std::optional<Csat> csat;
-  std::optional<Sla> sla;  // derived sla.* events only
+  std::optional<Sla> sla;      // derived sla.* events only
+  std::optional<Surge> surge;  // derived surge.detected events only
   // Producer attributes plus every field the spec does not know, as (key, JSON text).
   std::vector<std::pair<std::string, std::string>> attributes;
   int drift_fields = 0;  // unknown fields moved into attributes

@@ -35,6 +35,7 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
       loader_(log, warehouse, clock, metrics),
       sla_clock_(log, warehouse, clock, metrics),
       dispatcher_(log, config, clock, metrics),
+      surge_(log, warehouse, config.surge, clock, metrics),
       lock_path_(config.storage.data_dir + "/worker.lock") {
   for (const DestinationConfig& d : config.destinations) {
     deliverers_.push_back(std::make_unique<delivery::Deliverer>(log, d, clock, metrics));
@@ -87,6 +88,17 @@ void Worker::Start() {
         },
         &load_stage_, [this] { return sla_next_; });
   });
+  surge_stage_.thread = std::thread([this] {
+    Run(
+        surge_stage_, "surge",
+        [this]() -> Result<size_t> {
+          ASSIGN_OR_RETURN(triggers::SurgeDetector::StepResult r, surge_.Step());
+          surge_next_ = r.next;
+          if (r.appended) Wake(dispatch_stage_);
+          return r.appended;
+        },
+        &load_stage_, [this] { return surge_next_; });
+  });
   dispatch_stage_.thread = std::thread([this] {
     Run(
         dispatch_stage_, "dispatcher",
@@ -119,7 +131,8 @@ void Worker::Stop() {
   if (stop_.exchange(true)) return;
   Wake(process_stage_);
   Wake(load_stage_);
-  std::vector<Stage*> stages = {&process_stage_, &load_stage_, &sla_stage_, &dispatch_stage_};
+  std::vector<Stage*> stages = {&process_stage_, &load_stage_, &sla_stage_, &surge_stage_,
+                                &dispatch_stage_};
   for (auto& s : delivery_stages_) stages.push_back(s.get());
   for (Stage* s : stages) Wake(*s);
   for (Stage* s : stages) {

@@ -1,7 +1,7 @@
 // The background stages of one process: processor (raw -> events), loader (events ->
-// warehouse), the SLA clocks (warehouse -> derived events), the dispatcher (events ->
-// outbox) and one deliverer per destination (outbox -> HTTP), each on its own thread,
-// woken when upstream has new data (and the clocks and deliverers at their next timer).
+// warehouse), the SLA clocks and the surge detector (warehouse -> derived events), the
+// dispatcher (events -> outbox) and one deliverer per destination (outbox -> HTTP), each on
+// its own thread, woken when upstream has new data (and the timed ones at their next turn).
 //
 // Only one process may run the stages over a data directory at a time; the worker lock
 // (an flock on data_dir/worker.lock) decides which. A process that does not get it keeps
@@ -30,6 +30,7 @@
 #include "pipeline/loader.h"
 #include "pipeline/processor.h"
 #include "pipeline/sla_clock.h"
+#include "triggers/surge_detector.h"
 #include "warehouse/warehouse.h"
 
 namespace supportpipe::server {
@@ -84,6 +85,7 @@ class Worker {
   pipeline::Loader loader_;
   pipeline::SlaClock sla_clock_;
   delivery::Dispatcher dispatcher_;
+  triggers::SurgeDetector surge_;
   std::vector<std::unique_ptr<delivery::Deliverer>> deliverers_;
   const std::string lock_path_;
   std::unique_ptr<FileLock> lock_;
@@ -94,6 +96,8 @@ class Worker {
   Stage load_stage_;
   Stage sla_stage_;
   Stage dispatch_stage_;
+  Stage surge_stage_;
+  std::optional<TimeMicros> surge_next_;  // the surge detector's next turn (its thread only)
   // One per destination, with its next due delivery (its own thread only).
   std::vector<std::unique_ptr<Stage>> delivery_stages_;
   std::vector<std::optional<TimeMicros>> delivery_next_;

@@ -60,6 +60,13 @@ struct SlaRow {
   uint64_t change_seq = 0;  // increases with each load (or recompute page) that writes rows
 };
 
+// ticket.created events of one dimension value in one time bucket (surge detection).
+struct CreationCount {
+  std::string value;
+  int64_t bucket = 0;  // occurred_at / bucket_s, in seconds since the epoch
+  int64_t count = 0;
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -90,6 +97,13 @@ class Warehouse {
   // The fact_sla rows of one ticket.
   virtual Result<std::vector<SlaRow>> SlaOf(std::string_view source,
                                             std::string_view ticket_id) = 0;
+
+  // ticket.created events per value of `dimension` (channel, tags: one count per tag, or
+  // group, as the creation carried it) and bucket, for buckets in [from_bucket, to_bucket],
+  // ordered by bucket.
+  virtual Result<std::vector<CreationCount>> CreationCounts(std::string_view dimension,
+                                                            int64_t bucket_s, int64_t from_bucket,
+                                                            int64_t to_bucket) = 0;
 
   // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
   // not compile.

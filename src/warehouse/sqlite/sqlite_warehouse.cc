@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -249,6 +250,8 @@ CREATE TABLE fact_sla(
   loaded_at      TEXT NOT NULL,
   PRIMARY KEY(source, ticket_id, metric, instance));
 CREATE INDEX fact_sla_by_change ON fact_sla(change_seq);
+CREATE INDEX fact_ticket_event_creations ON fact_ticket_event(occurred_us)
+  WHERE type = 'ticket.created';
 CREATE INDEX fact_sla_active ON fact_sla(status) WHERE status = 'active';
 CREATE VIEW daily_sla AS
   SELECT s.decided_day AS day, t.channel, t.group_name, t.assignee_id, s.policy, s.metric,
@@ -412,6 +415,42 @@ class SqliteWarehouse final : public Warehouse {
                                  "FROM fact_sla WHERE change_seq > ?)"));
     s->Bind(1, static_cast<int64_t>(after_seq));
     return ReadSla(*s);
+  }
+
+  Result<std::vector<CreationCount>> CreationCounts(std::string_view dimension, int64_t bucket_s,
+                                                    int64_t from_bucket,
+                                                    int64_t to_bucket) override {
+    std::string sql;
+    if (dimension == "tags") {
+      sql =
+          "SELECT j.value, e.occurred_us / ?1 AS b, COUNT(*) FROM fact_ticket_event e, "
+          "json_each(e.ticket, '$.tags') j WHERE e.type = 'ticket.created' AND "
+          "e.occurred_us >= ?2 AND e.occurred_us < ?3 AND e.ticket IS NOT NULL AND "
+          "j.type = 'text' GROUP BY 1, 2 ORDER BY 2, 1";
+    } else if (dimension == "channel" || dimension == "group") {
+      sql = fmt::format(
+          "SELECT v, b, COUNT(*) FROM (SELECT json_extract(ticket, '$.{}') AS v, occurred_us / "
+          "?1 AS b FROM fact_ticket_event WHERE type = 'ticket.created' AND occurred_us >= ?2 "
+          "AND occurred_us < ?3 AND ticket IS NOT NULL) WHERE v IS NOT NULL GROUP BY 1, 2 "
+          "ORDER BY 2, 1",
+          dimension);
+    } else {
+      return InvalidArgument(fmt::format("\"{}\" is not a dimension", dimension));
+    }
+    std::lock_guard lock(rmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(sql));
+    const int64_t us = bucket_s * 1000000;
+    s->Bind(1, us).Bind(2, from_bucket * us).Bind(3, (to_bucket + 1) * us);
+    std::vector<CreationCount> out;
+    for (;;) {
+      Result<bool> row = s->Step();
+      if (!row.ok() || !*row) {
+        s->Reset();
+        if (!row.ok()) return row.status();
+        return out;
+      }
+      out.push_back({std::string(s->Text(0)), s->Int(1), s->Int(2)});
+    }
   }
 
   Result<std::vector<SlaRow>> ActiveSla() override {
