@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "pipeline/sla_clock.h"
 #include "server/backends.h"
 
 namespace supportpipe::cli {
@@ -43,10 +44,8 @@ Status PipelineDriver::WaitUntilLoaded() {
     ASSIGN_OR_RETURN(const log::Offset event_target, log_->LastOffset("events"));
     for (;;) {
       ASSIGN_OR_RETURN(const uint64_t pos, warehouse_->Position("loader"));
-      ASSIGN_OR_RETURN(std::optional<std::string> sla, log_->GetState(pipeline::kSlaClockState));
-      ASSIGN_OR_RETURN(auto unread,
-                       warehouse_->SlaChangedAfter(sla ? std::stoull(*sla) : uint64_t{0}));
-      if (pos >= event_target && unread.empty()) break;
+      ASSIGN_OR_RETURN(const bool clocks, pipeline::SlaClocksCaughtUp(*log_, *warehouse_));
+      if (pos >= event_target && clocks) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSIGN_OR_RETURN(const log::Offset after, log_->LastOffset("events"));

@@ -3,22 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
+#include "sources/auth.h"
 #include "sources/standard/standard_webhooks.h"
 
 namespace supportpipe::delivery {
 namespace {
 
 bool Retryable(int status) { return status == 408 || status == 429 || status >= 500; }
-
-// Retry-After in seconds (the HTTP-date form is not used by the receivers we know).
-std::optional<int64_t> RetryAfterSeconds(std::string_view v) {
-  int64_t s = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
-  if (ec != std::errc() || p != v.data() + v.size() || s < 0) return std::nullopt;
-  return s;
-}
 
 }  // namespace
 
@@ -56,7 +48,7 @@ Deliverer::Outcome Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
   ++d.attempts;
   d.updated_at = now;
   Result<intake::FetchResponse> r = send_(req);
-  std::optional<int64_t> retry_after;
+  int64_t retry_after_s = 0;  // what the destination asked to wait, if anything
   if (r.ok()) {
     d.last_status = r->status;
     d.last_error.clear();
@@ -70,7 +62,9 @@ Deliverer::Outcome Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
       d.last_error += ": not retried (only 408, 429 and 5xx are)";
       return Outcome::kFinal;
     }
-    retry_after = RetryAfterSeconds(r->Header("retry-after"));
+    // Retry-After in seconds (the HTTP-date form is not used by the receivers we know).
+    retry_after_s =
+        std::max<int64_t>(0, sources::ParseInteger(r->Header("retry-after")).value_or(0));
   } else {
     d.last_status = 0;
     d.last_error = r.status().ToString();
@@ -87,7 +81,7 @@ Deliverer::Outcome Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
   // Full jitter: uniform in (0, base], so that many failures at once spread out.
   const int64_t wait =
       1 + static_cast<int64_t>(std::uniform_int_distribution<int64_t>(0, base_us - 1)(rng_));
-  d.next_attempt_at = now + std::max(wait, retry_after.value_or(0) * 1000000);
+  d.next_attempt_at = now + std::max(wait, retry_after_s * 1000000);
   return Outcome::kFailed;
 }
 

@@ -69,6 +69,23 @@ Result<size_t> SlaClock::Append(const std::vector<log::EventRecord>& events) {
   return appended;
 }
 
+namespace {
+
+Result<uint64_t> SavedPosition(log::EventLog& log) {
+  ASSIGN_OR_RETURN(std::optional<std::string> saved, log.GetState(kSlaClockState));
+  uint64_t position = 0;
+  if (saved) std::from_chars(saved->data(), saved->data() + saved->size(), position);
+  return position;
+}
+
+}  // namespace
+
+Result<bool> SlaClocksCaughtUp(log::EventLog& log, warehouse::Warehouse& warehouse) {
+  ASSIGN_OR_RETURN(const uint64_t position, SavedPosition(log));
+  ASSIGN_OR_RETURN(std::vector<warehouse::SlaRow> unread, warehouse.SlaChangedAfter(position));
+  return unread.empty();
+}
+
 Result<SlaClock::StepResult> SlaClock::Step() {
   StepResult result;
   std::vector<log::EventRecord> events;
@@ -79,8 +96,7 @@ Result<SlaClock::StepResult> SlaClock::Step() {
     ASSIGN_OR_RETURN(std::vector<warehouse::SlaRow> active, warehouse_.ActiveSla());
     for (const auto& row : active) Collect(row, now, &events);
     result.rows += active.size();
-    ASSIGN_OR_RETURN(std::optional<std::string> saved, log_.GetState(kSlaClockState));
-    if (saved) std::from_chars(saved->data(), saved->data() + saved->size(), position_);
+    ASSIGN_OR_RETURN(position_, SavedPosition(log_));
     rebuilt_ = true;
   }
   ASSIGN_OR_RETURN(std::vector<warehouse::SlaRow> changed, warehouse_.SlaChangedAfter(position_));

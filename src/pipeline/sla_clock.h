@@ -31,6 +31,10 @@ namespace supportpipe::pipeline {
 // Where the clock's position (the change_seq of the last fact_sla rows read) is kept.
 inline constexpr std::string_view kSlaClockState = "sla_clock";
 
+// Whether the SLA clocks have read every fact_sla row the loads re-derived (their events are
+// then in the log). For one-shot commands that wait for the pipeline to settle.
+Result<bool> SlaClocksCaughtUp(log::EventLog& log, warehouse::Warehouse& warehouse);
+
 class SlaClock {
  public:
   SlaClock(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock& clock,

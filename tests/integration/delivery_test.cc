@@ -39,15 +39,10 @@ retry_s = [1]
 }
 
 std::string Created(const std::string& id) {
-  char now[32];
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return fmt::format(R"({{"spec":"supportpipe/v1","id":"{}","type":"ticket.created",)"
                      R"("occurred_at":"{}","ticket":{{"id":"{}","priority":"urgent"}},)"
                      R"("message":{{"author_role":"customer","public":true}}}})",
-                     id, now, id);
+                     id, NowRfc3339(), id);
 }
 
 template <typename Fn>

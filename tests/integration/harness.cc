@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -231,6 +232,15 @@ CommandResult Harness::CliWait(pid_t pid) {
 
 CommandResult Harness::Cli(const std::vector<std::string>& args, const std::string& stdin_text) {
   return CliWait(CliStart(args, stdin_text));
+}
+
+std::string NowRfc3339() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace supportpipe::testing_support

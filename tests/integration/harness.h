@@ -78,4 +78,7 @@ class Harness {
 // Path of the binary under test (set by CMake).
 std::string BinaryPath();
 
+// The current time as RFC 3339, whole seconds ("2026-12-04T21:38:48Z").
+std::string NowRfc3339();
+
 }  // namespace supportpipe::testing_support

@@ -81,16 +81,6 @@ TEST(MetricsIntegrationTest, BusinessHoursPerTicketScheduleAndLateEvents) {
   EXPECT_EQ(h.Cli({"report", "--from", "2026-12-03", "--to", "2026-12-01"}).exit_code, 2);
 }
 
-// Now, as RFC 3339 (whole seconds).
-std::string NowRfc3339() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Polls a query until it returns `want` or ~`seconds` pass; returns the last answer.
 std::string WaitFor(Harness& h, const std::string& sql, const std::string& want, int seconds) {
   std::string got;
