@@ -4,6 +4,7 @@
 
 #include "pipeline/sla_clock.h"
 #include "server/backends.h"
+#include "triggers/rule_runner.h"
 
 namespace supportpipe::cli {
 
@@ -15,7 +16,7 @@ Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& confi
                    server::OpenWarehouse(config.storage, d->clock_, false, d->policies_.get()));
   ASSIGN_OR_RETURN(d->decoders_, sources::DecoderSet::Create(config.sources));
   d->config_ = config;
-  RETURN_IF_ERROR(delivery::ValidateDestinations(d->config_));
+  RETURN_IF_ERROR(server::Worker::Validate(d->config_));
   d->worker_ = std::make_unique<server::Worker>(*d->log_, *d->warehouse_, *d->decoders_, d->clock_,
                                                 d->metrics_, d->config_);
   d->local_ = d->worker_->TryActivate();
@@ -38,14 +39,16 @@ Status PipelineDriver::WaitUntilLoaded() {
     if (local_) worker_->NotifyRaw();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Loaded, and the SLA clocks have read what the loads re-derived; their events are
+  // Loaded, the rules have judged it, and the SLA clocks have read what the loads
+  // re-derived; the events of both are
   // loaded in turn, until the log stops growing.
   for (;;) {
     ASSIGN_OR_RETURN(const log::Offset event_target, log_->LastOffset("events"));
     for (;;) {
       ASSIGN_OR_RETURN(const uint64_t pos, warehouse_->Position("loader"));
       ASSIGN_OR_RETURN(const bool clocks, pipeline::SlaClocksCaughtUp(*log_, *warehouse_));
-      if (pos >= event_target && clocks) break;
+      ASSIGN_OR_RETURN(const log::Offset rules, log_->GetCursor(triggers::kRulesConsumer));
+      if (pos >= event_target && clocks && rules >= event_target) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSIGN_OR_RETURN(const log::Offset after, log_->LastOffset("events"));

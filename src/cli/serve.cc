@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -68,7 +69,7 @@ int RunCheckConfig(const std::string& path) {
   if (auto policies = support::Policies::Create(*cfg); !policies.ok()) {
     return Fail("configuration", policies.status());
   }
-  if (Status st = delivery::ValidateDestinations(*cfg); !st.ok()) return Fail("configuration", st);
+  if (Status st = server::Worker::Validate(*cfg); !st.ok()) return Fail("configuration", st);
   std::printf("%s: OK (listen %s, data in %s, %zu source%s)\n", path.c_str(),
               cfg->server.listen.c_str(), cfg->storage.data_dir.c_str(), cfg->sources.size(),
               cfg->sources.size() == 1 ? "" : "s");
@@ -97,6 +98,15 @@ int RunCheckConfig(const std::string& path) {
     std::printf("  sla_policy %-20s %s time, %zu target%s, warning at %g%%\n", p.name.c_str(),
                 p.business_hours ? "business" : "calendar", targets, targets == 1 ? "" : "s",
                 p.warning_fraction * 100);
+  }
+  for (const auto& r : cfg->rules) {
+    std::vector<std::string> acts;
+    if (!r.add_tags.empty()) acts.push_back("add tags");
+    if (!r.set_priority.empty()) acts.push_back("priority " + r.set_priority);
+    if (!r.route_group.empty()) acts.push_back("group " + r.route_group);
+    if (r.escalate) acts.push_back("escalate");
+    std::printf("  rule %-26s %s\n", r.name.c_str(),
+                fmt::format("{}", fmt::join(acts, ", ")).c_str());
   }
   for (const auto& d : cfg->destinations) {
     std::printf("  destination %-19s %s, %zu event type%s, up to %lld attempts\n", d.name.c_str(),

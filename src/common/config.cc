@@ -142,6 +142,10 @@ bool SignsRequests(std::string_view vendor) {
          vendor == "helpscout" || vendor == "slack" || vendor == "standard" || vendor == "github";
 }
 
+bool IsPriorityWord(std::string_view v) {
+  return v == "low" || v == "normal" || v == "high" || v == "urgent";
+}
+
 Status ParseStringList(Checker& c, const toml::table& t, std::string_view where,
                        std::string_view key, std::vector<std::string>* out) {
   const toml::node* n = t.get(key);
@@ -398,7 +402,7 @@ Status ParseSlaPolicy(Checker& c, const toml::table& t, int index, SlaPolicyConf
     RETURN_IF_ERROR(ParseStringList(c, wt, ww, "tags_any", &p->tags_any));
     RETURN_IF_ERROR(ParseStringList(c, wt, ww, "customer_tier", &p->customer_tier));
     for (const std::string& v : p->priority) {
-      if (v != "low" && v != "normal" && v != "high" && v != "urgent") {
+      if (!IsPriorityWord(v)) {
         return c.Fail(wt.get("priority"), ww + ".priority",
                       fmt::format("\"{}\" is not a priority (low, normal, high, urgent)", v));
       }
@@ -432,6 +436,116 @@ Status ParseSlaPolicy(Checker& c, const toml::table& t, int index, SlaPolicyConf
       p->targets[std::string(metric.str())][std::string(priority.str())] =
           static_cast<int64_t>(*m * 60 + 0.5);
     }
+  }
+  return Status::Ok();
+}
+
+// Every [[kind]] table in order, each read by `parse`; names must be unique.
+template <typename T, typename Parse>
+Status ParseTables(Checker& c, const toml::table& root, std::string_view kind, Parse parse,
+                   std::vector<T>* out) {
+  const toml::node* n = root.get(kind);
+  if (!n) return Status::Ok();
+  if (!n->is_array_of_tables()) {
+    return c.Fail(n, kind, fmt::format("must be written [[{}]]", kind));
+  }
+  int i = 0;
+  for (const toml::node& item : *n->as_array()) {
+    T x;
+    RETURN_IF_ERROR(parse(c, *item.as_table(), i, &x));
+    for (const T& other : *out) {
+      if (other.name == x.name) {
+        return c.Fail(&item, fmt::format("{}[{}].name", kind, i),
+                      fmt::format("{} \"{}\" is declared twice", kind, x.name));
+      }
+    }
+    out->push_back(std::move(x));
+    ++i;
+  }
+  return Status::Ok();
+}
+
+Status ParseRule(Checker& c, const toml::table& t, int index, RuleConfig* r) {
+  const std::string where = fmt::format("rule[{}]", index);
+  r->line = static_cast<int>(t.source().begin.line);
+  RETURN_IF_ERROR(c.OnlyKeys(t, where, {"name", "when", "then"}));
+  RETURN_IF_ERROR(c.Get(t, where, "name", &r->name));
+  if (!IsValidSourceName(r->name)) {
+    return c.Fail(t.get("name") ? t.get("name") : &t, where + ".name",
+                  "is required: 1-64 letters, digits, '-', '_' or '.'");
+  }
+  const toml::node* w = t.get("when");
+  if (!w || !w->is_table() || w->as_table()->empty()) {
+    return c.Fail(w ? w : &t, where + ".when",
+                  "is required: a table of conditions, e.g. { type = [\"ticket.created\"], "
+                  "body_matches = \"(?i)refund\" }");
+  }
+  const toml::table& wt = *w->as_table();
+  const std::string ww = where + ".when";
+  RETURN_IF_ERROR(c.OnlyKeys(
+      wt, ww,
+      {"type", "source", "author_role", "body_matches", "subject_matches", "status", "priority",
+       "channel", "group", "brand", "customer_tier", "tags_any", "tags_all", "tags_none"}));
+  for (const auto& [key, out] :
+       std::initializer_list<std::pair<const char*, std::vector<std::string>*>>{
+           {"type", &r->type},
+           {"source", &r->source},
+           {"author_role", &r->author_role},
+           {"status", &r->status},
+           {"priority", &r->priority},
+           {"channel", &r->channel},
+           {"group", &r->group},
+           {"brand", &r->brand},
+           {"customer_tier", &r->customer_tier},
+           {"tags_any", &r->tags_any},
+           {"tags_all", &r->tags_all},
+           {"tags_none", &r->tags_none}}) {
+    RETURN_IF_ERROR(ParseStringList(c, wt, ww, key, out));
+    if (wt.get(key) && out->empty()) {
+      return c.Fail(wt.get(key), Checker::Join(ww, key), "must list at least one value");
+    }
+  }
+  RETURN_IF_ERROR(c.Get(wt, ww, "body_matches", &r->body_matches));
+  RETURN_IF_ERROR(c.Get(wt, ww, "subject_matches", &r->subject_matches));
+  for (const std::string& v : r->priority) {
+    if (!IsPriorityWord(v)) {
+      return c.Fail(wt.get("priority"), ww + ".priority",
+                    fmt::format("\"{}\" is not a priority (low, normal, high, urgent)", v));
+    }
+  }
+  const toml::node* th = t.get("then");
+  if (!th || !th->is_table()) {
+    return c.Fail(th ? th : &t, where + ".then",
+                  "is required: a table of actions, e.g. { add_tags = [\"refund\"], "
+                  "set_priority = \"high\", route_group = \"billing\", emit = "
+                  "\"ticket.escalated\" }");
+  }
+  const toml::table& tt = *th->as_table();
+  const std::string tw = where + ".then";
+  RETURN_IF_ERROR(c.OnlyKeys(tt, tw, {"add_tags", "set_priority", "route_group", "emit"}));
+  RETURN_IF_ERROR(ParseStringList(c, tt, tw, "add_tags", &r->add_tags));
+  RETURN_IF_ERROR(c.Get(tt, tw, "set_priority", &r->set_priority));
+  RETURN_IF_ERROR(c.Get(tt, tw, "route_group", &r->route_group));
+  std::string emit;
+  RETURN_IF_ERROR(c.Get(tt, tw, "emit", &emit));
+  if (!r->set_priority.empty() && !IsPriorityWord(r->set_priority)) {
+    return c.Fail(
+        tt.get("set_priority"), tw + ".set_priority",
+        fmt::format("\"{}\" is not a priority (low, normal, high, urgent)", r->set_priority));
+  }
+  for (const std::string& tag : r->add_tags) {
+    if (tag.empty()) return c.Fail(tt.get("add_tags"), tw + ".add_tags", "tags must not be empty");
+  }
+  if (tt.get("route_group") && r->route_group.empty()) {
+    return c.Fail(tt.get("route_group"), tw + ".route_group", "must name a group");
+  }
+  if (tt.get("emit") && emit != "ticket.escalated") {
+    return c.Fail(tt.get("emit"), tw + ".emit",
+                  "the only event a rule emits is \"ticket.escalated\"");
+  }
+  r->escalate = !emit.empty();
+  if (r->add_tags.empty() && r->set_priority.empty() && r->route_group.empty() && !r->escalate) {
+    return c.Fail(th, tw, "names no action: add_tags, set_priority, route_group or emit");
   }
   return Status::Ok();
 }
@@ -599,7 +713,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   cfg.path = path;
   RETURN_IF_ERROR(c.OnlyKeys(root, "",
                              {"server", "storage", "source", "reporting", "schedule", "sla_policy",
-                              "destination", "delivery", "surge"}));
+                              "destination", "rule", "delivery", "surge"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -627,56 +741,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
       ++i;
     }
   }
-  if (const toml::node* n = root.get("schedule")) {
-    if (!n->is_array_of_tables()) return c.Fail(n, "schedule", "must be written [[schedule]]");
-    int i = 0;
-    for (const toml::node& item : *n->as_array()) {
-      ScheduleConfig sc;
-      RETURN_IF_ERROR(ParseSchedule(c, *item.as_table(), i, &sc));
-      for (const auto& other : cfg.schedules) {
-        if (other.name == sc.name) {
-          return c.Fail(&item, fmt::format("schedule[{}].name", i),
-                        fmt::format("schedule \"{}\" is declared twice", sc.name));
-        }
-      }
-      cfg.schedules.push_back(std::move(sc));
-      ++i;
-    }
-  }
-  if (const toml::node* n = root.get("sla_policy")) {
-    if (!n->is_array_of_tables()) return c.Fail(n, "sla_policy", "must be written [[sla_policy]]");
-    int i = 0;
-    for (const toml::node& item : *n->as_array()) {
-      SlaPolicyConfig p;
-      RETURN_IF_ERROR(ParseSlaPolicy(c, *item.as_table(), i, &p));
-      for (const auto& other : cfg.sla_policies) {
-        if (other.name == p.name) {
-          return c.Fail(&item, fmt::format("sla_policy[{}].name", i),
-                        fmt::format("sla_policy \"{}\" is declared twice", p.name));
-        }
-      }
-      cfg.sla_policies.push_back(std::move(p));
-      ++i;
-    }
-  }
-  if (const toml::node* n = root.get("destination")) {
-    if (!n->is_array_of_tables()) {
-      return c.Fail(n, "destination", "must be written [[destination]]");
-    }
-    int i = 0;
-    for (const toml::node& item : *n->as_array()) {
-      DestinationConfig d;
-      RETURN_IF_ERROR(ParseDestination(c, *item.as_table(), i, &d));
-      for (const auto& other : cfg.destinations) {
-        if (other.name == d.name) {
-          return c.Fail(&item, fmt::format("destination[{}].name", i),
-                        fmt::format("destination \"{}\" is declared twice", d.name));
-        }
-      }
-      cfg.destinations.push_back(std::move(d));
-      ++i;
-    }
-  }
+  RETURN_IF_ERROR(ParseTables(c, root, "schedule", ParseSchedule, &cfg.schedules));
+  RETURN_IF_ERROR(ParseTables(c, root, "sla_policy", ParseSlaPolicy, &cfg.sla_policies));
+  RETURN_IF_ERROR(ParseTables(c, root, "destination", ParseDestination, &cfg.destinations));
+  RETURN_IF_ERROR(ParseTables(c, root, "rule", ParseRule, &cfg.rules));
   if (const toml::node* n = root.get("surge")) {
     if (!n->is_table()) return c.Fail(n, "surge", "must be a table: [surge]");
     const toml::table& t = *n->as_table();

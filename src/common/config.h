@@ -122,6 +122,24 @@ struct DestinationConfig {
   int line = 0;
 };
 
+// [[rule]] (docs/rules.md): enrichment and routing, applied in order to each incoming
+// ticket event. `when` conditions all hold (a list: any of its values); `then` says what to do.
+struct RuleConfig {
+  std::string name;
+  // On the event: its type, source, the message author's role, and RE2 patterns on the
+  // message body and the ticket subject.
+  std::vector<std::string> type, source, author_role;
+  std::string body_matches, subject_matches;  // "" = no condition
+  // On the ticket as it stands after the event (and after earlier rules' actions).
+  std::vector<std::string> status, priority, channel, group, brand, customer_tier, tags_any,
+      tags_all, tags_none;
+  // Actions.
+  std::vector<std::string> add_tags;
+  std::string set_priority, route_group;  // "" = none
+  bool escalate = false;                  // emit = "ticket.escalated"
+  int line = 0;
+};
+
 // [surge] (docs/metrics.md#surge-detection). No table, or no dimensions: off.
 struct SurgeConfig {
   std::vector<std::string> dimensions;  // channel, tags, group
@@ -155,6 +173,7 @@ struct Config {
   std::vector<ScheduleConfig> schedules;
   std::vector<SlaPolicyConfig> sla_policies;
   std::vector<DestinationConfig> destinations;
+  std::vector<RuleConfig> rules;
   DeliveryConfig delivery;
   SurgeConfig surge;
 

@@ -950,6 +950,26 @@ std::string JsonQuote(std::string_view s) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+Change TextChange(std::string field, const std::optional<std::string>& from,
+                  const std::optional<std::string>& to) {
+  Change c;
+  c.field = std::move(field);
+  c.from_json = from ? JsonQuote(*from) : "null";
+  c.to_json = to ? JsonQuote(*to) : "null";
+  c.to_text = to;
+  return c;
+}
+
+Change ListChange(std::string field, const std::vector<std::string>& to,
+                  const std::optional<std::vector<std::string>>& from) {
+  Change c;
+  c.field = std::move(field);
+  if (from) c.from_json = EncodeStringList(*from);
+  c.to_json = EncodeStringList(to);
+  c.to_list = to;
+  return c;
+}
+
 bool IsWellFormedJson(std::string_view body) {
   simdjson::dom::element root;
   return !ThreadParser().parse(body.data(), body.size()).get(root);

@@ -72,6 +72,12 @@ std::optional<std::vector<std::string>> DecodeStringList(std::string_view json);
 
 // A JSON string literal with quotes and escapes.
 std::string JsonQuote(std::string_view s);
+// A change whose values are texts (nullopt = null).
+Change TextChange(std::string field, const std::optional<std::string>& from,
+                  const std::optional<std::string>& to);
+// A change to a list of texts (tags); `from` unknown (null) when not given.
+Change ListChange(std::string field, const std::vector<std::string>& to,
+                  const std::optional<std::vector<std::string>>& from = std::nullopt);
 
 // True when the bytes are one well-formed JSON value in valid UTF-8.
 bool IsWellFormedJson(std::string_view body);

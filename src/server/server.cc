@@ -15,7 +15,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false,
                                                 s->policies_.get()));
   ASSIGN_OR_RETURN(s->decoders_, sources::DecoderSet::Create(s->config_.sources));
-  RETURN_IF_ERROR(delivery::ValidateDestinations(s->config_));
+  RETURN_IF_ERROR(Worker::Validate(s->config_));
   s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, *s->decoders_, clock, s->metrics_,
                                         s->config_);
   Worker* worker = s->worker_.get();

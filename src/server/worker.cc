@@ -34,6 +34,8 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
       processor_(log, decoders, clock, metrics),
       loader_(log, warehouse, clock, metrics),
       sla_clock_(log, warehouse, clock, metrics),
+      rules_(triggers::Rules::Compile(config).value()),
+      rule_runner_(log, warehouse, rules_, clock, metrics),
       dispatcher_(log, config, clock, metrics),
       surge_(log, warehouse, config.surge, clock, metrics),
       lock_path_(config.storage.data_dir + "/worker.lock") {
@@ -51,6 +53,11 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
 
 Worker::~Worker() { Stop(); }
 
+Status Worker::Validate(const Config& config) {
+  RETURN_IF_ERROR(delivery::ValidateDestinations(config));
+  return triggers::Rules::Compile(config).status();
+}
+
 bool Worker::TryActivate() {
   std::lock_guard lock(lock_mu_);
   if (active_) return true;
@@ -64,18 +71,25 @@ bool Worker::TryActivate() {
 
 void Worker::Start() {
   process_stage_.thread = std::thread([this] {
-    Run(
-        process_stage_, "processor",
+    Run(process_stage_, "processor",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(size_t n, processor_.Step());
           if (n) Wake(dispatch_stage_);
           return n;
         },
-        &load_stage_);
+        {&load_stage_});
   });
   load_stage_.thread = std::thread([this] {
-    Run(
-        load_stage_, "loader", [this] { return loader_.Step(); }, &sla_stage_);
+    Run(load_stage_, "loader", [this] { return loader_.Step(); }, {&sla_stage_, &rules_stage_});
+  });
+  rules_stage_.thread = std::thread([this] {
+    Run(rules_stage_, "rules",
+        [this]() -> Result<size_t> {
+          ASSIGN_OR_RETURN(triggers::RuleRunner::StepResult r, rule_runner_.Step());
+          if (r.appended) Wake(dispatch_stage_);
+          return r.read;
+        },
+        {&load_stage_});
   });
   sla_stage_.thread = std::thread([this] {
     Run(
@@ -86,7 +100,7 @@ void Worker::Start() {
           if (r.appended) Wake(dispatch_stage_);
           return r.rows;
         },
-        &load_stage_, [this] { return sla_next_; });
+        {&load_stage_}, [this] { return sla_next_; });
   });
   surge_stage_.thread = std::thread([this] {
     Run(
@@ -97,11 +111,10 @@ void Worker::Start() {
           if (r.appended) Wake(dispatch_stage_);
           return r.appended;
         },
-        &load_stage_, [this] { return surge_next_; });
+        {&load_stage_}, [this] { return surge_next_; });
   });
   dispatch_stage_.thread = std::thread([this] {
-    Run(
-        dispatch_stage_, "dispatcher",
+    Run(dispatch_stage_, "dispatcher",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(size_t n, dispatcher_.Step());
           if (n) {
@@ -109,7 +122,7 @@ void Worker::Start() {
           }
           return n;
         },
-        nullptr);
+        {});
   });
   for (size_t i = 0; i < deliverers_.size(); ++i) {
     delivery_stages_[i]->thread = std::thread([this, i] {
@@ -122,7 +135,7 @@ void Worker::Start() {
             delivery_next_[i] = r.next;
             return r.attempted;
           },
-          nullptr, [this, i] { return delivery_next_[i]; });
+          {}, [this, i] { return delivery_next_[i]; });
     });
   }
 }
@@ -131,8 +144,8 @@ void Worker::Stop() {
   if (stop_.exchange(true)) return;
   Wake(process_stage_);
   Wake(load_stage_);
-  std::vector<Stage*> stages = {&process_stage_, &load_stage_, &sla_stage_, &surge_stage_,
-                                &dispatch_stage_};
+  std::vector<Stage*> stages = {&process_stage_, &load_stage_,  &sla_stage_,
+                                &rules_stage_,   &surge_stage_, &dispatch_stage_};
   for (auto& s : delivery_stages_) stages.push_back(s.get());
   for (Stage* s : stages) Wake(*s);
   for (Stage* s : stages) {
@@ -162,7 +175,8 @@ bool Worker::Idle() {
 }
 
 void Worker::Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
-                 Stage* downstream, const std::function<std::optional<TimeMicros>()>& next_due) {
+                 const std::vector<Stage*>& downstream,
+                 const std::function<std::optional<TimeMicros>()>& next_due) {
   pthread_setname_np(pthread_self(), name);  // shows in top -H, perf and gdb
   // Intake answers senders who time out in seconds; the stages only have to keep up on
   // average. Under a burst the CPU goes to intake first and the stages catch up after
@@ -183,7 +197,9 @@ void Worker::Run(Stage& stage, const char* name, const std::function<Result<size
       } else {
         backoff_ms = 100;
         done = *r;
-        if (done && downstream) Wake(*downstream);
+        if (done) {
+          for (Stage* d : downstream) Wake(*d);
+        }
       }
     }
     if (done) continue;                              // more may be waiting: no sleep

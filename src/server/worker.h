@@ -1,5 +1,6 @@
 // The background stages of one process: processor (raw -> events), loader (events ->
-// warehouse), the SLA clocks and the surge detector (warehouse -> derived events), the
+// warehouse), the rules, the SLA clocks and the surge detector (loaded events -> rule
+// actions and derived events), the
 // dispatcher (events -> outbox) and one deliverer per destination (outbox -> HTTP), each on
 // its own thread, woken when upstream has new data (and the timed ones at their next turn).
 //
@@ -30,6 +31,8 @@
 #include "pipeline/loader.h"
 #include "pipeline/processor.h"
 #include "pipeline/sla_clock.h"
+#include "triggers/rule_runner.h"
+#include "triggers/rules.h"
 #include "triggers/surge_detector.h"
 #include "warehouse/warehouse.h"
 
@@ -49,8 +52,11 @@ class FileLock {
 
 class Worker {
  public:
-  // `config` (its storage.data_dir, destinations and [delivery]) must outlive the worker;
-  // its destinations are checked (delivery::ValidateDestinations) before.
+  // Whether `config`'s destinations and rules can run: InvalidArgument naming file:line.
+  static Status Validate(const Config& config);
+
+  // `config` (its storage.data_dir, rules, destinations and [delivery]) must outlive the
+  // worker, and pass Validate.
   Worker(log::EventLog& log, warehouse::Warehouse& warehouse, const sources::DecoderSet& decoders,
          const Clock& clock, observe::Registry& metrics, const Config& config);
   ~Worker();
@@ -75,7 +81,8 @@ class Worker {
   // `next_due` (may be empty): when the stage next has timed work, so that it wakes then
   // rather than at its next poll.
   void Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
-           Stage* downstream, const std::function<std::optional<TimeMicros>()>& next_due = {});
+           const std::vector<Stage*>& downstream,
+           const std::function<std::optional<TimeMicros>()>& next_due = {});
   static void Wake(Stage& s);
 
   log::EventLog& log_;
@@ -84,6 +91,8 @@ class Worker {
   pipeline::Processor processor_;
   pipeline::Loader loader_;
   pipeline::SlaClock sla_clock_;
+  triggers::Rules rules_;
+  triggers::RuleRunner rule_runner_;
   delivery::Dispatcher dispatcher_;
   triggers::SurgeDetector surge_;
   std::vector<std::unique_ptr<delivery::Deliverer>> deliverers_;
@@ -95,6 +104,7 @@ class Worker {
   Stage process_stage_;
   Stage load_stage_;
   Stage sla_stage_;
+  Stage rules_stage_;
   Stage dispatch_stage_;
   Stage surge_stage_;
   std::optional<TimeMicros> surge_next_;  // the surge detector's next turn (its thread only)

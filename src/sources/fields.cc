@@ -206,32 +206,6 @@ event::Event NewEvent(std::string id, std::string type, TimeMicros at, std::stri
   return e;
 }
 
-namespace {
-std::string Quoted(const std::optional<std::string>& v) {
-  return v ? event::JsonQuote(*v) : "null";
-}
-}  // namespace
-
-event::Change TextChange(std::string field, const std::optional<std::string>& from,
-                         const std::optional<std::string>& to) {
-  event::Change c;
-  c.field = std::move(field);
-  c.from_json = Quoted(from);
-  c.to_json = Quoted(to);
-  c.to_text = to;
-  return c;
-}
-
-event::Change ListChange(std::string field, const std::vector<std::string>& to) {
-  event::Change c;
-  c.field = std::move(field);
-  c.to_json = "[";
-  for (size_t i = 0; i < to.size(); ++i) c.to_json += (i ? "," : "") + event::JsonQuote(to[i]);
-  c.to_json += "]";
-  c.to_list = to;
-  return c;
-}
-
 std::optional<double> ParseNumber(std::string_view text) {
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "event/codec.h"
 #include "event/event.h"
 #include "sources/decoder.h"
 
@@ -92,10 +93,8 @@ Decoded DecodeItems(
 // A canonical event with its id, type, time and ticket id set.
 event::Event NewEvent(std::string id, std::string type, TimeMicros at, std::string ticket_id);
 
-// A change whose values are texts (nullopt = null).
-event::Change TextChange(std::string field, const std::optional<std::string>& from,
-                         const std::optional<std::string>& to);
-event::Change ListChange(std::string field, const std::vector<std::string>& to);
+using event::ListChange;
+using event::TextChange;
 
 // Whole seconds of a time, for fact-based event ids.
 std::string Seconds(TimeMicros t);

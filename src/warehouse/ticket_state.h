@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "event/event.h"
@@ -45,7 +46,17 @@ struct TicketState {
   int64_t event_count = 0;
   TimelineKey last;
   uint64_t last_raw_offset = 0;
+  // What rules changed (docs/rules.md): each field a rule set, with the value it had
+  // before, and the tags rules added. A later snapshot from the helpdesk that still shows
+  // the old value (or lacks the tag) has not seen the rule and does not undo it; an explicit
+  // change does.
+  std::vector<std::pair<std::string, std::optional<std::string>>> rule_fields;
+  std::vector<std::string> rule_tags;
 };
+
+// Whether `e` records a rule's action (made by supportpipe: no raw record, and the
+// "rule" attribute).
+bool IsRuleAction(const event::Event& e, uint64_t raw_offset);
 
 // Folds one event (the next in timeline order) into the state.
 void Apply(TicketState& state, const event::Event& e, uint64_t raw_offset);

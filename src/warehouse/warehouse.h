@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,6 +68,15 @@ struct CreationCount {
   int64_t count = 0;
 };
 
+// A ticket's stored timeline (derived events aside), for stages that judge events by the
+// ticket's state at that point (the rules).
+struct TicketHistory {
+  std::vector<event::Event> events;   // in timeline order (TimelineKey)
+  std::vector<uint64_t> raw_offsets;  // one per event
+  // The tier SLA policies see: the creation's customer's, else the requester's profile's.
+  std::optional<std::string> customer_tier;
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -97,6 +107,9 @@ class Warehouse {
   // The fact_sla rows of one ticket.
   virtual Result<std::vector<SlaRow>> SlaOf(std::string_view source,
                                             std::string_view ticket_id) = 0;
+
+  // The stored timeline of one ticket (empty when none).
+  virtual Result<TicketHistory> History(std::string_view source, std::string_view ticket_id) = 0;
 
   // ticket.created events per value of `dimension` (channel, tags: one count per tag, or
   // group, as the creation carried it) and bucket, for buckets in [from_bucket, to_bucket],

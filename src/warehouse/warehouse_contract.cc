@@ -121,6 +121,33 @@ TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
   EXPECT_EQ(Scalar("SELECT priority FROM fact_ticket"), "low");
 }
 
+TEST_P(WarehouseContract, HistoryIsTheTimelineInOrderWithTheRequestersTier) {
+  LoadJson({Ev("p1", "customer.upserted", "2025-11-01T09:00:00Z",
+               R"("customer":{"id":"c1","tier":"vip"})"),
+            Ev("e2", "message.created", "2025-11-01T10:05:00Z",
+               R"("ticket":{"id":"T1"},"message":{"author_role":"customer","body":"hi"})"),
+            Ev("e1", "ticket.created", "2025-11-01T10:00:00Z",
+               R"("ticket":{"id":"T1","status":"new","requester":"c1"})")});
+  LoadJson({Ev("T1:sla:first_reply_time:1:breached", "sla.breached", "2025-11-01T11:00:00Z",
+               R"("ticket":{"id":"T1"},"sla":{"policy":"p","metric":"first_reply_time",)"
+               R"("instance":1,"target_s":60})"),
+            Ev("e0", "ticket.updated", "2025-11-01T09:30:00Z",
+               R"("ticket":{"id":"T1","priority":"low"})")});
+  auto h = wh_->History("acme", "T1");
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  std::string ids;
+  for (const event::Event& e : h->events) ids += e.id + " ";
+  EXPECT_EQ(ids, "e0 e1 e2 ");  // timeline order; derived events are not the ticket's history
+  ASSERT_EQ(h->raw_offsets.size(), 3u);
+  EXPECT_EQ(h->raw_offsets[0], 105u);
+  EXPECT_EQ(h->customer_tier, "vip");
+  EXPECT_EQ(h->events[1].ticket->requester, "c1");
+  auto none = wh_->History("acme", "nope");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_FALSE(none->customer_tier);
+}
+
 TEST_P(WarehouseContract, SequenceBreaksTiesAtTheSameInstant) {
   LoadJson({Ev("b", "ticket.status_changed", "2025-11-01T10:00:00Z",
                R"("sequence":2,"ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})"),

@@ -1,6 +1,6 @@
-// Destinations through the real binary: an SLA breach with no event arriving is delivered
-// signed to a receiver on loopback; a kill -9 in the middle of a retry schedule loses and
-// doubles nothing.
+// Destinations and rules through the real binary: an SLA breach with no event arriving is
+// delivered signed to a receiver on loopback; a kill -9 in the middle of a retry schedule
+// loses and doubles nothing; rules tag, route and prioritise incoming work and escalate it.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -100,6 +100,86 @@ TEST(DeliveryIntegrationTest, ABreachIsDeliveredSignedAndRetriesSurviveAKill9) {
       << replay.out;
   ASSERT_TRUE(Eventually([&] { return ok.received().size() == 3; }, 10));
   EXPECT_EQ(ok.received()[2].id, got[0].id);
+}
+
+TEST(DeliveryIntegrationTest, RulesTagRouteAndPrioritiseAndEscalateOnce) {
+  Receiver rx({Receiver::Answer{200}});
+  Harness h(fmt::format(R"(
+[[rule]]
+name = "refund-intent"
+when = {{ type = ["ticket.created", "message.created"], body_matches = "(?i)refund|chargeback" }}
+then = {{ add_tags = ["refund"], set_priority = "high", route_group = "billing" }}
+
+[[rule]]
+name = "vip-urgent-escalation"
+when = {{ priority = ["urgent", "high"], customer_tier = ["vip"] }}
+then = {{ emit = "ticket.escalated" }}
+
+[[destination]]
+name = "ops"
+url = "http://127.0.0.1:{}/hooks"
+secret_env = "SP_OPS_SECRET"
+events = ["ticket.escalated"]
+)",
+                        rx.port()),
+            {{"SP_OPS_SECRET", kTestSecret}});
+  auto check = h.Cli({"check-config", h.config_path()});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("rule refund-intent"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("add tags, priority high, group billing"), std::string::npos);
+  ASSERT_TRUE(h.Start());
+  const std::string now = NowRfc3339();
+  auto ev = [&](const std::string& id, const std::string& type, const std::string& rest) {
+    return fmt::format(R"({{"spec":"supportpipe/v1","id":"{}","type":"{}","occurred_at":"{}",{}}})",
+                       id, type, now, rest);
+  };
+  const std::string batch =
+      ev("p1", "customer.upserted", R"("customer":{"id":"ana","tier":"vip"})") + "\n" +
+      ev("R1", "ticket.created",
+         R"("ticket":{"id":"R1","priority":"normal","requester":"ana","tags":["web"]},)"
+         R"("message":{"author_role":"customer","body":"I was charged twice. Refund please."})") +
+      "\n" +
+      ev("R1m", "message.created",
+         R"("ticket":{"id":"R1"},"message":{"author_role":"customer","body":"CHARGEBACK next"})") +
+      "\n" +
+      ev("R2", "ticket.created",
+         R"("ticket":{"id":"R2","priority":"normal","requester":"ana"},)"
+         R"("message":{"author_role":"customer","body":"How do I export?"})");
+  ASSERT_EQ(h.Post("/v1/events", batch, {{"content-type", "application/x-ndjson"}}).status, 202);
+  ASSERT_TRUE(Eventually([&] { return !rx.received().empty(); }, 15));
+  ASSERT_TRUE(Eventually(
+      [&] { return h.Scalar("SELECT priority FROM fact_ticket WHERE ticket_id = 'R1'") == "high"; },
+      10));
+  EXPECT_EQ(h.Scalar("SELECT group_name || ' ' || tags FROM fact_ticket WHERE ticket_id = 'R1'"),
+            R"(billing ["web","refund"])");
+  EXPECT_EQ(h.Scalar("SELECT priority || ' ' || IFNULL(group_name, '-') FROM fact_ticket WHERE "
+                     "ticket_id = 'R2'"),
+            "normal -");
+  EXPECT_EQ(h.Scalar("SELECT group_concat(json_extract(attributes, '$.rule'), ',') FROM "
+                     "fact_ticket_event WHERE ticket_id = 'R1' AND raw_offset = 0"),
+            "refund-intent,vip-urgent-escalation");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto got = rx.received();
+  ASSERT_EQ(got.size(), 1u);  // the second message escalates the same ticket: once
+  EXPECT_TRUE(got[0].signature_ok);
+  EXPECT_NE(got[0].body.find(R"("type":"ticket.escalated")"), std::string::npos) << got[0].body;
+  EXPECT_NE(got[0].body.find(R"("rule":"vip-urgent-escalation")"), std::string::npos);
+  EXPECT_NE(got[0].body.find(R"("priority":"high")"), std::string::npos);
+  EXPECT_NE(
+      h.Get("/metrics")
+          .body.find(
+              R"(supportpipe_rule_events_total{rule="refund-intent",type="ticket.updated"} 1)"),
+      std::string::npos);
+
+  // A pattern RE2 does not accept is refused with its place in the file.
+  std::ofstream(h.dir() + "/bad.toml")
+      << "[[rule]]\nname = \"r\"\nwhen = { body_matches = \"(?<x\" }\nthen = { add_tags = "
+         "[\"x\"] }\n";
+  auto bad = h.Cli({"check-config", h.dir() + "/bad.toml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.toml:1: rule[0].when.body_matches: not a valid RE2 pattern"),
+            std::string::npos)
+      << bad.err;
 }
 
 }  // namespace

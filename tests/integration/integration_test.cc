@@ -282,6 +282,7 @@ TEST(IntegrationTest, ShippedExampleConfigIsValid) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("5 sources"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("destination ops-alerts"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rule vip-urgent-escalation"), std::string::npos) << r.out;
 }
 
 TEST(IntegrationTest, CheckConfigNamesFileAndLine) {

@@ -453,6 +453,38 @@ class SqliteWarehouse final : public Warehouse {
     }
   }
 
+  Result<TicketHistory> History(std::string_view source, std::string_view ticket_id) override {
+    Derivation d;
+    d.source = std::string(source);
+    d.ticket_id = std::string(ticket_id);
+    TicketHistory h;
+    {
+      std::lock_guard lock(rmu_);
+      RETURN_IF_ERROR(ReadTimeline(*r_, d));
+    }
+    rapidjson::StringBuffer buf;
+    const event::Event* created = nullptr;
+    h.events.reserve(d.stored.rows.size());
+    for (const StoredRows::Row& row : d.stored.rows) {
+      auto e = event::DecodeCanonical(StoredEventJson(d.stored, row, buf), {.trusted = true});
+      if (!e.ok())
+        return DataLoss("stored timeline event does not decode: " + e.status().ToString());
+      e->source = d.source;
+      h.events.push_back(std::move(*e));
+      h.raw_offsets.push_back(row.raw_offset);
+    }
+    for (const event::Event& e : h.events) {
+      if (e.type == "ticket.created" && (!created || support::TimelineBefore(e, *created))) {
+        created = &e;
+      }
+    }
+    if (created) {
+      std::lock_guard lock(rmu_);
+      ASSIGN_OR_RETURN(h.customer_tier, RequesterTier(*r_, d.source, *created));
+    }
+    return h;
+  }
+
   Result<std::vector<SlaRow>> ActiveSla() override {
     std::lock_guard lock(rmu_);
     ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kSlaColumns +
@@ -912,7 +944,7 @@ class SqliteWarehouse final : public Warehouse {
     for (; read < keys.size(); ++read) {
       all[read].source = keys[read].first;
       all[read].ticket_id = keys[read].second;
-      st = ReadTimeline(all[read]);
+      st = ReadTimeline(*w_, all[read]);
       if (!st.ok()) break;
       {
         std::lock_guard lock(mu);
@@ -1013,13 +1045,14 @@ class SqliteWarehouse final : public Warehouse {
     return WriteSla(d, change_seq, loaded_at);
   }
 
-  Status ReadTimeline(Derivation& d) {
+  // `db` is the writer (inside a load) or the reader, each under its mutex.
+  static Status ReadTimeline(SqliteDb& db, Derivation& d) {
     ASSIGN_OR_RETURN(
         SqliteStmt * s,
-        w_->Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
-                    "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
-                    "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
-                    "occurred_us, sequence, event_id"));
+        db.Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
+                   "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
+                   "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
+                   "occurred_us, sequence, event_id"));
     s->Bind(1, d.source).Bind(2, d.ticket_id);
     static constexpr int kColumn[StoredRows::kText] = {0, 1, 2, 4, 5, 6, 7, 9, 10, 11};
     for (;;) {
@@ -1048,18 +1081,24 @@ class SqliteWarehouse final : public Warehouse {
   // requester's latest customer.upserted at or before the creation (else the earliest).
   Result<std::optional<std::string>> CustomerTier(const std::string& source,
                                                   const event::Event& created) {
+    if (!policies_->sla_uses_tier())
+      return created.customer ? created.customer->tier : std::nullopt;
+    return RequesterTier(*w_, source, created);
+  }
+
+  static Result<std::optional<std::string>> RequesterTier(SqliteDb& db, const std::string& source,
+                                                          const event::Event& created) {
     if (created.customer && created.customer->tier) return created.customer->tier;
-    if (!policies_->sla_uses_tier()) return std::optional<std::string>();
     std::optional<std::string> requester;
     if (created.ticket && created.ticket->requester) requester = created.ticket->requester;
     if (!requester && created.customer) requester = created.customer->id;
     if (!requester) return std::optional<std::string>();
     ASSIGN_OR_RETURN(SqliteStmt * s,
-                     w_->Prepare("SELECT customer_tier FROM fact_ticket_event WHERE source = ?1 "
-                                 "AND customer_id = ?2 AND type = 'customer.upserted' AND "
-                                 "customer_tier IS NOT NULL ORDER BY occurred_us > ?3, CASE WHEN "
-                                 "occurred_us <= ?3 THEN -occurred_us ELSE occurred_us END, "
-                                 "sequence DESC, event_id DESC LIMIT 1"));
+                     db.Prepare("SELECT customer_tier FROM fact_ticket_event WHERE source = ?1 "
+                                "AND customer_id = ?2 AND type = 'customer.upserted' AND "
+                                "customer_tier IS NOT NULL ORDER BY occurred_us > ?3, CASE WHEN "
+                                "occurred_us <= ?3 THEN -occurred_us ELSE occurred_us END, "
+                                "sequence DESC, event_id DESC LIMIT 1"));
     s->Bind(1, source).Bind(2, *requester).Bind(3, created.occurred_at);
     ASSIGN_OR_RETURN(bool row, s->Step());
     std::optional<std::string> tier;
