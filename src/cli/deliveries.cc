@@ -1,4 +1,4 @@
-// `supportpipe deliveries list | retry`: the outbox of the destinations.
+// `supportpipe deliveries list | retry | replay`: the outbox of the destinations.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/table.h"
+#include "delivery/outbox.h"
 #include "server/backends.h"
 
 namespace supportpipe::cli {
@@ -32,20 +33,6 @@ int RunDeliveriesList(const DeliveriesFlags& flags) {
   return kExitOk;
 }
 
-namespace {
-
-// Makes a delivery pending again now, with a fresh set of attempts and the same message
-// id: receivers that already have it can tell.
-Status Resend(log::EventLog& log, log::Delivery d, TimeMicros now) {
-  d.state = "pending";
-  d.attempts = 0;
-  d.next_attempt_at = now;
-  d.updated_at = now;
-  return log.UpdateDelivery(d);
-}
-
-}  // namespace
-
 int RunDeliveriesRetry(const DeliveriesFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
@@ -62,7 +49,8 @@ int RunDeliveriesRetry(const DeliveriesFlags& flags) {
     return kExitOk;
   }
   SystemClock clock;
-  if (Status st = Resend(**log, **d, clock.Now()); !st.ok()) return Fail("deliveries retry", st);
+  if (Status st = delivery::Resend(**log, **d, clock.Now()); !st.ok())
+    return Fail("deliveries retry", st);
   std::printf("delivery %lld to %s is pending again (the running server sends it)\n",
               static_cast<long long>((*d)->id), (*d)->destination.c_str());
   return kExitOk;
@@ -76,22 +64,11 @@ int RunDeliveriesReplay(const DeliveriesFlags& flags) {
   auto log = server::OpenEventLog(cfg->storage);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   SystemClock clock;
-  const TimeMicros now = clock.Now();
-  int64_t after = 0, resent = 0;
-  for (;;) {
-    auto page =
-        (*log)->ListDeliveries({.destination = flags.destination, .after_id = after, .max = 1000});
-    if (!page.ok()) return Fail("deliveries replay", page.status());
-    if (page->empty()) break;
-    for (const log::Delivery& d : *page) {
-      after = d.id;
-      if (d.state == "pending" || d.created_at < range->from || d.created_at >= range->to) continue;
-      if (Status st = Resend(**log, d, now); !st.ok()) return Fail("deliveries replay", st);
-      ++resent;
-    }
-  }
+  auto resent =
+      delivery::ResendRange(**log, flags.destination, range->from, range->to, clock.Now());
+  if (!resent.ok()) return Fail("deliveries replay", resent.status());
   std::printf("%lld deliveries to %s are pending again (the running server sends them)\n",
-              static_cast<long long>(resent), flags.destination.c_str());
+              static_cast<long long>(*resent), flags.destination.c_str());
   return kExitOk;
 }
 

@@ -90,15 +90,17 @@ class Checker {
 };
 
 Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
-  RETURN_IF_ERROR(c.OnlyKeys(t, "server",
-                             {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends",
-                              "threads", "ingest_token_env", "ingest_token_file"}));
+  RETURN_IF_ERROR(
+      c.OnlyKeys(t, "server",
+                 {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends", "threads",
+                  "ingest_token_env", "ingest_token_file", "admin_token_env", "admin_token_file"}));
   RETURN_IF_ERROR(c.Get(t, "server", "listen", &s->listen));
   RETURN_IF_ERROR(c.Get(t, "server", "max_body_bytes", &s->max_body_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_header_bytes", &s->max_header_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_pending_appends", &s->max_pending_appends));
   RETURN_IF_ERROR(c.Get(t, "server", "threads", &s->threads));
   RETURN_IF_ERROR(c.Secret(t, "server", "ingest_token", &s->ingest_token));
+  RETURN_IF_ERROR(c.Secret(t, "server", "admin_token", &s->admin_token));
   if (s->listen.rfind(':') == std::string::npos) {
     return c.Fail(t.get("listen"), "server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080");
   }

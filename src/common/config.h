@@ -29,6 +29,9 @@ struct ServerConfig {
   // When set, POST /v1/events needs "Authorization: Bearer <token>"; when unset it is
   // open to loopback clients only.
   std::optional<std::string> ingest_token;
+  // When set, the admin API (/v1/admin/...) needs "Authorization: Bearer <token>"; when
+  // unset it is open to loopback clients only.
+  std::optional<std::string> admin_token;
 };
 
 struct StorageConfig {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,9 @@ struct HttpRequest {
     const size_t q = target.find('?');
     return std::string_view(target).substr(0, q);
   }
+  // The first value of a query parameter, percent-decoded ('+' is a space); nullopt when
+  // absent or not validly encoded.
+  std::optional<std::string> Query(std::string_view name) const;
 };
 
 struct HttpResponse {
@@ -49,6 +53,10 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// A JSON answer, and an error answer {"error": message}.
+HttpResponse JsonResponse(int status, std::string body);
+HttpResponse JsonError(int status, std::string_view message);
 
 using Responder = std::function<void(HttpResponse)>;
 

@@ -9,17 +9,6 @@
 namespace supportpipe::intake {
 namespace {
 
-HttpResponse Json(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-HttpResponse Error(int status, std::string_view message) {
-  return Json(status, fmt::format("{{\"error\":{}}}", event::JsonQuote(message)));
-}
-
 struct Verdict {
   enum class Kind { kAccepted, kDuplicate, kRejected } kind = Kind::kRejected;
   std::string id;
@@ -69,23 +58,24 @@ void Intake::Handle(HttpRequest req, Responder respond) {
   constexpr std::string_view kWebhooks = "/v1/webhooks/";
   if (path == "/v1/events") {
     if (req.method != "POST") {
-      return Finish("events", "", respond, Error(405, "use POST"), started);
+      return Finish("events", "", respond, JsonError(405, "use POST"), started);
     }
     return HandleEvents(req, std::move(respond));
   }
   if (path.rfind(kWebhooks, 0) == 0) {
     const std::string source(path.substr(kWebhooks.size()));
     if (req.method != "POST") {
-      return Finish("webhooks", source, respond, Error(405, "use POST"), started);
+      return Finish("webhooks", source, respond, JsonError(405, "use POST"), started);
     }
     return HandleWebhook(source, req, std::move(respond));
   }
-  if (path == "/healthz") return respond(Json(200, R"({"status":"ok"})"));
+  if (path == "/healthz") return respond(JsonResponse(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
     const bool queue_ok =
         static_cast<int64_t>(committer_.pending()) * 10 < config_.server.max_pending_appends * 9;
-    if (ready_ && queue_ok) return respond(Json(200, R"({"status":"ready"})"));
-    return respond(Json(503, ready_ ? R"({"status":"overloaded"})" : R"({"status":"starting"})"));
+    if (ready_ && queue_ok) return respond(JsonResponse(200, R"({"status":"ready"})"));
+    return respond(
+        JsonResponse(503, ready_ ? R"({"status":"overloaded"})" : R"({"status":"starting"})"));
   }
   if (path == "/metrics") {
     HttpResponse r;
@@ -93,7 +83,7 @@ void Intake::Handle(HttpRequest req, Responder respond) {
     r.body = metrics_.Render();
     return respond(std::move(r));
   }
-  Finish("other", "", respond, Error(404, "no such endpoint; see docs/http-api.md"), started);
+  Finish("other", "", respond, JsonError(404, "no such endpoint; see docs/http-api.md"), started);
 }
 
 void Intake::Finish(std::string_view route, std::string_view source, const Responder& respond,
@@ -110,8 +100,8 @@ void Intake::Finish(std::string_view route, std::string_view source, const Respo
 
 HttpResponse Intake::Overloaded(const Status& st) {
   HttpResponse r = st.code() == StatusCode::kResourceExhausted
-                       ? Error(429, "intake is at capacity; retry after the given seconds")
-                       : Error(503, "the log is unavailable; retry after the given seconds");
+                       ? JsonError(429, "intake is at capacity; retry after the given seconds")
+                       : JsonError(503, "the log is unavailable; retry after the given seconds");
   r.headers.emplace_back("Retry-After", r.status == 429 ? "1" : "5");
   return r;
 }
@@ -137,11 +127,12 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
           .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
                       {{"source", std::string(kDefaultEventsSource)}, {"reason", "token_mismatch"}})
           .Inc();
-      return Finish("events", "", respond, Error(401, "a valid bearer token is required"), started);
+      return Finish("events", "", respond, JsonError(401, "a valid bearer token is required"),
+                    started);
     }
   } else if (!req.from_loopback) {
     return Finish("events", "", respond,
-                  Error(401, "set server.ingest_token_env to accept events from other hosts"),
+                  JsonError(401, "set server.ingest_token_env to accept events from other hosts"),
                   started);
   }
   const std::string_view ctype = req.Header("content-type");
@@ -150,7 +141,7 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
   event::Batch batch =
       event::SplitBatch(req.body, {.ndjson_hint = ndjson, .check_single_object = false});
   if (!batch.error.ok())
-    return Finish("events", "", respond, Error(400, batch.error.message()), started);
+    return Finish("events", "", respond, JsonError(400, batch.error.message()), started);
 
   auto verdicts = std::make_shared<std::vector<Verdict>>(batch.items.size());
   std::vector<log::RawRecord> records;
@@ -215,9 +206,9 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
       status = 200;
     }
     Finish("events", "", respond,
-           Json(status, fmt::format("{{\"accepted\":{},\"duplicate\":{},\"rejected\":{},"
-                                    "\"results\":[{}]}}",
-                                    accepted, duplicate, rejected, results)),
+           JsonResponse(status, fmt::format("{{\"accepted\":{},\"duplicate\":{},\"rejected\":{},"
+                                            "\"results\":[{}]}}",
+                                            accepted, duplicate, rejected, results)),
            started);
   };
   if (records.empty()) return answer(Status::Ok());
@@ -241,9 +232,10 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
   const TimeMicros started = clock_.Now();
   auto it = sources_.find(source_name);
   if (it == sources_.end()) {
-    return Finish("webhooks", "", respond,
-                  Error(404, "no source with that name is configured ([[source]] in the config)"),
-                  started);
+    return Finish(
+        "webhooks", "", respond,
+        JsonError(404, "no source with that name is configured ([[source]] in the config)"),
+        started);
   }
   const Source& src = it->second;
   const std::string source(source_name);
@@ -256,11 +248,11 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
                     {{"source", source}, {"reason", delivery.status().message()}})
         .Inc();
     return Finish("webhooks", source, respond,
-                  Error(401, "authentication failed: " + delivery.status().message()), started);
+                  JsonError(401, "authentication failed: " + delivery.status().message()), started);
   }
   if (delivery->challenge) {
     // A vendor's handshake (Slack url_verification, Front's challenge): nothing to store.
-    return Finish("webhooks", source, respond, Json(200, *delivery->challenge), started);
+    return Finish("webhooks", source, respond, JsonResponse(200, *delivery->challenge), started);
   }
   // At most one parse on this path (the verifier's, when it needed an id from the body): a
   // body that is unusable as a whole is kept (for inspection and replay after a fix) but
@@ -282,13 +274,15 @@ void Intake::HandleWebhook(std::string_view source_name, HttpRequest& req, Respo
     if (!st.ok()) return Finish("webhooks", source, respond, Overloaded(st), started);
     const bool dup = res[0].outcome == log::AppendOutcome::kDuplicate;
     HttpResponse resp =
-        dup ? Json(200, fmt::format(R"({{"status":"duplicate","offset":{}}})", res[0].offset))
-        : usable
-            ? Json(202, fmt::format(R"({{"status":"accepted","offset":{}}})", res[0].offset))
-            : Json(400,
-                   fmt::format(R"({{"status":"kept","offset":{},"error":"the body is not )"
-                               R"(valid JSON; it was stored and sent to the dead-letter queue"}})",
-                               res[0].offset));
+        dup      ? JsonResponse(200,
+                                fmt::format(R"({{"status":"duplicate","offset":{}}})", res[0].offset))
+        : usable ? JsonResponse(
+                       202, fmt::format(R"({{"status":"accepted","offset":{}}})", res[0].offset))
+                 : JsonResponse(
+                       400, fmt::format(
+                                R"({{"status":"kept","offset":{},"error":"the body is not )"
+                                R"(valid JSON; it was stored and sent to the dead-letter queue"}})",
+                                res[0].offset));
     Finish("webhooks", source, respond, std::move(resp), started);
   };
   Status st = committer_.Submit(std::move(records), answer);

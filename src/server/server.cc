@@ -49,7 +49,9 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   http.max_header_bytes = static_cast<size_t>(s->config_.server.max_header_bytes);
   s->RegisterGauges();
   s->worker_->Start();
-  ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->intake_));
+  s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, clock, s->metrics_);
+  s->routes_ = std::make_unique<Routes>(*s->intake_, *s->admin_);
+  ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->routes_));
   s->intake_->SetReady(true);
   return s;
 }

@@ -17,6 +17,7 @@
 #include "intake/intake.h"
 #include "log/group_committer.h"
 #include "observe/metrics.h"
+#include "server/admin_api.h"
 #include "server/worker.h"
 #include "support/policies.h"
 
@@ -31,6 +32,20 @@ class Server {
   void Stop();
 
  private:
+  // What the HTTP server calls: the admin API under /v1/admin/, intake for the rest.
+  class Routes final : public intake::HttpHandler {
+   public:
+    Routes(intake::Intake& intake, AdminApi& admin) : intake_(intake), admin_(admin) {}
+    void Handle(intake::HttpRequest request, intake::Responder respond) override {
+      if (AdminApi::Handles(request.Path())) return respond(admin_.Handle(request));
+      intake_.Handle(std::move(request), std::move(respond));
+    }
+
+   private:
+    intake::Intake& intake_;
+    AdminApi& admin_;
+  };
+
   explicit Server(const Config& config) : config_(config) {}
   void RegisterGauges();
 
@@ -43,6 +58,8 @@ class Server {
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<log::GroupCommitter> committer_;
   std::unique_ptr<intake::Intake> intake_;
+  std::unique_ptr<AdminApi> admin_;
+  std::unique_ptr<Routes> routes_;
   std::unique_ptr<intake::HttpServer> http_;
   bool stopped_ = false;
 };

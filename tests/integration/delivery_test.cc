@@ -100,6 +100,23 @@ TEST(DeliveryIntegrationTest, ABreachIsDeliveredSignedAndRetriesSurviveAKill9) {
       << replay.out;
   ASSERT_TRUE(Eventually([&] { return ok.received().size() == 3; }, 10));
   EXPECT_EQ(ok.received()[2].id, got[0].id);
+
+  // The same through the admin API (loopback, no admin token configured).
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return h.Get("/v1/admin/deliveries?destination=ops&state=delivered")
+                   .body.find(R"("id":1,)") != std::string::npos;
+      },
+      10));
+  auto shown = h.Get("/v1/admin/deliveries/1");
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find(R"("message_id":")" + got[0].id + "\""), std::string::npos)
+      << shown.body;
+  EXPECT_NE(shown.body.find(R"(\"type\":\"sla.breached\")"), std::string::npos);
+  ASSERT_EQ(h.Post("/v1/admin/deliveries/1/retry", "").status, 200);
+  ASSERT_TRUE(Eventually([&] { return ok.received().size() == 4; }, 10));
+  EXPECT_EQ(ok.received()[3].id, got[0].id);
+  EXPECT_EQ(h.Get("/v1/admin/deliveries/7").status, 404);
 }
 
 TEST(DeliveryIntegrationTest, RulesTagRouteAndPrioritiseAndEscalateOnce) {

@@ -271,6 +271,7 @@ TEST(IntegrationTest, ImportQueryReplayAndDeadLetterReplayFromTheCli) {
 
 TEST(IntegrationTest, ShippedExampleConfigIsValid) {
   Harness h("", {{"SUPPORTPIPE_INGEST_TOKEN", "t"},
+                 {"SUPPORTPIPE_ADMIN_TOKEN", "a"},
                  {"ACME_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
                  {"CRM_TOKEN", "c"},
                  {"ZENDESK_WEBHOOK_SECRET", "z"},

@@ -1,0 +1,142 @@
+#include "server/admin_api.h"
+
+#include <gtest/gtest.h>
+
+#include "common/test_dir.h"
+#include "log/sqlite/sqlite_event_log.h"
+
+namespace supportpipe::server {
+namespace {
+
+constexpr TimeMicros kT0 = 1796029200LL * 1000000;  // 2026-11-30T09:00:00Z
+
+class AdminApiTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    log_ = std::move(log::OpenSqliteEventLog(dir_.path())).value();
+    config_.destinations.push_back({.name = "ops"});
+    std::vector<log::Delivery> ds;
+    for (int i = 0; i < 3; ++i) {
+      log::Delivery d;
+      d.destination = "ops";
+      d.source = "acme";
+      d.event_id = "e" + std::to_string(i);
+      d.type = "sla.breached";
+      d.message_id = "msg_" + std::to_string(i);
+      d.payload = R"({"type":"sla.breached"})";
+      d.state = i == 0 ? "pending" : "dead";
+      d.created_at = kT0 + i * 3600 * 1000000LL;
+      ds.push_back(d);
+    }
+    ASSERT_TRUE(log_->EnqueueDeliveries(ds).ok());
+  }
+
+  intake::HttpResponse Call(const std::string& method, const std::string& target,
+                            const std::string& token = "", bool loopback = true) {
+    intake::HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.from_loopback = loopback;
+    if (!token.empty()) r.headers.emplace_back("authorization", "Bearer " + token);
+    AdminApi api(config_, *log_, clock_, metrics_);
+    return api.Handle(r);
+  }
+
+  TestDir dir_;
+  FakeClock clock_{kT0 + 10 * 3600 * 1000000LL};
+  observe::Registry metrics_;
+  Config config_;
+  std::unique_ptr<log::EventLog> log_;
+};
+
+TEST_F(AdminApiTest, WithoutATokenOnlyLoopbackIsServed) {
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries").status, 200);
+  auto r = Call("GET", "/v1/admin/deliveries", "", /*loopback=*/false);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("admin_token_env"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, WithATokenEveryRouteNeedsIt) {
+  config_.server.admin_token = "s3cret-admin";
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/v1/admin/deliveries"},
+           {"GET", "/v1/admin/deliveries/1"},
+           {"POST", "/v1/admin/deliveries/2/retry"},
+           {"POST", "/v1/admin/deliveries/replay?destination=ops&from=2026-11-30&to=2026-12-01"},
+           {"GET", "/v1/admin/nothing"}}) {
+    for (const std::string& token : {std::string(), std::string("wrong")}) {
+      auto r = Call(method, target, token);
+      EXPECT_EQ(r.status, 401) << method << " " << target;
+      EXPECT_EQ(r.body.find("s3cret"), std::string::npos);
+      EXPECT_EQ(r.body.find("wrong"), std::string::npos);
+    }
+    EXPECT_NE(Call(method, target, "s3cret-admin").status, 401) << target;
+  }
+  // Loopback is no excuse once a token is configured.
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries", "", true).status, 401);
+  EXPECT_NE(metrics_.Render().find(
+                R"(supportpipe_auth_failures_total{source="admin",reason="token_mismatch"} 11)"),
+            std::string::npos)
+      << metrics_.Render();
+}
+
+TEST_F(AdminApiTest, ListsPagesAndFilters) {
+  auto all = Call("GET", "/v1/admin/deliveries");
+  EXPECT_NE(all.body.find(R"("id":1,"destination":"ops","state":"pending")"), std::string::npos)
+      << all.body;
+  EXPECT_NE(all.body.find(R"("next_after_id":null)"), std::string::npos);
+  EXPECT_EQ(all.body.find("payload"), std::string::npos);  // bodies only one at a time
+  auto page = Call("GET", "/v1/admin/deliveries?limit=2");
+  EXPECT_NE(page.body.find(R"("next_after_id":2)"), std::string::npos) << page.body;
+  auto next = Call("GET", "/v1/admin/deliveries?after_id=2&limit=2");
+  EXPECT_NE(next.body.find(R"("id":3)"), std::string::npos);
+  EXPECT_EQ(next.body.find(R"("id":2)"), std::string::npos);
+  auto dead = Call("GET", "/v1/admin/deliveries?state=dead&destination=ops");
+  EXPECT_EQ(dead.body.find(R"("id":1,)"), std::string::npos) << dead.body;
+  EXPECT_NE(dead.body.find(R"("id":2,)"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries?state=lost").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries?limit=0").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries?after_id=x").status, 400);
+  EXPECT_EQ(Call("POST", "/v1/admin/deliveries").status, 405);
+}
+
+TEST_F(AdminApiTest, ShowsRetriesAndReplays) {
+  auto one = Call("GET", "/v1/admin/deliveries/2");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_NE(one.body.find(R"("payload":"{\"type\":\"sla.breached\"}")"), std::string::npos)
+      << one.body;
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries/99").status, 404);
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries/2/retry").status, 405);
+
+  auto retry = Call("POST", "/v1/admin/deliveries/2/retry");
+  ASSERT_EQ(retry.status, 200);
+  EXPECT_NE(retry.body.find(R"("state":"pending")"), std::string::npos) << retry.body;
+  EXPECT_NE(retry.body.find(R"("message_id":"msg_1")"), std::string::npos);  // the same id
+  auto d = log_->GetDelivery(2);
+  ASSERT_TRUE(d.ok() && *d);
+  EXPECT_EQ((*d)->attempts, 0);
+  EXPECT_EQ((*d)->next_attempt_at, clock_.Now());
+
+  // Created 09:00, 10:00, 11:00; [10:30, 12:00) holds the third only (the second is pending).
+  auto replay =
+      Call("POST",
+           "/v1/admin/deliveries/"
+           "replay?destination=ops&from=2026-11-30T10%3A30%3A00Z&to=2026-11-30T12:00:00Z");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.body, R"({"destination":"ops","resent":1})");
+  EXPECT_EQ(
+      Call("POST", "/v1/admin/deliveries/replay?destination=nope&from=2026-11-30&to=2026-12-01")
+          .status,
+      400);
+  auto bad =
+      Call("POST", "/v1/admin/deliveries/replay?destination=ops&from=yesterday&to=2026-12-01");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("from:"), std::string::npos) << bad.body;
+  EXPECT_EQ(
+      Call("POST", "/v1/admin/deliveries/replay?destination=ops&from=2026-12-01&to=2026-11-30")
+          .status,
+      400);
+}
+
+}  // namespace
+}  // namespace supportpipe::server
