@@ -248,5 +248,35 @@ TEST_F(DeliveryTest, AHangingDestinationTimesOutAndIsRetried) {
   EXPECT_FALSE(x.last_error.empty());
 }
 
+TEST_F(DeliveryTest, ADroppedConnectionIsRetriedWithTheSameMessageId) {
+  for (const bool reset : {false, true}) {
+    DroppingReceiver drop(2, reset);
+    Configure(drop.url(), {5});
+    config_.destinations[0].name = reset ? "ops-reset" : "ops";
+    Dispatch();
+    Append(reset ? "e-reset" : "e-close", "sla.breached");
+    Dispatch();
+    Deliverer d(*log_, config_.destinations[0], clock_, metrics_, intake::Fetch, 7);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      ASSERT_EQ(d.Step()->attempted, 1u) << attempt;
+      const log::Delivery x = Of(reset ? "e-reset" : "e-close");
+      if (attempt < 2) {
+        EXPECT_EQ(x.state, "pending");  // no answer: a network failure, retried
+        EXPECT_EQ(x.last_status, 0);
+        EXPECT_FALSE(x.last_error.empty());
+        clock_.Advance(5 * 1000000);  // the whole wait (full jitter draws at most that)
+      } else {
+        EXPECT_EQ(x.state, "delivered");
+        EXPECT_EQ(x.attempts, 3);
+      }
+    }
+    const std::vector<std::string> ids = drop.ids();
+    ASSERT_EQ(ids.size(), 3u);
+    EXPECT_FALSE(ids[0].empty());
+    EXPECT_EQ(ids[1], ids[0]);
+    EXPECT_EQ(ids[2], ids[0]);
+  }
+}
+
 }  // namespace
 }  // namespace supportpipe::delivery

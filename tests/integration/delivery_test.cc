@@ -199,5 +199,44 @@ events = ["ticket.escalated"]
       << bad.err;
 }
 
+TEST(DeliveryIntegrationTest, ASlowDestinationDelaysNeitherTheOthersNorTheWarehouse) {
+  Receiver slow({Receiver::Answer{200, "", 4000}});  // each answer takes 4 s
+  Receiver fast({Receiver::Answer{200}});
+  Harness h(fmt::format(R"(
+[[rule]]
+name = "every-new-ticket"
+when = {{ type = ["ticket.created"] }}
+then = {{ emit = "ticket.escalated" }}
+
+[[destination]]
+name = "slow"
+url = "http://127.0.0.1:{}/hooks"
+secret_env = "SP_OPS_SECRET"
+events = ["ticket.escalated"]
+timeout_ms = 10000
+
+[[destination]]
+name = "fast"
+url = "http://127.0.0.1:{}/hooks"
+secret_env = "SP_OPS_SECRET"
+events = ["ticket.escalated"]
+)",
+                        slow.port(), fast.port()),
+            {{"SP_OPS_SECRET", kTestSecret}});
+  ASSERT_TRUE(h.Start());
+  std::string batch;
+  for (int i = 0; i < 5; ++i) batch += Created("S" + std::to_string(i)) + "\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(h.Post("/v1/events", batch, {{"content-type", "application/x-ndjson"}}).status, 202);
+  ASSERT_TRUE(Eventually([&] { return fast.received().size() == 5; }, 10));
+  ASSERT_TRUE(Eventually([&] { return h.Scalar("SELECT COUNT(*) FROM fact_ticket") == "5"; }, 5));
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  // All five reached the fast destination and the warehouse while the slow one still works
+  // through its first or second (one attempt at a time, 4 s each).
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_LE(slow.received().size(), 1u);
+  for (const auto& r : fast.received()) EXPECT_TRUE(r.signature_ok);
+}
+
 }  // namespace
 }  // namespace supportpipe::testing_support
