@@ -1,12 +1,15 @@
 #include "cli/cli_util.h"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "cli/exit_codes.h"
+#include "common/clock.h"
+#include "server/backends.h"
 
 namespace supportpipe::cli {
 
@@ -20,6 +23,27 @@ Result<Config> ResolveConfig(const StorageFlags& flags) {
     cfg = DefaultConfig();
   }
   if (!flags.data_dir.empty()) cfg.storage.data_dir = flags.data_dir;
+  return cfg;
+}
+
+std::string CliActor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return "cli:" + std::string(pw ? pw->pw_name : std::to_string(::geteuid()));
+}
+
+Result<Config> ResolveConfigAudited(const StorageFlags& flags, std::string_view action,
+                                    std::string target) {
+  ASSIGN_OR_RETURN(Config cfg, ResolveConfig(flags));
+  auto store = server::OpenSecurityStore(cfg.storage);
+  if (!store.ok())
+    return Unavailable("the audit log cannot be opened: " + store.status().message());
+  SystemClock clock;
+  auto e = (*store)->AppendAudit({.at = clock.Now(),
+                                  .actor = CliActor(),
+                                  .action = std::string(action),
+                                  .target = std::move(target),
+                                  .outcome = "ok"});
+  if (!e.ok()) return Unavailable("the audit log cannot be written: " + e.status().message());
   return cfg;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/config.h"
 #include "common/status.h"
@@ -18,6 +19,12 @@ struct StorageFlags {
 };
 
 Result<Config> ResolveConfig(const StorageFlags& flags);
+// The same for commands that read or change data: first records in the audit log (actor
+// "cli:<user>") that this command runs, with what it is about. No record, no command.
+Result<Config> ResolveConfigAudited(const StorageFlags& flags, std::string_view action,
+                                    std::string target);
+// The actor the audit log names for this process's user.
+std::string CliActor();
 
 // RFC 3339, or a date YYYY-MM-DD meaning its midnight UTC.
 Result<TimeMicros> ParseTimeFlag(const std::string& text);

@@ -94,6 +94,27 @@ struct ReplayFlags {
 };
 int RunReplay(const ReplayFlags& flags);
 
+struct TokenFlags {
+  StorageFlags storage;
+  std::string name;
+  std::vector<std::string> scopes;
+  int64_t expires_days = 0;  // 0 = never
+  std::string id;            // revoke
+  std::string format = "table";
+};
+int RunTokenCreate(const TokenFlags& flags);
+int RunTokenList(const TokenFlags& flags);
+int RunTokenRevoke(const TokenFlags& flags);
+
+struct AuditFlags {
+  StorageFlags storage;
+  int64_t after = 0;
+  size_t limit = 100;
+  std::string format = "table";
+};
+int RunAuditList(const AuditFlags& flags);
+int RunAuditVerify(const AuditFlags& flags);
+
 int RunCheckConfig(const std::string& path);
 
 }  // namespace supportpipe::cli

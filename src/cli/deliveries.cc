@@ -12,7 +12,8 @@
 namespace supportpipe::cli {
 
 int RunDeliveriesList(const DeliveriesFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "deliveries.list",
+                                  "destination " + flags.destination + " state " + flags.state);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   auto log = server::OpenEventLog(cfg->storage);
   if (!log.ok()) return Fail("cannot open the log", log.status());
@@ -34,7 +35,8 @@ int RunDeliveriesList(const DeliveriesFlags& flags) {
 }
 
 int RunDeliveriesRetry(const DeliveriesFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "deliveries.retry",
+                                  "delivery " + std::to_string(flags.id));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   auto log = server::OpenEventLog(cfg->storage);
   if (!log.ok()) return Fail("cannot open the log", log.status());
@@ -57,7 +59,8 @@ int RunDeliveriesRetry(const DeliveriesFlags& flags) {
 }
 
 int RunDeliveriesReplay(const DeliveriesFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "deliveries.replay",
+                                  flags.destination + " " + flags.from + ".." + flags.to);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   auto range = ParseTimeRange(flags.from, flags.to);
   if (!range.ok()) return Fail("deliveries replay", range.status());

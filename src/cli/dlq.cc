@@ -12,7 +12,7 @@
 namespace supportpipe::cli {
 
 int RunDlqList(const DlqFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "dlq.list", "state " + flags.state);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   if (flags.state != "open" && flags.state != "replayed" && flags.state != "all") {
     return Fail("--state", InvalidArgument("must be open, replayed or all"));
@@ -36,7 +36,8 @@ int RunDlqList(const DlqFlags& flags) {
 }
 
 int RunDlqShow(const DlqFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg =
+      ResolveConfigAudited(flags.storage, "dlq.show", "dead letter " + std::to_string(flags.id));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   auto log = server::OpenEventLog(cfg->storage);
   if (!log.ok()) return Fail("cannot open the log", log.status());
@@ -64,7 +65,9 @@ int RunDlqShow(const DlqFlags& flags) {
 }
 
 int RunDlqReplay(const DlqFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg =
+      ResolveConfigAudited(flags.storage, "dlq.replay",
+                           flags.all ? "all open" : "dead letter " + std::to_string(flags.id));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   if (!flags.all && flags.id <= 0)
     return Fail("dlq replay", InvalidArgument("give an ID or --all"));
@@ -101,7 +104,8 @@ int RunDlqReplay(const DlqFlags& flags) {
 }
 
 int RunReplay(const ReplayFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "replay",
+                                  flags.source + " " + flags.from + ".." + flags.to);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   auto range = ParseTimeRange(flags.from, flags.to);
   if (!range.ok()) return Fail("replay", range.status());

@@ -163,6 +163,43 @@ int main(int argc, char** argv) {
   r->add_option("--to", replay.to, "End, exclusive (RFC 3339 or YYYY-MM-DD)")->required();
   r->callback([&] { code = RunReplay(replay); });
 
+  TokenFlags token;
+  auto* tk = app.add_subcommand("token", "Create, list and revoke API tokens (stored as hashes)");
+  tk->require_subcommand(1);
+  auto* tkc = tk->add_subcommand("create", "Create a token and print it once");
+  AddStorageFlags(tkc, &token.storage);
+  tkc->add_option("--name", token.name, "What the token is for (shown in lists and the audit log)")
+      ->required();
+  tkc->add_option("--scope", token.scopes,
+                  "admin, read, replay, erase, ingest:<source> or ingest:* (repeatable)")
+      ->required();
+  tkc->add_option("--expires-days", token.expires_days, "Days until it expires (default never)");
+  tkc->callback([&] { code = RunTokenCreate(token); });
+  auto* tkl = tk->add_subcommand("list", "List tokens (never their secrets)");
+  AddStorageFlags(tkl, &token.storage);
+  tkl->add_option("-f,--format", token.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  tkl->callback([&] { code = RunTokenList(token); });
+  auto* tkr = tk->add_subcommand("revoke", "Revoke a token by id");
+  AddStorageFlags(tkr, &token.storage);
+  tkr->add_option("id", token.id, "Token id (the 12 hex digits after spt_)")->required();
+  tkr->callback([&] { code = RunTokenRevoke(token); });
+
+  AuditFlags audit;
+  auto* au = app.add_subcommand("audit", "Read and verify the hash-chained audit log");
+  au->require_subcommand(1);
+  auto* aul = au->add_subcommand("list", "List audit entries, oldest first");
+  AddStorageFlags(aul, &audit.storage);
+  aul->add_option("--after", audit.after, "Only entries after this seq");
+  aul->add_option("--limit", audit.limit, "At most this many (default 100)");
+  aul->add_option("-f,--format", audit.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  aul->callback([&] { code = RunAuditList(audit); });
+  auto* auv = au->add_subcommand(
+      "verify", "Check the hash chain: exit 0 when intact, 1 naming the first bad entry");
+  AddStorageFlags(auv, &audit.storage);
+  auv->callback([&] { code = RunAuditVerify(audit); });
+
   std::string config_path = "supportpipe.toml";
   auto* cc =
       app.add_subcommand("check-config", "Check a config file and exit (0 valid, 2 invalid)");

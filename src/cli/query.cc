@@ -127,7 +127,7 @@ void PrintTable(const warehouse::QueryResult& r, const std::string& format) {
 }
 
 int RunQuery(const QueryFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "query", flags.sql);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   SystemClock clock;
   auto wh = server::OpenWarehouse(cfg->storage, clock, /*read_only=*/true);

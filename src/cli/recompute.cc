@@ -11,7 +11,7 @@
 namespace supportpipe::cli {
 
 int RunRecompute(const RecomputeFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "recompute", "every ticket");
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   // The driver runs the SLA clocks here unless a server does, so the derived events of the
   // new rows are recorded before this returns.

@@ -43,7 +43,7 @@ warehouse::Cell Minutes(const std::optional<int64_t>& s) {
 }  // namespace
 
 int RunReport(const ReportFlags& flags) {
-  auto cfg = ResolveConfig(flags.storage);
+  auto cfg = ResolveConfigAudited(flags.storage, "report", flags.from + ".." + flags.to);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   if (!IsDate(flags.from) || !IsDate(flags.to) || flags.to <= flags.from) {
     return Fail("--from/--to", InvalidArgument("give two dates YYYY-MM-DD with --from before --to "

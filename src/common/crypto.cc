@@ -1,8 +1,11 @@
 #include "common/crypto.h"
 
+#include <cstdlib>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 namespace supportpipe {
@@ -69,6 +72,14 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    std::abort();  // no randomness: nothing secret can be made safely
+  }
+  return out;
 }
 
 }  // namespace supportpipe

@@ -4,6 +4,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,8 @@ std::string HexEncode(std::string_view bytes);                        // lowerca
 std::string Base64Encode(std::string_view bytes);
 // Standard alphabet with padding; nullopt on malformed input.
 std::optional<std::string> Base64Decode(std::string_view text);
+// `n` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes); aborts if it fails.
+std::string RandomBytes(size_t n);
 // Compares without early exit on the first differing byte.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

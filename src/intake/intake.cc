@@ -31,16 +31,18 @@ const char* KindName(Verdict::Kind k) {
 }  // namespace
 
 Intake::Intake(const Config& config, log::GroupCommitter& committer, const Clock& clock,
-               observe::Registry& metrics)
+               observe::Registry& metrics, security::Authenticator* auth)
     : config_(config),
+      auth_(auth),
       committer_(committer),
       clock_(clock),
       metrics_(metrics),
       received_latency_(observe::StageLatency(metrics, "received")) {}
 
 Result<std::unique_ptr<Intake>> Intake::Create(const Config& config, log::GroupCommitter& committer,
-                                               const Clock& clock, observe::Registry& metrics) {
-  std::unique_ptr<Intake> in(new Intake(config, committer, clock, metrics));
+                                               const Clock& clock, observe::Registry& metrics,
+                                               security::Authenticator* auth) {
+  std::unique_ptr<Intake> in(new Intake(config, committer, clock, metrics, auth));
   for (const SourceConfig& s : config.sources) {
     auto v = sources::MakeVerifier(s);
     if (!v.ok()) {
@@ -121,18 +123,41 @@ std::string Intake::KeptHeaders(const HttpRequest& req) const {
 
 void Intake::HandleEvents(HttpRequest& req, Responder respond) {
   const TimeMicros started = clock_.Now();
-  if (config_.server.ingest_token) {
-    if (!sources::BearerTokenMatches(req.Header("authorization"), {*config_.server.ingest_token})) {
-      metrics_
-          .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
-                      {{"source", std::string(kDefaultEventsSource)}, {"reason", "token_mismatch"}})
-          .Inc();
-      return Finish("events", "", respond, JsonError(401, "a valid bearer token is required"),
-                    started);
+  // Who may post, and for which sources: the configured ingest token (any source), a stored
+  // token with ingest:<source> scopes, or, with no ingest token configured, loopback clients.
+  std::optional<std::vector<std::string>> scopes;  // unset: every source
+  const std::string_view authorization = req.Header("authorization");
+  std::string_view refused;
+  if (!authorization.empty()) {
+    if (config_.server.ingest_token &&
+        sources::BearerTokenMatches(authorization, {*config_.server.ingest_token})) {
+      // every source
+    } else if (auth_) {
+      security::Authenticator::Verdict v = auth_->Check(authorization);
+      if (v.outcome == security::Authenticator::Outcome::kOk) {
+        scopes = std::move(v.principal.scopes);
+      } else {
+        refused = v.reason;
+      }
+    } else {
+      refused = "token_mismatch";
     }
+  } else if (config_.server.ingest_token) {
+    refused = "token_missing";
   } else if (!req.from_loopback) {
     return Finish("events", "", respond,
-                  JsonError(401, "set server.ingest_token_env to accept events from other hosts"),
+                  JsonError(401,
+                            "set server.ingest_token_env, or use a token with an ingest scope, "
+                            "to post events from other hosts"),
+                  started);
+  }
+  if (!refused.empty()) {
+    metrics_
+        .GetCounter(
+            "supportpipe_auth_failures_total", "Refused requests by source and reason.",
+            {{"source", std::string(kDefaultEventsSource)}, {"reason", std::string(refused)}})
+        .Inc();
+    return Finish("events", "", respond, JsonError(401, "a valid bearer token is required"),
                   started);
   }
   const std::string_view ctype = req.Header("content-type");
@@ -163,6 +188,14 @@ void Intake::HandleEvents(HttpRequest& req, Responder respond) {
     }
     log::RawRecord r;
     r.source = e->source.empty() ? std::string(kDefaultEventsSource) : e->source;
+    if (scopes && !security::Allows(*scopes, "ingest:" + r.source)) {
+      v.pointer = "/source";
+      v.reason = fmt::format(
+          "this token may not ingest events for source \"{}\" (it needs the "
+          "scope ingest:{})",
+          r.source, r.source);
+      continue;
+    }
     r.kind = std::string(sources::kKindEvent);
     r.vendor = "canonical";
     r.delivery_id = e->id;

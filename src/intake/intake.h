@@ -1,6 +1,7 @@
 // Intake: the HTTP routes that take data in and the operational endpoints.
 //
-//   POST /v1/events            canonical events; a verdict per event
+//   POST /v1/events            canonical events; a verdict per event (tokens: the configured
+//                              ingest token, or stored ones with ingest:<source> scopes)
 //   POST /v1/webhooks/{source} vendor webhooks, verified by the source's verifier
 //   GET  /healthz /readyz /metrics
 //
@@ -21,6 +22,7 @@
 #include "intake/http.h"
 #include "log/group_committer.h"
 #include "observe/metrics.h"
+#include "security/authenticator.h"
 #include "sources/verifier.h"
 
 namespace supportpipe::intake {
@@ -31,9 +33,11 @@ inline constexpr std::string_view kDefaultEventsSource = "api";
 class Intake final : public HttpHandler {
  public:
   // Builds the verifiers of every configured source; InvalidArgument when one cannot be.
+  // `auth` (may be null) admits stored tokens with ingest:<source> scopes on /v1/events.
   static Result<std::unique_ptr<Intake>> Create(const Config& config,
                                                 log::GroupCommitter& committer, const Clock& clock,
-                                                observe::Registry& metrics);
+                                                observe::Registry& metrics,
+                                                security::Authenticator* auth = nullptr);
 
   void Handle(HttpRequest request, Responder respond) override;
 
@@ -47,7 +51,7 @@ class Intake final : public HttpHandler {
   };
 
   Intake(const Config& config, log::GroupCommitter& committer, const Clock& clock,
-         observe::Registry& metrics);
+         observe::Registry& metrics, security::Authenticator* auth);
   void HandleEvents(HttpRequest& req, Responder respond);
   void HandleWebhook(std::string_view source_name, HttpRequest& req, Responder respond);
   void Finish(std::string_view route, std::string_view source, const Responder& respond,
@@ -57,6 +61,7 @@ class Intake final : public HttpHandler {
   std::string KeptHeaders(const HttpRequest& req) const;
 
   const Config& config_;
+  security::Authenticator* auth_;
   log::GroupCommitter& committer_;
   const Clock& clock_;
   observe::Registry& metrics_;

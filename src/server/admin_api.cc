@@ -6,7 +6,6 @@
 
 #include "delivery/outbox.h"
 #include "event/codec.h"
-#include "sources/auth.h"
 
 namespace supportpipe::server {
 namespace {
@@ -35,60 +34,169 @@ HttpResponse BadParam(const Status& st) {
   return JsonError(400, fmt::format("{}: {}", st.field(), st.message()));
 }
 
+// "limit" in [1, max], default `def`; nullopt when malformed.
+std::optional<size_t> Limit(const HttpRequest& req, size_t def, size_t max) {
+  const std::optional<std::string> v = req.Query("limit");
+  if (!v) return def;
+  const std::optional<int64_t> n = ParseId(*v);
+  if (!n || *n < 1 || static_cast<size_t>(*n) > max) return std::nullopt;
+  return static_cast<size_t>(*n);
+}
+
+std::string TokenJson(const security::Token& t) {
+  std::string scopes;
+  for (const std::string& s : t.scopes) scopes += (scopes.empty() ? "" : ",") + event::JsonQuote(s);
+  auto time = [](const std::optional<TimeMicros>& v) {
+    return v ? event::JsonQuote(FormatRfc3339(*v)) : std::string("null");
+  };
+  return fmt::format(
+      R"({{"id":{},"name":{},"scopes":[{}],"created_at":{},"expires_at":{},"revoked_at":{}}})",
+      event::JsonQuote(t.id), event::JsonQuote(t.name), scopes,
+      event::JsonQuote(FormatRfc3339(t.created_at)), time(t.expires_at), time(t.revoked_at));
+}
+
 }  // namespace
 
+AdminApi::AdminApi(const Config& config, log::EventLog& log, security::Store& security,
+                   security::Authenticator& auth, const Clock& clock, observe::Registry& metrics)
+    : config_(config),
+      log_(log),
+      security_(security),
+      auth_(auth),
+      clock_(clock),
+      metrics_(metrics) {}
+
+void AdminApi::Refused(std::string_view reason) {
+  metrics_
+      .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
+                  {{"source", "admin"}, {"reason", std::string(reason)}})
+      .Inc();
+}
+
 HttpResponse AdminApi::Handle(const HttpRequest& req) {
+  Call call = Plan(req);
+  security::Principal who;
   HttpResponse r;
-  const char* reason = nullptr;
-  if (config_.server.admin_token) {
-    if (!sources::BearerTokenMatches(req.Header("authorization"), {*config_.server.admin_token})) {
-      reason = "token_mismatch";
-      r = JsonError(401, "a valid admin bearer token is required");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    }
+  const security::Authenticator::Verdict v = auth_.Check(req.Header("authorization"));
+  bool allowed = false;
+  if (v.outcome == security::Authenticator::Outcome::kOk) {
+    who = v.principal;
+    allowed = true;
+  } else if (v.outcome == security::Authenticator::Outcome::kRefused) {
+    who.actor = "unknown token";
+    Refused(v.reason);
+    r = JsonError(401, "a valid bearer token is required");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  } else if (auth_.TokensRequired()) {
+    who.actor = req.from_loopback ? "loopback" : "remote";
+    Refused("token_missing");
+    r = JsonError(401, "a bearer token is required (supportpipe token create)");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
   } else if (!req.from_loopback) {
-    reason = "not_loopback";
-    r = JsonError(403, "set server.admin_token_env to use the admin API from other hosts");
-  }
-  if (reason) {
-    metrics_
-        .GetCounter("supportpipe_auth_failures_total", "Refused requests by source and reason.",
-                    {{"source", "admin"}, {"reason", reason}})
-        .Inc();
+    who.actor = "remote";
+    Refused("not_loopback");
+    r = JsonError(403,
+                  "create a token (supportpipe token create) or set server.admin_token_env to "
+                  "use the admin API from other hosts");
   } else {
-    r = Route(req);
+    who = {"loopback", {"admin"}};  // no token exists yet: the local operator
+    allowed = true;
+  }
+  if (allowed && call.answer) {
+    r = *call.answer;
+  } else if (allowed && !security::Allows(who.scopes, call.scope)) {
+    Refused("scope_missing");
+    r = JsonError(403, fmt::format("this token lacks the \"{}\" scope", call.scope));
+  } else if (allowed) {
+    r = call.run(&call.target);
+  }
+  // Every call is on record, allowed or not; unknown routes are not data access.
+  if (!call.answer || !allowed) {
+    const std::string outcome = r.status < 300 ? "ok"
+                                : r.status == 401 || r.status == 403
+                                    ? "denied"
+                                    : fmt::format("error: HTTP {}", r.status);
+    Result<security::AuditEntry> e = security_.AppendAudit(
+        {.at = clock_.Now(),
+         .actor = who.actor,
+         .action = call.action.empty() ? fmt::format("{} {}", req.method, req.Path()) : call.action,
+         .target = call.target,
+         .outcome = outcome});
+    if (!e.ok() && r.status < 300) {
+      // No access without a record of it.
+      r = JsonError(503, "the audit log cannot be written now; retry");
+    }
   }
   metrics_
-      .GetCounter("supportpipe_http_requests_total", "Intake requests by route, source and status.",
+      .GetCounter("supportpipe_http_requests_total", "Requests by route, source and status.",
                   {{"route", "admin"}, {"source", ""}, {"status", std::to_string(r.status)}})
       .Inc();
   return r;
 }
 
-HttpResponse AdminApi::Route(const HttpRequest& req) {
-  constexpr std::string_view kDeliveries = "/v1/admin/deliveries";
+AdminApi::Call AdminApi::Plan(const HttpRequest& req) {
   const std::string_view path = req.Path();
-  if (path == kDeliveries) {
-    if (req.method != "GET") return JsonError(405, "use GET");
-    return ListDeliveries(req);
-  }
-  if (path == std::string(kDeliveries) + "/replay") {
-    if (req.method != "POST") return JsonError(405, "use POST");
-    return ReplayDeliveries(req);
-  }
-  if (path.rfind(std::string(kDeliveries) + "/", 0) == 0) {
-    std::string_view rest = path.substr(kDeliveries.size() + 1);
-    const bool retry = rest.size() > 6 && rest.substr(rest.size() - 6) == "/retry";
-    if (retry) rest.remove_suffix(6);
-    const std::optional<int64_t> id = ParseId(rest);
-    if (id) {
-      if (req.method != (retry ? "POST" : "GET")) {
-        return JsonError(405, retry ? "use POST" : "use GET");
-      }
-      return OneDelivery(req, *id, retry);
+  const std::string_view query =
+      req.target.size() > path.size() ? std::string_view(req.target).substr(path.size() + 1) : "";
+  Call c;
+  auto route = [&](const char* method, std::string action, std::string scope, std::string target,
+                   std::function<HttpResponse(std::string*)> run) {
+    c.action = std::move(action);
+    c.scope = std::move(scope);
+    c.target = std::move(target);
+    if (req.method != method) {
+      c.answer = JsonError(405, fmt::format("use {}", method));
+    } else {
+      c.run = std::move(run);
     }
+    return c;
+  };
+  // "/v1/admin/<collection>/<id>[/<verb>]"
+  auto tail = [&](std::string_view prefix, std::string_view verb) -> std::optional<std::string> {
+    if (path.rfind(prefix, 0) != 0) return std::nullopt;
+    std::string_view rest = path.substr(prefix.size());
+    if (!verb.empty()) {
+      if (rest.size() <= verb.size() || rest.substr(rest.size() - verb.size()) != verb) {
+        return std::nullopt;
+      }
+      rest.remove_suffix(verb.size());
+    }
+    if (rest.empty() || rest.find('/') != std::string_view::npos) return std::nullopt;
+    return std::string(rest);
+  };
+  if (path == "/v1/admin/deliveries") {
+    return route("GET", "deliveries.list", "read", std::string(query),
+                 [this, &req](std::string*) { return ListDeliveries(req); });
   }
-  return JsonError(404, "no such admin endpoint; see docs/http-api.md#admin-api");
+  if (path == "/v1/admin/deliveries/replay") {
+    return route("POST", "deliveries.replay", "replay", std::string(query),
+                 [this, &req](std::string*) { return ReplayDeliveries(req); });
+  }
+  if (auto id = tail("/v1/admin/deliveries/", "/retry"); id && ParseId(*id)) {
+    return route("POST", "deliveries.retry", "replay", "delivery " + *id,
+                 [this, n = *ParseId(*id)](std::string*) { return OneDelivery(n, true); });
+  }
+  if (auto id = tail("/v1/admin/deliveries/", ""); id && ParseId(*id)) {
+    return route("GET", "deliveries.show", "read", "delivery " + *id,
+                 [this, n = *ParseId(*id)](std::string*) { return OneDelivery(n, false); });
+  }
+  if (path == "/v1/admin/tokens") {
+    if (req.method == "POST") {
+      return route("POST", "token.create", "admin", "",
+                   [this, &req](std::string* target) { return CreateToken(req, target); });
+    }
+    return route("GET", "token.list", "admin", "", [this](std::string*) { return ListTokens(); });
+  }
+  if (auto id = tail("/v1/admin/tokens/", "/revoke")) {
+    return route("POST", "token.revoke", "admin", "token " + *id,
+                 [this, id = *id](std::string*) { return RevokeToken(id); });
+  }
+  if (path == "/v1/admin/audit") {
+    return route("GET", "audit.list", "admin", std::string(query),
+                 [this, &req](std::string*) { return ListAudit(req); });
+  }
+  c.answer = JsonError(404, "no such admin endpoint; see docs/http-api.md#admin-api");
+  return c;
 }
 
 HttpResponse AdminApi::ListDeliveries(const HttpRequest& req) {
@@ -104,12 +212,9 @@ HttpResponse AdminApi::ListDeliveries(const HttpRequest& req) {
     if (!a) return JsonError(400, "after_id: a delivery id");
     f.after_id = *a;
   }
-  f.max = 100;
-  if (auto v = req.Query("limit")) {
-    const std::optional<int64_t> n = ParseId(*v);
-    if (!n || *n < 1 || *n > 1000) return JsonError(400, "limit: 1 to 1000");
-    f.max = static_cast<size_t>(*n);
-  }
+  const std::optional<size_t> limit = Limit(req, 100, 1000);
+  if (!limit) return JsonError(400, "limit: 1 to 1000");
+  f.max = *limit;
   Result<std::vector<log::Delivery>> rows = log_.ListDeliveries(f);
   if (!rows.ok()) return JsonError(503, "the outbox cannot be read now; retry");
   std::string body = "{\"deliveries\":[";
@@ -122,7 +227,7 @@ HttpResponse AdminApi::ListDeliveries(const HttpRequest& req) {
   return JsonResponse(200, body + "}");
 }
 
-HttpResponse AdminApi::OneDelivery(const HttpRequest&, int64_t id, bool retry) {
+HttpResponse AdminApi::OneDelivery(int64_t id, bool retry) {
   Result<std::optional<log::Delivery>> d = log_.GetDelivery(id);
   if (!d.ok()) return JsonError(503, "the outbox cannot be read now; retry");
   if (!*d) return JsonError(404, fmt::format("no delivery with id {}", id));
@@ -151,6 +256,74 @@ HttpResponse AdminApi::ReplayDeliveries(const HttpRequest& req) {
   if (!n.ok()) return JsonError(503, "the outbox cannot be written now; retry");
   return JsonResponse(
       200, fmt::format(R"({{"destination":{},"resent":{}}})", event::JsonQuote(destination), *n));
+}
+
+HttpResponse AdminApi::CreateToken(const HttpRequest& req, std::string* target) {
+  const std::string name = req.Query("name").value_or("");
+  if (name.empty() || name.size() > 100) return JsonError(400, "name: 1 to 100 characters");
+  std::vector<std::string> scopes;
+  std::string_view list = req.Query("scopes").value_or("");
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    scopes.emplace_back(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  if (scopes.empty()) return JsonError(400, "scopes: a comma-separated list, e.g. read,replay");
+  for (const std::string& s : scopes) {
+    if (Status st = security::ValidateScope(s); !st.ok()) return BadParam(st);
+  }
+  std::optional<TimeMicros> expires;
+  if (auto v = req.Query("expires_days")) {
+    const std::optional<int64_t> days = ParseId(*v);
+    if (!days || *days < 1 || *days > 3650) return JsonError(400, "expires_days: 1 to 3650");
+    expires = clock_.Now() + *days * 86400 * 1000000LL;
+  }
+  security::NewToken t = security::MakeToken(name, scopes, expires, clock_.Now());
+  *target = "token " + t.token.id + " (" + name + ")";
+  if (!security_.CreateToken(t.token).ok()) {
+    return JsonError(503, "the token cannot be stored now; retry");
+  }
+  std::string body = TokenJson(t.token);
+  body.pop_back();
+  return JsonResponse(201, body + ",\"token\":" + event::JsonQuote(t.text) + "}");
+}
+
+HttpResponse AdminApi::ListTokens() {
+  Result<std::vector<security::Token>> all = security_.ListTokens();
+  if (!all.ok()) return JsonError(503, "the tokens cannot be read now; retry");
+  std::string body = "{\"tokens\":[";
+  for (size_t i = 0; i < all->size(); ++i) body += (i ? "," : "") + TokenJson((*all)[i]);
+  return JsonResponse(200, body + "]}");
+}
+
+HttpResponse AdminApi::RevokeToken(std::string_view id) {
+  Result<bool> done = security_.RevokeToken(id, clock_.Now());
+  if (!done.ok()) return JsonError(503, "the token cannot be revoked now; retry");
+  if (!*done) return JsonError(404, "no active token with that id");
+  return JsonResponse(200, fmt::format(R"({{"id":{},"revoked":true}})", event::JsonQuote(id)));
+}
+
+HttpResponse AdminApi::ListAudit(const HttpRequest& req) {
+  int64_t after = 0;
+  if (auto v = req.Query("after")) {
+    const std::optional<int64_t> a = ParseId(*v);
+    if (!a) return JsonError(400, "after: an entry's seq");
+    after = *a;
+  }
+  const std::optional<size_t> limit = Limit(req, 100, 1000);
+  if (!limit) return JsonError(400, "limit: 1 to 1000");
+  Result<std::vector<security::AuditEntry>> page = security_.ListAudit(after, *limit);
+  if (!page.ok()) return JsonError(503, "the audit log cannot be read now; retry");
+  std::string body = "{\"entries\":[";
+  for (size_t i = 0; i < page->size(); ++i) {
+    const security::AuditEntry& e = (*page)[i];
+    body += fmt::format(
+        R"({}{{"seq":{},"at":{},"actor":{},"action":{},"target":{},"outcome":{},"hash":{}}})",
+        i ? "," : "", e.seq, event::JsonQuote(FormatRfc3339(e.at)), event::JsonQuote(e.actor),
+        event::JsonQuote(e.action), event::JsonQuote(e.target), event::JsonQuote(e.outcome),
+        event::JsonQuote(e.hash));
+  }
+  return JsonResponse(200, body + "]}");
 }
 
 }  // namespace supportpipe::server

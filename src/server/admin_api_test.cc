@@ -14,6 +14,7 @@ class AdminApiTest : public testing::Test {
  protected:
   void SetUp() override {
     log_ = std::move(log::OpenSqliteEventLog(dir_.path())).value();
+    security_ = std::move(security::OpenSqliteStore(dir_.path() + "/security.db")).value();
     config_.destinations.push_back({.name = "ops"});
     std::vector<log::Delivery> ds;
     for (int i = 0; i < 3; ++i) {
@@ -38,7 +39,8 @@ class AdminApiTest : public testing::Test {
     r.target = target;
     r.from_loopback = loopback;
     if (!token.empty()) r.headers.emplace_back("authorization", "Bearer " + token);
-    AdminApi api(config_, *log_, clock_, metrics_);
+    security::Authenticator auth(*security_, config_.server.admin_token, clock_);
+    AdminApi api(config_, *log_, *security_, auth, clock_, metrics_);
     return api.Handle(r);
   }
 
@@ -47,6 +49,7 @@ class AdminApiTest : public testing::Test {
   observe::Registry metrics_;
   Config config_;
   std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<security::Store> security_;
 };
 
 TEST_F(AdminApiTest, WithoutATokenOnlyLoopbackIsServed) {
@@ -74,10 +77,13 @@ TEST_F(AdminApiTest, WithATokenEveryRouteNeedsIt) {
   }
   // Loopback is no excuse once a token is configured.
   EXPECT_EQ(Call("GET", "/v1/admin/deliveries", "", true).status, 401);
-  EXPECT_NE(metrics_.Render().find(
-                R"(supportpipe_auth_failures_total{source="admin",reason="token_mismatch"} 11)"),
+  const std::string m = metrics_.Render();
+  EXPECT_NE(m.find(R"(supportpipe_auth_failures_total{source="admin",reason="token_mismatch"} 5)"),
             std::string::npos)
-      << metrics_.Render();
+      << m;
+  EXPECT_NE(m.find(R"(supportpipe_auth_failures_total{source="admin",reason="token_missing"} 6)"),
+            std::string::npos)
+      << m;
 }
 
 TEST_F(AdminApiTest, ListsPagesAndFilters) {
@@ -136,6 +142,62 @@ TEST_F(AdminApiTest, ShowsRetriesAndReplays) {
       Call("POST", "/v1/admin/deliveries/replay?destination=ops&from=2026-12-01&to=2026-11-30")
           .status,
       400);
+}
+
+// "status" of a call with a bearer token.
+TEST_F(AdminApiTest, ScopesTokensAndTheAuditTrail) {
+  // Bootstrap: no token exists, so the local operator makes the first one over loopback.
+  auto made = Call("POST", "/v1/admin/tokens?name=ops%20lead&scopes=admin");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const size_t at = made.body.find(R"("token":")");
+  ASSERT_NE(at, std::string::npos);
+  const std::string admin = made.body.substr(at + 9, 81);
+  // From now on a token is required, loopback or not.
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries").status, 401);
+  auto reader = Call("POST", "/v1/admin/tokens?name=grafana&scopes=read", admin);
+  ASSERT_EQ(reader.status, 201);
+  const std::string read = reader.body.substr(reader.body.find(R"("token":")") + 9, 81);
+  EXPECT_EQ(Call("POST", "/v1/admin/tokens?name=x&scopes=root", admin).status, 400);
+  EXPECT_EQ(Call("POST", "/v1/admin/tokens?name=x&scopes=read", read).status, 403);
+
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries", read).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries/2", read).status, 200);
+  auto denied = Call("POST", "/v1/admin/deliveries/2/retry", read);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find(R"(lacks the \"replay\" scope)"), std::string::npos) << denied.body;
+  EXPECT_EQ(Call("POST", "/v1/admin/deliveries/2/retry", admin).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/admin/audit", read).status, 403);
+
+  auto tokens = Call("GET", "/v1/admin/tokens", admin);
+  EXPECT_NE(tokens.body.find(R"("name":"grafana","scopes":["read"])"), std::string::npos)
+      << tokens.body;
+  EXPECT_EQ(tokens.body.find(read.substr(17)), std::string::npos);  // never the secret
+  const std::string read_id = read.substr(4, 12);
+  EXPECT_EQ(Call("POST", "/v1/admin/tokens/" + read_id + "/revoke", admin).status, 200);
+  EXPECT_EQ(Call("POST", "/v1/admin/tokens/" + read_id + "/revoke", admin).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/admin/deliveries", read).status, 401);
+
+  // Everything above is on record, in order, with who did it and how it ended.
+  auto audit = Call("GET", "/v1/admin/audit?limit=1000", admin);
+  ASSERT_EQ(audit.status, 200);
+  const std::string& a = audit.body;
+  const std::string grafana = "token:" + read_id + " (grafana)";
+  for (
+      const std::string& want : std::vector<std::string>{
+          R"x("actor":"loopback","action":"token.create","target":"token )x",
+          R"x("actor":"loopback","action":"deliveries.list","target":"","outcome":"denied")x",
+          R"x("actor":")x" + grafana +
+              R"x(","action":"deliveries.retry","target":"delivery 2","outcome":"denied")x",
+          R"x("action":"deliveries.retry","target":"delivery 2","outcome":"ok")x",
+          R"x("action":"token.revoke","target":"token )x" + read_id + R"x(","outcome":"ok")x",
+          R"x("actor":"unknown token","action":"deliveries.list","target":"","outcome":"denied")x"}) {
+    EXPECT_NE(a.find(want), std::string::npos) << want << "\n" << a;
+  }
+  EXPECT_EQ(a.find(admin.substr(17)), std::string::npos);  // no secret in the audit log
+  auto check = security::VerifyAudit(*security_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->first_bad);
+  EXPECT_GE(check->entries, 14);
 }
 
 }  // namespace

@@ -26,6 +26,11 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage
   return InvalidArgument("unknown log backend \"" + storage.log + "\"");
 }
 
+Result<std::unique_ptr<security::Store>> OpenSecurityStore(const StorageConfig& storage) {
+  RETURN_IF_ERROR(EnsureDir(storage.data_dir));
+  return security::OpenSqliteStore(storage.data_dir + "/security.db");
+}
+
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig& storage,
                                                             const Clock& clock, bool read_only,
                                                             const support::Policies* policies) {

@@ -1,6 +1,7 @@
 // The one place that maps storage settings to backend implementations.
 //   "sqlite" (log)       -> log::OpenSqliteEventLog(data_dir): raw.db and events.db
 //   "sqlite" (warehouse) -> warehouse::OpenSqliteWarehouse(data_dir/warehouse.db)
+//   security (tokens, audit log) -> security::OpenSqliteStore(data_dir/security.db)
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "log/event_log.h"
+#include "security/store.h"
 #include "support/policies.h"
 #include "warehouse/warehouse.h"
 
@@ -19,5 +21,7 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(
     const StorageConfig& storage, const Clock& clock, bool read_only,
     const support::Policies* policies = nullptr);
+// Creates data_dir when missing.
+Result<std::unique_ptr<security::Store>> OpenSecurityStore(const StorageConfig& storage);
 
 }  // namespace supportpipe::server

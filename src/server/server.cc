@@ -14,6 +14,9 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   ASSIGN_OR_RETURN(s->policies_, support::Policies::Create(s->config_));
   ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false,
                                                 s->policies_.get()));
+  ASSIGN_OR_RETURN(s->security_, OpenSecurityStore(s->config_.storage));
+  s->auth_ = std::make_unique<security::Authenticator>(*s->security_, s->config_.server.admin_token,
+                                                       clock);
   ASSIGN_OR_RETURN(s->decoders_, sources::DecoderSet::Create(s->config_.sources));
   RETURN_IF_ERROR(Worker::Validate(s->config_));
   s->worker_ = std::make_unique<Worker>(*s->log_, *s->warehouse_, *s->decoders_, clock, s->metrics_,
@@ -40,8 +43,8 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
       *s->log_, log::GroupCommitter::Options{
                     .max_pending = static_cast<size_t>(s->config_.server.max_pending_appends),
                     .on_commit = on_commit});
-  ASSIGN_OR_RETURN(s->intake_,
-                   intake::Intake::Create(s->config_, *s->committer_, clock, s->metrics_));
+  ASSIGN_OR_RETURN(s->intake_, intake::Intake::Create(s->config_, *s->committer_, clock,
+                                                      s->metrics_, s->auth_.get()));
   intake::HttpServerOptions http;
   RETURN_IF_ERROR(intake::SplitHostPort(s->config_.server.listen, &http.host, &http.port));
   http.threads = s->config_.server.threads;
@@ -49,7 +52,8 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   http.max_header_bytes = static_cast<size_t>(s->config_.server.max_header_bytes);
   s->RegisterGauges();
   s->worker_->Start();
-  s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, clock, s->metrics_);
+  s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, *s->security_, *s->auth_, clock,
+                                         s->metrics_);
   s->routes_ = std::make_unique<Routes>(*s->intake_, *s->admin_);
   ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->routes_));
   s->intake_->SetReady(true);

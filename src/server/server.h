@@ -54,6 +54,8 @@ class Server {
   std::unique_ptr<support::Policies> policies_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<warehouse::Warehouse> warehouse_;
+  std::unique_ptr<security::Store> security_;
+  std::unique_ptr<security::Authenticator> auth_;
   std::unique_ptr<sources::DecoderSet> decoders_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<log::GroupCommitter> committer_;

@@ -1,0 +1,118 @@
+// `supportpipe token create | list | revoke` and `supportpipe audit list | verify`.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/table.h"
+#include "common/clock.h"
+#include "server/backends.h"
+
+namespace supportpipe::cli {
+namespace {
+
+std::string Time(const std::optional<TimeMicros>& t) { return t ? FormatRfc3339(*t) : ""; }
+
+// The security store, after the command's audit entry (none when `action` is empty).
+Result<std::unique_ptr<security::Store>> Open(const StorageFlags& flags, std::string_view action,
+                                              std::string target) {
+  Result<Config> cfg = action.empty() ? ResolveConfig(flags)
+                                      : ResolveConfigAudited(flags, action, std::move(target));
+  if (!cfg.ok()) return cfg.status();
+  return server::OpenSecurityStore(cfg->storage);
+}
+
+}  // namespace
+
+int RunTokenCreate(const TokenFlags& flags) {
+  for (const std::string& s : flags.scopes) {
+    if (Status st = security::ValidateScope(s); !st.ok()) return Fail("token create", st);
+  }
+  if (flags.expires_days < 0 || flags.expires_days > 3650) {
+    return Fail("token create", InvalidArgument("must be 1 to 3650 (0 = never)", "--expires-days"));
+  }
+  SystemClock clock;
+  const TimeMicros now = clock.Now();
+  const std::optional<TimeMicros> expires =
+      flags.expires_days ? std::optional<TimeMicros>(now + flags.expires_days * 86400 * 1000000LL)
+                         : std::nullopt;
+  security::NewToken t = security::MakeToken(flags.name, flags.scopes, expires, now);
+  auto store = Open(flags.storage, "token.create", "token " + t.token.id + " (" + flags.name + ")");
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  if (Status st = (*store)->CreateToken(t.token); !st.ok()) return Fail("token create", st);
+  std::fprintf(stderr,
+               "token %s \"%s\" created with scopes %s%s. It is shown once, here; only its hash "
+               "is kept:\n",
+               t.token.id.c_str(), flags.name.c_str(),
+               fmt::format("{}", fmt::join(flags.scopes, ",")).c_str(),
+               expires ? (", expiring " + FormatRfc3339(*expires)).c_str() : "");
+  std::printf("%s\n", t.text.c_str());
+  return kExitOk;
+}
+
+int RunTokenList(const TokenFlags& flags) {
+  auto store = Open(flags.storage, "token.list", "");
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  auto all = (*store)->ListTokens();
+  if (!all.ok()) return Fail("token list", all.status());
+  warehouse::QueryResult t;
+  t.columns = {"id", "name", "scopes", "created_at", "expires_at", "revoked_at"};
+  for (const security::Token& k : *all) {
+    t.rows.push_back({TextCell(k.id), TextCell(k.name),
+                      TextCell(fmt::format("{}", fmt::join(k.scopes, ","))),
+                      TextCell(FormatRfc3339(k.created_at)), TextCell(Time(k.expires_at)),
+                      TextCell(Time(k.revoked_at))});
+  }
+  PrintTable(t, flags.format);
+  return kExitOk;
+}
+
+int RunTokenRevoke(const TokenFlags& flags) {
+  auto store = Open(flags.storage, "token.revoke", "token " + flags.id);
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  SystemClock clock;
+  auto done = (*store)->RevokeToken(flags.id, clock.Now());
+  if (!done.ok()) return Fail("token revoke", done.status());
+  if (!*done) return Fail("token revoke", NotFound("no active token with id " + flags.id));
+  std::printf("token %s revoked: the running server refuses it from its next request\n",
+              flags.id.c_str());
+  return kExitOk;
+}
+
+int RunAuditList(const AuditFlags& flags) {
+  auto store = Open(flags.storage, "audit.list", "after " + std::to_string(flags.after));
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  auto page = (*store)->ListAudit(flags.after, flags.limit);
+  if (!page.ok()) return Fail("audit list", page.status());
+  warehouse::QueryResult t;
+  t.columns = {"seq", "at", "actor", "action", "target", "outcome"};
+  for (const security::AuditEntry& e : *page) {
+    t.rows.push_back({IntCell(e.seq), TextCell(FormatRfc3339(e.at)), TextCell(e.actor),
+                      TextCell(e.action), TextCell(e.target), TextCell(e.outcome)});
+  }
+  t.truncated = page->size() == flags.limit;
+  PrintTable(t, flags.format);
+  return kExitOk;
+}
+
+int RunAuditVerify(const AuditFlags& flags) {
+  auto store = Open(flags.storage, "", "");
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  auto check = security::VerifyAudit(**store);
+  if (!check.ok()) return Fail("audit verify", check.status());
+  if (check->first_bad) {
+    std::fprintf(stderr,
+                 "audit log BROKEN: %s. %lld entries before it verify (last good hash %s).\n",
+                 check->reason.c_str(), static_cast<long long>(check->entries),
+                 check->head.empty() ? "-" : check->head.c_str());
+    return kExitFailure;
+  }
+  std::printf("audit log OK: %lld entries, chain intact, head %s\n",
+              static_cast<long long>(check->entries),
+              check->head.empty() ? "-" : check->head.c_str());
+  return kExitOk;
+}
+
+}  // namespace supportpipe::cli

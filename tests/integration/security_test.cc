@@ -1,0 +1,114 @@
+// Tokens, scopes and the audit trail through the real binary: a token made by the CLI opens
+// the admin API for its scopes only and /v1/events for its sources only; revoking it shuts it
+// out; every access is on record, and `audit verify` finds an edited entry.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/sqlite_db.h"
+#include "harness.h"
+
+namespace supportpipe::testing_support {
+namespace {
+
+std::string Customer(const std::string& id, const std::string& source) {
+  return fmt::format(
+      R"({{"spec":"supportpipe/v1","id":"{}","type":"customer.upserted","source":"{}",)"
+      R"("occurred_at":"2026-11-01T10:00:00Z","customer":{{"id":"{}"}}}})",
+      id, source, id);
+}
+
+// The token a `token create` printed (its only stdout line).
+std::string Created(const CommandResult& r) {
+  std::string t = r.out;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
+TEST(SecurityIntegrationTest, TokensScopesAndTheAuditTrail) {
+  Harness h;
+  ASSERT_TRUE(h.Start());
+  // Before any token exists the local operator is served without one.
+  EXPECT_EQ(h.Get("/v1/admin/deliveries").status, 200);
+
+  auto reader = h.Cli({"token", "create", "--name", "grafana", "--scope", "read"});
+  ASSERT_EQ(reader.exit_code, 0) << reader.err;
+  const std::string read = Created(reader);
+  ASSERT_EQ(read.size(), 81u) << read;
+  EXPECT_NE(reader.err.find("shown once"), std::string::npos);
+  auto feeder = h.Cli({"token", "create", "--name", "crm feed", "--scope", "ingest:crm-eu",
+                       "--expires-days", "30"});
+  ASSERT_EQ(feeder.exit_code, 0) << feeder.err;
+  const std::string ingest = Created(feeder);
+  EXPECT_NE(h.Cli({"token", "create", "--name", "x", "--scope", "root"}).exit_code, 0);
+
+  const std::map<std::string, std::string> as_reader = {{"Authorization", "Bearer " + read}};
+  // Now tokens are required, loopback or not; each token opens what its scopes allow.
+  EXPECT_EQ(h.Get("/v1/admin/deliveries").status, 401);
+  HttpClient c(h.port());
+  EXPECT_EQ(c.Request("GET", "/v1/admin/deliveries", "", as_reader).status, 200);
+  EXPECT_EQ(c.Request("POST",
+                      "/v1/admin/deliveries/replay?destination=x&from=2026-01-01&to="
+                      "2026-02-01",
+                      "", as_reader)
+                .status,
+            403);
+  EXPECT_EQ(c.Request("GET", "/v1/admin/tokens", "", as_reader).status, 403);
+
+  // ingest:crm-eu posts crm-eu events, and nothing else, from anywhere.
+  const std::map<std::string, std::string> as_feeder = {{"Authorization", "Bearer " + ingest}};
+  EXPECT_EQ(h.Post("/v1/events", Customer("c1", "crm-eu"), as_feeder).status, 202);
+  auto other = h.Post("/v1/events", Customer("c2", "billing"), as_feeder);
+  EXPECT_EQ(other.status, 400);
+  EXPECT_NE(other.body.find("needs the scope ingest:billing"), std::string::npos) << other.body;
+  EXPECT_EQ(h.Post("/v1/events", Customer("c3", "crm-eu"), as_reader).status, 400);
+  // Loopback without a token still posts (no ingest token configured).
+  EXPECT_EQ(h.Post("/v1/events", Customer("c4", "api")).status, 202);
+  std::string forged = ingest;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(h.Post("/v1/events", Customer("c5", "crm-eu"), {{"Authorization", "Bearer " + forged}})
+                .status,
+            401);
+
+  // Listing shows ids and names, never secrets; revoking shuts the token out at once.
+  auto list = h.Cli({"token", "list", "--format", "csv"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(",grafana,read,"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(read.substr(17)), std::string::npos);
+  const std::string read_id = read.substr(4, 12);
+  ASSERT_EQ(h.Cli({"token", "revoke", read_id}).exit_code, 0);
+  EXPECT_EQ(c.Request("GET", "/v1/admin/deliveries", "", as_reader).status, 401);
+  EXPECT_NE(h.Cli({"token", "revoke", read_id}).exit_code, 0);
+
+  // Data access through the CLI is on record too, and nothing secret is.
+  ASSERT_EQ(h.Cli({"query", "SELECT COUNT(*) FROM dim_customer"}).exit_code, 0);
+  auto audit = h.Cli({"audit", "list", "--limit", "1000", "--format", "csv"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  for (const std::string& want :
+       {std::string(",token.create,token ") + read_id + " (grafana),ok",
+        std::string(",token:") + read_id + " (grafana),deliveries.list,", std::string(",denied"),
+        std::string(",token.revoke,token ") + read_id + ",ok",
+        std::string(",query,SELECT COUNT(*) FROM dim_customer,ok")}) {
+    EXPECT_NE(audit.out.find(want), std::string::npos) << want << "\n" << audit.out;
+  }
+  EXPECT_EQ(audit.out.find(read.substr(17)), std::string::npos);
+  EXPECT_EQ(audit.out.find(ingest.substr(17)), std::string::npos);
+  auto ok = h.Cli({"audit", "verify"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("audit log OK"), std::string::npos);
+
+  // Someone edits an entry to hide what they did: verify names it.
+  ASSERT_TRUE(h.Stop());
+  {
+    auto db = std::move(SqliteDb::Open(h.dir() + "/data/security.db", {})).value();
+    ASSERT_TRUE(
+        db->Exec("UPDATE audit SET actor = 'cli:nobody' WHERE action = 'token.revoke'").ok());
+  }
+  auto broken = h.Cli({"audit", "verify"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("edited"), std::string::npos) << broken.err;
+}
+
+}  // namespace
+}  // namespace supportpipe::testing_support
