@@ -35,7 +35,7 @@ if [[ -z ${SKIP_FUZZ:-} ]]; then
     targets="$targets ${vendor}_decoder_fuzz:$vendor"
   done
   targets="$targets zendesk_tickets_export_fuzz:zendesk_tickets csv_export_fuzz:csv"
-  targets="$targets http_query_fuzz:http_query"
+  targets="$targets http_query_fuzz:http_query redactor_fuzz:redactor"
   for target in $targets; do
     name=${target%%:*}; corpus=${target##*:}
     work=$(mktemp -d)

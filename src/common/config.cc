@@ -715,7 +715,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   cfg.path = path;
   RETURN_IF_ERROR(c.OnlyKeys(root, "",
                              {"server", "storage", "source", "reporting", "schedule", "sla_policy",
-                              "destination", "rule", "delivery", "surge"}));
+                              "destination", "rule", "delivery", "surge", "privacy"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -780,6 +780,33 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     if (s.min_count < 1) return c.Fail(t.get("min_count"), "surge.min_count", "must be >= 1");
     if (s.cooldown_buckets < 0 || s.settle_s < 0) {
       return c.Fail(&t, "surge", "cooldown_buckets and settle_s must be >= 0");
+    }
+  }
+  if (const toml::node* n = root.get("privacy")) {
+    if (!n->is_table()) return c.Fail(n, "privacy", "must be a table: [privacy]");
+    const toml::table& t = *n->as_table();
+    PrivacyConfig& p = cfg.privacy;
+    p.line = static_cast<int>(t.source().begin.line);
+    RETURN_IF_ERROR(c.OnlyKeys(
+        t, "privacy",
+        {"redact", "pseudonymize_customer_email", "pseudonym_key_env", "pseudonym_key_file"}));
+    RETURN_IF_ERROR(ParseStringList(c, t, "privacy", "redact", &p.redact));
+    RETURN_IF_ERROR(
+        c.Get(t, "privacy", "pseudonymize_customer_email", &p.pseudonymize_customer_email));
+    RETURN_IF_ERROR(c.Secret(t, "privacy", "pseudonym_key", &p.pseudonym_key));
+    for (const std::string& k : p.redact) {
+      if (k != "email" && k != "phone" && k != "card" && k != "iban" && k != "ssn" && k != "ip") {
+        return c.Fail(t.get("redact"), "privacy.redact",
+                      fmt::format("\"{}\" is not a kind of personal data (email, phone, card, "
+                                  "iban, ssn, ip)",
+                                  k));
+      }
+    }
+    if (p.pseudonymize_customer_email && (!p.pseudonym_key || p.pseudonym_key->size() < 16)) {
+      return c.Fail(&t, "privacy.pseudonym_key_env",
+                    "pseudonymize_customer_email needs a secret key of at least 16 characters "
+                    "(pseudonym_key_env or pseudonym_key_file); keep it stable: a new key gives "
+                    "new pseudonyms");
     }
   }
   if (const toml::node* n = root.get("delivery")) {

@@ -162,6 +162,15 @@ struct DeliveryConfig {
   int64_t max_age_s = 3600;
 };
 
+// [privacy] (docs/security.md#personal-data): applied by the processor, so the event log,
+// the warehouse and destinations never see what it removes (the raw log keeps the bytes).
+struct PrivacyConfig {
+  std::vector<std::string> redact;  // email, phone, card, iban, ssn, ip: in free text
+  bool pseudonymize_customer_email = false;
+  std::optional<std::string> pseudonym_key;  // pseudonym_key_env / _file; required with it
+  int line = 0;
+};
+
 struct ReportingConfig {
   std::string time_zone = "UTC";            // days of the daily views
   std::string default_schedule = "always";  // "always" = 24x7
@@ -179,6 +188,7 @@ struct Config {
   std::vector<RuleConfig> rules;
   DeliveryConfig delivery;
   SurgeConfig surge;
+  PrivacyConfig privacy;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

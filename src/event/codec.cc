@@ -943,6 +943,14 @@ std::optional<std::vector<std::string>> DecodeStringList(std::string_view json) 
   return out;
 }
 
+std::optional<std::string> JsonUnquote(std::string_view json) {
+  element root;
+  if (ThreadParser().parse(json.data(), json.size()).get(root)) return std::nullopt;
+  std::string_view v;
+  if (root.get_string().get(v)) return std::nullopt;
+  return std::string(v);
+}
+
 std::string JsonQuote(std::string_view s) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

@@ -70,8 +70,9 @@ Batch SplitBatch(std::string_view body, const SplitOptions& options);
 std::string EncodeStringList(const std::vector<std::string>& list);
 std::optional<std::vector<std::string>> DecodeStringList(std::string_view json);
 
-// A JSON string literal with quotes and escapes.
+// A JSON string literal with quotes and escapes, and back (nullopt: not a string literal).
 std::string JsonQuote(std::string_view s);
+std::optional<std::string> JsonUnquote(std::string_view json);
 // A change whose values are texts (nullopt = null).
 Change TextChange(std::string field, const std::optional<std::string>& from,
                   const std::optional<std::string>& to);

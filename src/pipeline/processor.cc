@@ -1,6 +1,7 @@
 #include "pipeline/processor.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 #include "event/codec.h"
@@ -27,10 +28,12 @@ log::DeadLetter Letter(const log::RawRecord& r, std::string_view stage, int64_t 
 }  // namespace
 
 Processor::Processor(log::EventLog& log, const sources::DecoderSet& decoders, const Clock& clock,
-                     observe::Registry& metrics, size_t batch_size)
+                     observe::Registry& metrics, const security::Privacy* privacy,
+                     size_t batch_size)
     : log_(log),
       decoders_(decoders),
       clock_(clock),
+      privacy_(privacy && privacy->active() ? privacy : nullptr),
       metrics_(metrics),
       batch_size_(batch_size),
       processed_latency_(observe::StageLatency(metrics, "processed")) {}
@@ -52,6 +55,7 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
   const TimeMicros now = clock_.Now();
   std::vector<log::EventRecord> events;
   std::vector<std::vector<std::string>> drift;  // per event
+  std::array<int64_t, 6> redacted{};            // per kind of personal data
   for (const log::RawRecord& r : records) {
     const sources::Decoder& decoder = decoders_.For(r.source, r.vendor, r.kind);
     sources::Decoded d = decoder.Decode({.source = r.source,
@@ -84,6 +88,7 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
       event::Event& e = item.event;
       e.source = r.source;
       e.received_at = r.received_at;
+      if (privacy_) privacy_->Apply(e, &redacted);
       log::EventRecord rec;
       rec.source = r.source;
       rec.event_id = e.id;
@@ -96,6 +101,14 @@ Result<ProcessResult> Processor::Process(std::span<const log::RawRecord> records
       drift.push_back(std::move(e.drift));
       ++out.events;
     }
+  }
+  for (size_t k = 0; k < redacted.size(); ++k) {
+    if (!redacted[k]) continue;
+    metrics_
+        .GetCounter("supportpipe_redactions_total",
+                    "Personal data replaced in free text before the event log, by kind.",
+                    {{"kind", security::PiiKinds()[k]}})
+        .Inc(redacted[k]);
   }
   if (!events.empty()) {
     std::vector<log::AppendResult> results;

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "log/event_log.h"
 #include "observe/metrics.h"
+#include "security/privacy.h"
 #include "sources/registry.h"
 
 namespace supportpipe::pipeline {
@@ -39,8 +40,10 @@ struct ProcessResult {
 
 class Processor {
  public:
+  // `privacy` (may be null: none) is applied to every event before it is appended.
   Processor(log::EventLog& log, const sources::DecoderSet& decoders, const Clock& clock,
-            observe::Registry& metrics, size_t batch_size = 1000);
+            observe::Registry& metrics, const security::Privacy* privacy = nullptr,
+            size_t batch_size = 1000);
 
   // Processes one batch after the cursor and commits the cursor. Returns the number of
   // raw records consumed; 0 means caught up.
@@ -68,6 +71,7 @@ class Processor {
   log::EventLog& log_;
   const sources::DecoderSet& decoders_;
   const Clock& clock_;
+  const security::Privacy* privacy_;
   observe::Registry& metrics_;
   const size_t batch_size_;
   observe::Histogram& processed_latency_;

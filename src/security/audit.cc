@@ -8,9 +8,9 @@ namespace supportpipe::security {
 std::string AuditHash(const AuditEntry& e, std::string_view prev_hash) {
   const std::string seq = std::to_string(e.seq), at = std::to_string(e.at);
   std::string data;
-  for (std::string_view f : {prev_hash, std::string_view(seq), std::string_view(at),
-                             std::string_view(e.actor), std::string_view(e.action),
-                             std::string_view(e.target), std::string_view(e.outcome)}) {
+  for (std::string_view f :
+       {prev_hash, std::string_view(seq), std::string_view(at), std::string_view(e.actor),
+        std::string_view(e.action), std::string_view(e.target), std::string_view(e.outcome)}) {
     data += std::to_string(f.size());
     data += ':';
     data.append(f);

@@ -262,7 +262,8 @@ HttpResponse AdminApi::CreateToken(const HttpRequest& req, std::string* target) 
   const std::string name = req.Query("name").value_or("");
   if (name.empty() || name.size() > 100) return JsonError(400, "name: 1 to 100 characters");
   std::vector<std::string> scopes;
-  std::string_view list = req.Query("scopes").value_or("");
+  const std::string scopes_param = req.Query("scopes").value_or("");
+  std::string_view list = scopes_param;
   while (!list.empty()) {
     const size_t comma = list.find(',');
     scopes.emplace_back(list.substr(0, comma));

@@ -88,6 +88,7 @@ class Worker {
   log::EventLog& log_;
   warehouse::Warehouse& warehouse_;
   const Clock& clock_;
+  security::Privacy privacy_;
   pipeline::Processor processor_;
   pipeline::Loader loader_;
   pipeline::SlaClock sla_clock_;
