@@ -115,6 +115,14 @@ struct AuditFlags {
 int RunAuditList(const AuditFlags& flags);
 int RunAuditVerify(const AuditFlags& flags);
 
+struct LineageFlags {
+  StorageFlags storage;
+  std::string ticket;
+  std::string source;  // "" = any source with that ticket id
+  std::string format = "table";
+};
+int RunLineage(const LineageFlags& flags);
+
 int RunCheckConfig(const std::string& path);
 
 }  // namespace supportpipe::cli

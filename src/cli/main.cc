@@ -163,6 +163,16 @@ int main(int argc, char** argv) {
   r->add_option("--to", replay.to, "End, exclusive (RFC 3339 or YYYY-MM-DD)")->required();
   r->callback([&] { code = RunReplay(replay); });
 
+  LineageFlags lineage;
+  auto* ln = app.add_subcommand(
+      "lineage", "Show where each warehouse row of a ticket came from (events, raw deliveries)");
+  AddStorageFlags(ln, &lineage.storage);
+  ln->add_option("--ticket", lineage.ticket, "Ticket id")->required();
+  ln->add_option("--source", lineage.source, "Source name (default: any)");
+  ln->add_option("-f,--format", lineage.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  ln->callback([&] { code = RunLineage(lineage); });
+
   TokenFlags token;
   auto* tk = app.add_subcommand("token", "Create, list and revoke API tokens (stored as hashes)");
   tk->require_subcommand(1);

@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/sqlite_db.h"
 #include "harness.h"
@@ -161,6 +163,48 @@ pseudonym_key_env = "SP_PSEUDONYM_KEY"
       EXPECT_EQ(bytes.find(secret), std::string::npos) << prefix << " holds " << secret;
     }
   }
+}
+
+TEST(SecurityIntegrationTest, LineageShowsWhereEveryRowOfATicketCameFrom) {
+  Harness h(R"(
+[[sla_policy]]
+name = "std"
+[sla_policy.targets]
+first_reply_time = { normal = 60 }
+)");
+  ASSERT_TRUE(h.Start());
+  const std::string batch =
+      R"({"spec":"supportpipe/v1","id":"e1","type":"ticket.created","occurred_at":"2026-12-01T09:00:00Z",)"
+      R"("ticket":{"id":"L1","status":"new","priority":"normal"},"message":{"id":"m1","author_role":"customer","body":"hi"}})"
+      "\n"
+      R"({"spec":"supportpipe/v1","id":"e2","type":"message.created","occurred_at":"2026-12-01T09:10:00Z",)"
+      R"("ticket":{"id":"L1"},"message":{"id":"m2","author_role":"agent","body":"hello"}})"
+      "\n"
+      R"({"spec":"supportpipe/v1","id":"e3","type":"ticket.status_changed","occurred_at":"2026-12-01T09:20:00Z",)"
+      R"("ticket":{"id":"L1"},"changes":{"status":{"from":"new","to":"solved"}}})";
+  ASSERT_EQ(h.Post("/v1/events", batch, {{"content-type", "application/x-ndjson"}}).status, 202);
+  ASSERT_TRUE(h.WaitForLoaded());
+  for (int i = 0; i < 50 && h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE type = "
+                                     "'sla.fulfilled'") != "1";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto r = h.Cli({"lineage", "--ticket", "L1", "--format", "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* want :
+       {"api fact_ticket_event,e1,ticket.created,2026-12-01T09:00:00.000000Z,1,1,",
+        ",e1,event (canonical)\n", "api fact_message m2,e2,message.created,",
+        "api fact_status_change 1 new->solved,e3,ticket.status_changed,",
+        "api fact_ticket (folded from 3 events; last:),e3,",
+        "api fact_sla first_reply_time #1 fulfilled,L1:sla:first_reply_time:1:fulfilled,"
+        "sla.fulfilled,2026-12-01T09:10:00.000000Z,",
+        ",derived: SLA clock\n"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+  auto none = h.Cli({"lineage", "--ticket", "nope"});
+  EXPECT_EQ(none.exit_code, 4) << none.err;
+  EXPECT_NE(h.Cli({"audit", "list", "--format", "csv"}).out.find(",lineage,ticket L1,ok"),
+            std::string::npos);
 }
 
 }  // namespace
