@@ -30,13 +30,21 @@ int RunServe(const ServeFlags& flags) {
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   Config config = std::move(cfg).value();
   if (!flags.listen.empty()) config.server.listen = flags.listen;
+  if (config.server.tls_cert_file.empty() && !config.server.allow_plain_http &&
+      !IsLoopbackListen(config.server.listen)) {
+    return Fail("configuration",
+                InvalidArgument("plain HTTP off loopback: set server.tls_cert_file and "
+                                "tls_key_file, or allow_plain_http = true behind a TLS proxy",
+                                "--listen " + config.server.listen));
+  }
 
   SystemClock clock;
   auto server = server::Server::Start(config, clock);
   if (!server.ok()) return Fail("cannot start", server.status());
   const uint16_t port = (*server)->port();
   const std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
-  spdlog::info("supportpipe listening on http://{}:{} (data in {})", host, port,
+  spdlog::info("supportpipe listening on {}://{}:{} (data in {})",
+               config.server.tls_cert_file.empty() ? "http" : "https", host, port,
                config.storage.data_dir);
   if (config.sources.empty()) {
     spdlog::info(

@@ -93,7 +93,8 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
   RETURN_IF_ERROR(
       c.OnlyKeys(t, "server",
                  {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends", "threads",
-                  "ingest_token_env", "ingest_token_file", "admin_token_env", "admin_token_file"}));
+                  "ingest_token_env", "ingest_token_file", "admin_token_env", "admin_token_file",
+                  "tls_cert_file", "tls_key_file", "allow_plain_http"}));
   RETURN_IF_ERROR(c.Get(t, "server", "listen", &s->listen));
   RETURN_IF_ERROR(c.Get(t, "server", "max_body_bytes", &s->max_body_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_header_bytes", &s->max_header_bytes));
@@ -101,6 +102,13 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
   RETURN_IF_ERROR(c.Get(t, "server", "threads", &s->threads));
   RETURN_IF_ERROR(c.Secret(t, "server", "ingest_token", &s->ingest_token));
   RETURN_IF_ERROR(c.Secret(t, "server", "admin_token", &s->admin_token));
+  RETURN_IF_ERROR(c.Get(t, "server", "tls_cert_file", &s->tls_cert_file));
+  RETURN_IF_ERROR(c.Get(t, "server", "tls_key_file", &s->tls_key_file));
+  RETURN_IF_ERROR(c.Get(t, "server", "allow_plain_http", &s->allow_plain_http));
+  if (s->tls_cert_file.empty() != s->tls_key_file.empty()) {
+    return c.Fail(&t, "server.tls_key_file",
+                  "set both tls_cert_file and tls_key_file (PEM files), or neither");
+  }
   if (s->listen.rfind(':') == std::string::npos) {
     return c.Fail(t.get("listen"), "server.listen", "must be HOST:PORT, e.g. 127.0.0.1:8080");
   }
@@ -628,13 +636,13 @@ Status ParseDestination(Checker& c, const toml::table& t, int index, Destination
   return Status::Ok();
 }
 
+}  // namespace
+
 bool IsLoopbackListen(std::string_view listen) {
   const std::string_view host = listen.substr(0, listen.rfind(':'));
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
          host.rfind("127.", 0) == 0;
 }
-
-}  // namespace
 
 const SourceConfig* Config::FindSource(std::string_view name) const {
   for (const auto& s : sources) {
@@ -719,6 +727,14 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
+  }
+  if (cfg.server.tls_cert_file.empty() && !cfg.server.allow_plain_http &&
+      !IsLoopbackListen(cfg.server.listen)) {
+    const toml::node* n = root.get("server");
+    return c.Fail(n && n->is_table() ? n->as_table()->get("listen") : nullptr, "server.listen",
+                  "plain HTTP off loopback carries tokens and personal data in clear: set "
+                  "tls_cert_file and tls_key_file, or allow_plain_http = true behind a "
+                  "TLS-terminating proxy");
   }
   if (const toml::node* n = root.get("storage")) {
     if (!n->is_table()) return c.Fail(n, "storage", "must be a table: [storage]");

@@ -32,6 +32,10 @@ struct ServerConfig {
   // When set, the admin API (/v1/admin/...) needs "Authorization: Bearer <token>"; when
   // unset it is open to loopback clients only.
   std::optional<std::string> admin_token;
+  // TLS (both or neither): PEM certificate chain and private key. Without TLS, a listen
+  // address off loopback needs allow_plain_http = true (a TLS-terminating proxy in front).
+  std::string tls_cert_file, tls_key_file;
+  bool allow_plain_http = false;
 };
 
 struct StorageConfig {
@@ -196,6 +200,9 @@ struct Config {
 Config DefaultConfig();
 Result<Config> LoadConfigFile(const std::string& path);
 Result<Config> ParseConfig(std::string_view toml_text, const std::string& path_for_messages);
+
+// Whether a HOST:PORT listen address is on loopback (127.x, ::1, localhost).
+bool IsLoopbackListen(std::string_view listen);
 
 // 1-64 letters, digits, '-', '_' or '.': the form source names take in URLs.
 bool IsValidSourceName(std::string_view name);

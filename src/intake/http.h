@@ -73,6 +73,8 @@ struct HttpServerOptions {
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 * 1024;
   int idle_timeout_s = 30;
+  // Both set: TLS 1.2+ with this PEM certificate chain and key; both empty: plain HTTP.
+  std::string tls_cert_file, tls_key_file;
 };
 
 class HttpServer {

@@ -108,6 +108,11 @@ Result<FetchResponse> Fetch(const FetchRequest& req) {
   }
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   ctx.set_default_verify_paths();
+  if (!req.ca_file.empty()) {
+    ctx.load_verify_file(req.ca_file, ec);
+    if (ec)
+      return InvalidArgument(fmt::format("cannot load CA file {}: {}", req.ca_file, ec.message()));
+  }
   ctx.set_verify_mode(asio::ssl::verify_peer);
   ctx.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
                   asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);

@@ -24,6 +24,7 @@ struct FetchRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   int timeout_ms = 30000;  // for the whole exchange: connect, TLS, send and read
+  std::string ca_file;     // https: a PEM file of CAs trusted besides the system's
   size_t max_body_bytes = 64 << 20;
 };
 

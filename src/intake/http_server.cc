@@ -2,9 +2,13 @@
 #include <atomic>
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange without including it
 
+#include <openssl/ssl.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <thread>
 
@@ -31,29 +35,60 @@ const char* ReasonJson(int status) {
   }
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plain (beast::tcp_stream) or TLS (beast::ssl_stream over it).
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, HttpHandler& handler, const HttpServerOptions& options)
-      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(tcp::socket socket, asio::ssl::context* tls, HttpHandler& handler,
+          const HttpServerOptions& options)
+      : stream_(MakeStream(std::move(socket), tls)), handler_(handler), options_(options) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        // The handshake gets the idle timeout: a client that never finishes it is dropped.
+        Lowest(self->stream_).expires_after(std::chrono::seconds(self->options_.idle_timeout_s));
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Abort();
+          self->Read();
+        });
+      } else {
+        self->Read();
+      }
+    });
   }
 
  private:
+  static Stream MakeStream(tcp::socket socket, asio::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::move(socket));
+    }
+  }
+  static beast::tcp_stream& Lowest(Stream& s) { return beast::get_lowest_layer(s); }
+  auto self() { return this->shared_from_this(); }
+
+  void Abort() {
+    beast::error_code ec;
+    Lowest(stream_).socket().close(ec);
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    Lowest(stream_).expires_after(std::chrono::seconds(options_.idle_timeout_s));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = self()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset) {
+        ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated) {
       return Close();
     }
     if (ec) {
@@ -79,10 +114,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req.body = std::move(msg.body());
     beast::error_code ignored;
-    const auto remote = stream_.socket().remote_endpoint(ignored);
+    const auto remote = Lowest(stream_).socket().remote_endpoint(ignored);
     req.from_loopback = !ignored && remote.address().is_loopback();
-    stream_.expires_never();  // the handler decides how long; it always answers
-    handler_.Handle(std::move(req), [self = shared_from_this()](HttpResponse resp) {
+    Lowest(stream_).expires_never();  // the handler decides how long; it always answers
+    handler_.Handle(std::move(req), [self = self()](HttpResponse resp) {
       asio::post(self->stream_.get_executor(),
                  [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
     });
@@ -98,19 +133,24 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec) return self->Close();
-                        if (!self->keep_alive_) return self->LingeringClose();
-                        self->Read();
-                      });
+    Lowest(stream_).expires_after(std::chrono::seconds(options_.idle_timeout_s));
+    http::async_write(stream_, *res, [self = self(), res](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      if (!self->keep_alive_) return self->LingeringClose();
+      self->Read();
+    });
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    if constexpr (kTls) {
+      // close_notify, bounded: a peer that never answers it does not hold the connection.
+      Lowest(stream_).expires_after(std::chrono::seconds(1));
+      stream_.async_shutdown([self = self()](beast::error_code) { self->Abort(); });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.close();
+    }
   }
 
   // After refusing a request early (413, 431, 400) the client may still be sending its
@@ -118,21 +158,25 @@ class Session : public std::enable_shared_from_this<Session> {
   // client's receive buffer, so stop sending, then read and discard what still arrives
   // for a short while (as nginx does) before closing.
   void LingeringClose() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(2));
-    Discard(options_.max_body_bytes * 4);
+    if constexpr (kTls) {
+      return Close();  // TLS has its own close handshake
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.expires_after(std::chrono::seconds(2));
+      Discard(options_.max_body_bytes * 4);
+    }
   }
 
   void Discard(size_t budget) {
     stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
-                              if (ec || n >= budget) return self->stream_.close();
+                            [self = self(), budget](beast::error_code ec, size_t n) {
+                              if (ec || n >= budget) return self->Abort();
                               self->Discard(budget - n);
                             });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpHandler& handler_;
@@ -145,6 +189,30 @@ class BeastServer final : public HttpServer {
  public:
   BeastServer(const HttpServerOptions& options, HttpHandler& handler)
       : options_(options), handler_(handler), ioc_(options.threads), acceptor_(ioc_) {}
+
+  // TLS 1.2 and later with the configured certificate chain and key.
+  Status LoadTls() {
+    if (options_.tls_cert_file.empty()) return Status::Ok();
+    tls_.emplace(asio::ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) {
+      return InvalidArgument("cannot load the certificate chain: " + ec.message(),
+                             "server.tls_cert_file");
+    }
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    // OpenSSL finds a key that does not belong to the certificate while loading it ("key
+    // values mismatch") or in the check after.
+    if (ec || SSL_CTX_check_private_key(tls_->native_handle()) != 1) {
+      return InvalidArgument("cannot load the private key, or it does not match the certificate" +
+                                 (ec ? ": " + ec.message() : std::string()),
+                             "server.tls_key_file");
+    }
+    return Status::Ok();
+  }
 
   ~BeastServer() override { Stop(); }
 
@@ -185,7 +253,14 @@ class BeastServer final : public HttpServer {
       if (!acceptor_.is_open()) return;
       if (!ec) {
         s.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(s), handler_, options_)->Start();
+        if (tls_) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(s), &*tls_,
+                                                                          handler_, options_)
+              ->Start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(s), nullptr, handler_, options_)
+              ->Start();
+        }
       }
       Accept();
     });
@@ -193,6 +268,7 @@ class BeastServer final : public HttpServer {
 
   const HttpServerOptions options_;
   HttpHandler& handler_;
+  std::optional<asio::ssl::context> tls_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -205,6 +281,7 @@ class BeastServer final : public HttpServer {
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                       HttpHandler& handler) {
   auto server = std::make_unique<BeastServer>(options, handler);
+  RETURN_IF_ERROR(server->LoadTls());
   RETURN_IF_ERROR(server->Listen());
   return std::unique_ptr<HttpServer>(std::move(server));
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 
 #include "common/sqlite_db.h"
 #include "harness.h"
+#include "intake/http_client.h"
 
 namespace supportpipe::testing_support {
 namespace {
@@ -205,6 +207,68 @@ first_reply_time = { normal = 60 }
   EXPECT_EQ(none.exit_code, 4) << none.err;
   EXPECT_NE(h.Cli({"audit", "list", "--format", "csv"}).out.find(",lineage,ticket L1,ok"),
             std::string::npos);
+}
+
+TEST(SecurityIntegrationTest, TlsOnTheListenerWithASelfSignedCertificate) {
+  Harness h;
+  const std::string cert = h.dir() + "/cert.pem", key = h.dir() + "/key.pem";
+  ASSERT_EQ(
+      std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                   " -days 2 -subj /CN=localhost -addext "
+                   "subjectAltName=IP:127.0.0.1,DNS:localhost >/dev/null 2>&1")
+                      .c_str()),
+      0);
+  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:0\"\ntls_cert_file = \"" << cert
+                                 << "\"\ntls_key_file = \"" << key << "\"\n[storage]\ndata_dir = \""
+                                 << h.dir() << "/data\"\n";
+  ASSERT_TRUE(h.Start());
+  const std::string base = "https://127.0.0.1:" + std::to_string(h.port());
+  // The handshake succeeds for a client that trusts the certificate, and everything works.
+  auto health = intake::Fetch({.url = base + "/healthz", .timeout_ms = 5000, .ca_file = cert});
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ(health->status, 200);
+  auto posted = intake::Fetch({.method = "POST",
+                               .url = base + "/v1/events",
+                               .body = Customer("t1", "api"),
+                               .timeout_ms = 5000,
+                               .ca_file = cert});
+  ASSERT_TRUE(posted.ok()) << posted.status().ToString();
+  EXPECT_EQ(posted->status, 202);
+  // A client that does not trust it stops at the handshake; plain HTTP gets no answer.
+  auto untrusted = intake::Fetch({.url = base + "/healthz", .timeout_ms = 5000});
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.status().message().find("TLS handshake"), std::string::npos);
+  EXPECT_NE(h.Get("/healthz").status, 200);
+  // TLS 1.1 and older are refused.
+  const std::string s_client =
+      "echo | openssl s_client -connect 127.0.0.1:" + std::to_string(h.port()) +
+      " -tls1_1 -CAfile " + cert + " >/dev/null 2>&1";
+  EXPECT_NE(std::system(s_client.c_str()), 0);
+  const std::string tls12 =
+      "echo | openssl s_client -connect 127.0.0.1:" + std::to_string(h.port()) +
+      " -tls1_2 -verify_return_error -CAfile " + cert + " >/dev/null 2>&1";
+  EXPECT_EQ(std::system(tls12.c_str()), 0);
+  ASSERT_TRUE(h.Stop());
+
+  // A key that does not match, and plain HTTP off loopback, are refused at start.
+  const std::string other = h.dir() + "/other.pem";
+  ASSERT_EQ(std::system(("openssl genrsa -out " + other + " 2048 >/dev/null 2>&1").c_str()), 0);
+  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:0\"\ntls_cert_file = \"" << cert
+                                 << "\"\ntls_key_file = \"" << other
+                                 << "\"\n[storage]\ndata_dir = \"" << h.dir() << "/data\"\n";
+  auto mismatch = h.Cli({"serve"});
+  EXPECT_NE(mismatch.exit_code, 0);
+  EXPECT_NE(mismatch.err.find("server.tls_key_file: cannot load the private key, or it does not "
+                              "match the certificate"),
+            std::string::npos)
+      << mismatch.err;
+  std::ofstream(h.dir() + "/open.toml") << "[server]\nlisten = \"0.0.0.0:8080\"\n";
+  auto open = h.Cli({"check-config", h.dir() + "/open.toml"});
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_NE(open.err.find("server.listen: plain HTTP off loopback"), std::string::npos) << open.err;
+  std::ofstream(h.dir() + "/proxied.toml")
+      << "[server]\nlisten = \"0.0.0.0:8080\"\nallow_plain_http = true\n";
+  EXPECT_EQ(h.Cli({"check-config", h.dir() + "/proxied.toml"}).exit_code, 0);
 }
 
 }  // namespace
