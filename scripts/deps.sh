@@ -8,7 +8,7 @@ what=${1:-build}
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libboost-dev libboost-system-dev libsimdjson-dev rapidjson-dev libtomlplusplus-dev
       libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev ca-certificates
-      libcctz-dev tzdata libre2-dev
+      libcctz-dev tzdata libre2-dev libsodium-dev
       libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev)
 if [[ $what == test || $what == bench ]]; then
   pkgs+=(clang libclang-rt-14-dev curl sqlite3 openssl)

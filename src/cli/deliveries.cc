@@ -15,7 +15,7 @@ int RunDeliveriesList(const DeliveriesFlags& flags) {
   auto cfg = ResolveConfigAudited(flags.storage, "deliveries.list",
                                   "destination " + flags.destination + " state " + flags.state);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   auto rows = (*log)->ListDeliveries(
       {.destination = flags.destination, .state = flags.state, .max = flags.limit});
@@ -38,7 +38,7 @@ int RunDeliveriesRetry(const DeliveriesFlags& flags) {
   auto cfg = ResolveConfigAudited(flags.storage, "deliveries.retry",
                                   "delivery " + std::to_string(flags.id));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   auto d = (*log)->GetDelivery(flags.id);
   if (!d.ok()) return Fail("deliveries retry", d.status());
@@ -64,7 +64,7 @@ int RunDeliveriesReplay(const DeliveriesFlags& flags) {
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   auto range = ParseTimeRange(flags.from, flags.to);
   if (!range.ok()) return Fail("deliveries replay", range.status());
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   SystemClock clock;
   auto resent =

@@ -17,7 +17,7 @@ int RunDlqList(const DlqFlags& flags) {
   if (flags.state != "open" && flags.state != "replayed" && flags.state != "all") {
     return Fail("--state", InvalidArgument("must be open, replayed or all"));
   }
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   auto letters = (*log)->ListDeadLetters(flags.state == "all" ? "" : flags.state, 0, flags.limit);
   if (!letters.ok()) return Fail("dlq list", letters.status());
@@ -39,7 +39,7 @@ int RunDlqShow(const DlqFlags& flags) {
   auto cfg =
       ResolveConfigAudited(flags.storage, "dlq.show", "dead letter " + std::to_string(flags.id));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   auto d = (*log)->GetDeadLetter(flags.id);
   if (!d.ok()) return Fail("dlq show", d.status());

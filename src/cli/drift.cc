@@ -9,7 +9,7 @@ namespace supportpipe::cli {
 int RunDrift(const DriftFlags& flags) {
   auto cfg = ResolveConfig(flags.storage);
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   auto fields = (*log)->ListDrift(flags.source);
   if (!fields.ok()) return Fail("drift", fields.status());

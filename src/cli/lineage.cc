@@ -37,7 +37,7 @@ int RunLineage(const LineageFlags& flags) {
   SystemClock clock;
   auto wh = server::OpenWarehouse(cfg->storage, clock, /*read_only=*/true);
   if (!wh.ok()) return Fail("cannot open the warehouse", wh.status());
-  auto log = server::OpenEventLog(cfg->storage);
+  auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
   const std::string where = "ticket_id = " + SqlText(flags.ticket) +
                             (flags.source.empty() ? "" : " AND source = " + SqlText(flags.source));

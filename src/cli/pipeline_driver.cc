@@ -10,7 +10,7 @@ namespace supportpipe::cli {
 
 Result<std::unique_ptr<PipelineDriver>> PipelineDriver::Open(const Config& config) {
   std::unique_ptr<PipelineDriver> d(new PipelineDriver());
-  ASSIGN_OR_RETURN(d->log_, server::OpenEventLog(config.storage));
+  ASSIGN_OR_RETURN(d->log_, server::OpenEventLog(config));
   ASSIGN_OR_RETURN(d->policies_, support::Policies::Create(config));
   ASSIGN_OR_RETURN(d->warehouse_,
                    server::OpenWarehouse(config.storage, d->clock_, false, d->policies_.get()));

@@ -803,9 +803,16 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     const toml::table& t = *n->as_table();
     PrivacyConfig& p = cfg.privacy;
     p.line = static_cast<int>(t.source().begin.line);
-    RETURN_IF_ERROR(c.OnlyKeys(
-        t, "privacy",
-        {"redact", "pseudonymize_customer_email", "pseudonym_key_env", "pseudonym_key_file"}));
+    RETURN_IF_ERROR(
+        c.OnlyKeys(t, "privacy",
+                   {"redact", "pseudonymize_customer_email", "pseudonym_key_env",
+                    "pseudonym_key_file", "encryption_key_file", "previous_key_files"}));
+    RETURN_IF_ERROR(c.Get(t, "privacy", "encryption_key_file", &p.encryption_key_file));
+    RETURN_IF_ERROR(ParseStringList(c, t, "privacy", "previous_key_files", &p.previous_key_files));
+    if (p.encryption_key_file.empty() && !p.previous_key_files.empty()) {
+      return c.Fail(t.get("previous_key_files"), "privacy.previous_key_files",
+                    "needs encryption_key_file: the current key seals new records");
+    }
     RETURN_IF_ERROR(ParseStringList(c, t, "privacy", "redact", &p.redact));
     RETURN_IF_ERROR(
         c.Get(t, "privacy", "pseudonymize_customer_email", &p.pseudonymize_customer_email));

@@ -172,6 +172,10 @@ struct PrivacyConfig {
   std::vector<std::string> redact;  // email, phone, card, iban, ssn, ip: in free text
   bool pseudonymize_customer_email = false;
   std::optional<std::string> pseudonym_key;  // pseudonym_key_env / _file; required with it
+  // Encryption at rest of raw payloads: the current key's file (seals new records) and older
+  // keys' files (still open records sealed with them). Empty: raw payloads stored as sent.
+  std::string encryption_key_file;
+  std::vector<std::string> previous_key_files;
   int line = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "log/sqlite/sqlite_event_log.h"
+#include "security/raw_cipher.h"
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 namespace supportpipe::server {
@@ -18,10 +19,21 @@ Status EnsureDir(const std::string& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage) {
+Result<std::unique_ptr<log::EventLog>> OpenEventLog(const Config& config) {
+  const StorageConfig& storage = config.storage;
+  log::SqliteLogOptions options;
+  if (!config.privacy.encryption_key_file.empty()) {
+    auto cipher = security::RawCipher::Load(config.privacy.encryption_key_file,
+                                            config.privacy.previous_key_files);
+    if (!cipher.ok()) {
+      return InvalidArgument(cipher.status().message(),
+                             "[privacy] key file " + cipher.status().field());
+    }
+    options.cipher = std::move(cipher).value();
+  }
   if (storage.log == "sqlite") {
     RETURN_IF_ERROR(EnsureDir(storage.data_dir));
-    return log::OpenSqliteEventLog(storage.data_dir);
+    return log::OpenSqliteEventLog(storage.data_dir, options);
   }
   return InvalidArgument("unknown log backend \"" + storage.log + "\"");
 }

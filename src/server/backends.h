@@ -15,8 +15,9 @@
 
 namespace supportpipe::server {
 
-// Creates data_dir when missing.
-Result<std::unique_ptr<log::EventLog>> OpenEventLog(const StorageConfig& storage);
+// Creates data_dir when missing. Raw payloads are sealed with [privacy] encryption_key_file
+// when set (security::RawCipher).
+Result<std::unique_ptr<log::EventLog>> OpenEventLog(const Config& config);
 // `policies` (may be null: 24x7, no SLA) must outlive the warehouse; read-only opens ignore it.
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(
     const StorageConfig& storage, const Clock& clock, bool read_only,

@@ -10,7 +10,7 @@ namespace supportpipe::server {
 
 Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock& clock) {
   std::unique_ptr<Server> s(new Server(config));
-  ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_.storage));
+  ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_));
   ASSIGN_OR_RETURN(s->policies_, support::Policies::Create(s->config_));
   ASSIGN_OR_RETURN(s->warehouse_, OpenWarehouse(s->config_.storage, clock, /*read_only=*/false,
                                                 s->policies_.get()));

@@ -11,6 +11,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
+
+#include "security/raw_cipher.h"
+
 namespace supportpipe::server {
 
 Result<std::unique_ptr<FileLock>> FileLock::TryAcquire(const std::string& path) {
@@ -56,6 +60,15 @@ Worker::~Worker() { Stop(); }
 
 Status Worker::Validate(const Config& config) {
   RETURN_IF_ERROR(delivery::ValidateDestinations(config));
+  if (!config.privacy.encryption_key_file.empty()) {
+    auto keys = security::RawCipher::Load(config.privacy.encryption_key_file,
+                                          config.privacy.previous_key_files);
+    if (!keys.ok()) {
+      return InvalidArgument(keys.status().message(),
+                             fmt::format("{}:{}: privacy key file {}", config.path,
+                                         config.privacy.line, keys.status().field()));
+    }
+  }
   return triggers::Rules::Compile(config).status();
 }
 

@@ -52,7 +52,8 @@ class FileLock {
 
 class Worker {
  public:
-  // Whether `config`'s destinations and rules can run: InvalidArgument naming file:line.
+  // Whether `config`'s destinations, rules and key files can be used: InvalidArgument naming
+  // file:line.
   static Status Validate(const Config& config);
 
   // `config` (its storage.data_dir, rules, destinations and [delivery]) must outlive the

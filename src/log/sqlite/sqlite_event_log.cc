@@ -1,5 +1,7 @@
 #include "log/sqlite/sqlite_event_log.h"
 
+#include <fmt/format.h>
+
 #include <mutex>
 
 #include "common/sqlite_db.h"
@@ -173,8 +175,9 @@ Status InWriteTxn(Db& db, Fn body) {
 
 class SqliteEventLog final : public EventLog {
  public:
-  SqliteEventLog(std::unique_ptr<Db> raw, std::unique_ptr<Db> events)
-      : raw_(std::move(raw)), ev_(std::move(events)) {}
+  SqliteEventLog(std::unique_ptr<Db> raw, std::unique_ptr<Db> events,
+                 std::shared_ptr<const PayloadCipher> cipher)
+      : raw_(std::move(raw)), ev_(std::move(events)), cipher_(std::move(cipher)) {}
 
   Status AppendRaw(std::span<const RawRecord> records,
                    std::vector<AppendResult>* results) override {
@@ -186,7 +189,12 @@ class SqliteEventLog final : public EventLog {
                                  "ON CONFLICT(source, delivery_id) DO NOTHING"));
       for (const RawRecord& r : records) {
         ins->Bind(1, r.source).Bind(2, r.kind).Bind(3, r.vendor).Bind(4, r.delivery_id);
-        ins->Bind(5, r.received_at).Bind(6, r.headers).BindBlob(7, r.body);
+        ins->Bind(5, r.received_at).Bind(6, r.headers);
+        if (cipher_) {
+          ins->BindBlob(7, cipher_->Seal(r.body, SealContext(r)));
+        } else {
+          ins->BindBlob(7, r.body);
+        }
         RETURN_IF_ERROR(ins->Run());
         if (w.Changes() == 1) {
           results->push_back({AppendOutcome::kAppended, static_cast<Offset>(w.LastInsertRowid())});
@@ -210,7 +218,7 @@ class SqliteEventLog final : public EventLog {
                      raw_->r->Prepare(std::string("SELECT ") + kRawColumns +
                                       " FROM raw_events WHERE offset > ? ORDER BY offset LIMIT ?"));
     s->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(max));
-    return Collect<RawRecord>(*s, RawFromRow);
+    return Unsealed(Collect<RawRecord>(*s, RawFromRow));
   }
 
   Result<std::optional<RawRecord>> GetRaw(Offset offset) override {
@@ -218,7 +226,7 @@ class SqliteEventLog final : public EventLog {
     ASSIGN_OR_RETURN(SqliteStmt * s, raw_->r->Prepare(std::string("SELECT ") + kRawColumns +
                                                       " FROM raw_events WHERE offset = ?"));
     s->Bind(1, static_cast<int64_t>(offset));
-    ASSIGN_OR_RETURN(auto rows, Collect<RawRecord>(*s, RawFromRow));
+    ASSIGN_OR_RETURN(auto rows, Unsealed(Collect<RawRecord>(*s, RawFromRow)));
     if (rows.empty()) return std::optional<RawRecord>();
     return std::optional<RawRecord>(std::move(rows[0]));
   }
@@ -232,7 +240,7 @@ class SqliteEventLog final : public EventLog {
                                       "received_at < ? AND offset > ? ORDER BY offset LIMIT ?"));
     s->Bind(1, source).Bind(2, from).Bind(3, to).Bind(4, static_cast<int64_t>(after));
     s->Bind(5, static_cast<int64_t>(max));
-    return Collect<RawRecord>(*s, RawFromRow);
+    return Unsealed(Collect<RawRecord>(*s, RawFromRow));
   }
 
   Status AppendEvents(std::span<const EventRecord> records,
@@ -520,8 +528,33 @@ class SqliteEventLog final : public EventLog {
   }
 
  private:
+  // What a sealed body is bound to: moving it to another record does not open.
+  static std::string SealContext(const RawRecord& r) {
+    return r.source + std::string(1, '\0') + r.delivery_id;
+  }
+
+  // Opens sealed bodies as they are read.
+  Result<std::vector<RawRecord>> Unsealed(Result<std::vector<RawRecord>> rows) const {
+    if (!rows.ok()) return rows;
+    for (RawRecord& r : *rows) {
+      if (!LooksSealed(r.body)) continue;
+      if (!cipher_) {
+        return InvalidArgument(fmt::format(
+            "raw record {} is encrypted: set [privacy] encryption_key_file to read it", r.offset));
+      }
+      Result<std::string> plain = cipher_->Open(r.body, SealContext(r));
+      if (!plain.ok()) {
+        return Status(plain.status().code(),
+                      fmt::format("raw record {}: {}", r.offset, plain.status().message()));
+      }
+      r.body = std::move(plain).value();
+    }
+    return rows;
+  }
+
   std::unique_ptr<Db> raw_;  // raw.db
   std::unique_ptr<Db> ev_;   // events.db
+  std::shared_ptr<const PayloadCipher> cipher_;
 };
 
 Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema) {
@@ -535,10 +568,12 @@ Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema) 
 
 }  // namespace
 
-Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir) {
+Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir,
+                                                     const SqliteLogOptions& options) {
   ASSIGN_OR_RETURN(auto raw, OpenDb(dir + "/raw.db", kRawSchema));
   ASSIGN_OR_RETURN(auto events, OpenDb(dir + "/events.db", kEventsSchema));
-  return std::unique_ptr<EventLog>(new SqliteEventLog(std::move(raw), std::move(events)));
+  return std::unique_ptr<EventLog>(
+      new SqliteEventLog(std::move(raw), std::move(events), options.cipher));
 }
 
 }  // namespace supportpipe::log

@@ -11,10 +11,18 @@
 #include <string>
 
 #include "log/event_log.h"
+#include "log/payload_cipher.h"
 
 namespace supportpipe::log {
 
+struct SqliteLogOptions {
+  // Seals raw bodies before they are written and opens them when read; null = stored as
+  // received. Bodies written before a cipher was set stay readable.
+  std::shared_ptr<const PayloadCipher> cipher;
+};
+
 // Creates the files in `dir` when missing.
-Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir);
+Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir,
+                                                     const SqliteLogOptions& options = {});
 
 }  // namespace supportpipe::log
