@@ -123,6 +123,11 @@ struct LineageFlags {
 };
 int RunLineage(const LineageFlags& flags);
 
+struct RetentionFlags {
+  StorageFlags storage;
+};
+int RunRetention(const RetentionFlags& flags);
+
 int RunCheckConfig(const std::string& path);
 
 }  // namespace supportpipe::cli

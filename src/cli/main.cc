@@ -173,6 +173,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   ln->callback([&] { code = RunLineage(lineage); });
 
+  RetentionFlags retention;
+  auto* rt = app.add_subcommand("retention", "Purge data past its [retention] days");
+  rt->require_subcommand(1);
+  auto* rtr = rt->add_subcommand(
+      "run", "Purge now what serve purges every hour (raw records, message texts, dead letters)");
+  AddStorageFlags(rtr, &retention.storage);
+  rtr->callback([&] { code = RunRetention(retention); });
+
   TokenFlags token;
   auto* tk = app.add_subcommand("token", "Create, list and revoke API tokens (stored as hashes)");
   tk->require_subcommand(1);

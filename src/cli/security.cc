@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "common/clock.h"
 #include "server/backends.h"
+#include "server/retention.h"
 
 namespace supportpipe::cli {
 namespace {
@@ -112,6 +113,32 @@ int RunAuditVerify(const AuditFlags& flags) {
   std::printf("audit log OK: %lld entries, chain intact, head %s\n",
               static_cast<long long>(check->entries),
               check->head.empty() ? "-" : check->head.c_str());
+  return kExitOk;
+}
+
+int RunRetention(const RetentionFlags& flags) {
+  auto cfg = ResolveConfigAudited(flags.storage, "retention.run", "");
+  if (!cfg.ok()) return Fail("configuration", cfg.status());
+  if (!cfg->retention.enabled()) {
+    std::printf("no [retention] days are configured: nothing is ever purged\n");
+    return kExitOk;
+  }
+  SystemClock clock;
+  auto log = server::OpenEventLog(*cfg);
+  if (!log.ok()) return Fail("cannot open the log", log.status());
+  auto wh = server::OpenWarehouse(cfg->storage, clock, /*read_only=*/false);
+  if (!wh.ok()) return Fail("cannot open the warehouse", wh.status());
+  auto store = server::OpenSecurityStore(cfg->storage);
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  observe::Registry metrics;
+  server::Retention retention(cfg->retention, **log, **wh, **store, clock, metrics);
+  auto p = retention.Run(CliActor());
+  if (!p.ok()) return Fail("retention", p.status());
+  std::printf(
+      "purged %lld raw records, %lld message texts in the event log, %lld in the warehouse, "
+      "%lld dead letters\n",
+      static_cast<long long>(p->raw), static_cast<long long>(p->log_messages),
+      static_cast<long long>(p->warehouse_messages), static_cast<long long>(p->dead_letters));
   return kExitOk;
 }
 

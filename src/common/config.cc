@@ -723,7 +723,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   cfg.path = path;
   RETURN_IF_ERROR(c.OnlyKeys(root, "",
                              {"server", "storage", "source", "reporting", "schedule", "sla_policy",
-                              "destination", "rule", "delivery", "surge", "privacy"}));
+                              "destination", "rule", "delivery", "surge", "privacy", "retention"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -796,6 +796,21 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     if (s.min_count < 1) return c.Fail(t.get("min_count"), "surge.min_count", "must be >= 1");
     if (s.cooldown_buckets < 0 || s.settle_s < 0) {
       return c.Fail(&t, "surge", "cooldown_buckets and settle_s must be >= 0");
+    }
+  }
+  if (const toml::node* n = root.get("retention")) {
+    if (!n->is_table()) return c.Fail(n, "retention", "must be a table: [retention]");
+    const toml::table& t = *n->as_table();
+    RetentionConfig& r = cfg.retention;
+    RETURN_IF_ERROR(c.OnlyKeys(t, "retention", {"raw_days", "messages_days", "dlq_days"}));
+    for (const auto& [key, out] : {std::pair<const char*, int64_t*>{"raw_days", &r.raw_days},
+                                   {"messages_days", &r.messages_days},
+                                   {"dlq_days", &r.dlq_days}}) {
+      RETURN_IF_ERROR(c.Get(t, "retention", key, out));
+      if (*out < 0 || *out > 36500) {
+        return c.Fail(t.get(key), Checker::Join("retention", key),
+                      "must be a number of days from 1 to 36500 (0 = keep forever)");
+      }
     }
   }
   if (const toml::node* n = root.get("privacy")) {

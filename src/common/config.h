@@ -179,6 +179,14 @@ struct PrivacyConfig {
   int line = 0;
 };
 
+// [retention] (docs/security.md#retention): days to keep each kind of data; 0 = forever.
+struct RetentionConfig {
+  int64_t raw_days = 0;       // raw records (the exact bytes received), once processed
+  int64_t messages_days = 0;  // message bodies and CSAT comments in the event log and warehouse
+  int64_t dlq_days = 0;       // dead letters
+  bool enabled() const { return raw_days > 0 || messages_days > 0 || dlq_days > 0; }
+};
+
 struct ReportingConfig {
   std::string time_zone = "UTC";            // days of the daily views
   std::string default_schedule = "always";  // "always" = 24x7
@@ -197,6 +205,7 @@ struct Config {
   DeliveryConfig delivery;
   SurgeConfig surge;
   PrivacyConfig privacy;
+  RetentionConfig retention;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

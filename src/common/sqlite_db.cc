@@ -78,6 +78,9 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
     RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(
         out->Exec(options.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+    // Every file holds personal data: what is deleted (retention, erasure, replaced rows) is
+    // overwritten, not left in free pages.
+    RETURN_IF_ERROR(out->Exec("PRAGMA secure_delete=ON"));
   } else {
     RETURN_IF_ERROR(out->Exec("PRAGMA query_only=1"));
   }

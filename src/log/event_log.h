@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -176,6 +177,19 @@ class EventLog {
   // Stores a delivery's state, attempts, next_attempt_at, updated_at, last_status and
   // last_error (by id). Durable when OK is returned.
   virtual Status UpdateDelivery(const Delivery& delivery) = 0;
+
+  // Retention (docs/security.md#retention); deleted bytes are overwritten.
+  // Deletes raw records received before `before` whose offset is at most `through` (already
+  // processed); returns how many.
+  virtual Result<int64_t> PurgeRaw(TimeMicros before, Offset through) = 0;
+  // Deletes dead letters created before `before`; returns how many.
+  virtual Result<int64_t> PurgeDeadLetters(TimeMicros before) = 0;
+  // Offers every event that occurred before `before` and whose payload contains `needle` to
+  // `rewrite`, which returns the new payload (nullopt: leave it); the rest of the record stays.
+  // Returns how many were rewritten.
+  virtual Result<int64_t> RewriteEvents(
+      TimeMicros before, std::string_view needle,
+      const std::function<std::optional<std::string>(const EventRecord&)>& rewrite) = 0;
 
   // Small durable values by key, for connectors' positions ("sync:acme" -> a cursor).
   // PutState is durable when it returns.

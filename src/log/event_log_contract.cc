@@ -261,3 +261,56 @@ TEST_P(EventLogContract, OutboxEnqueuesOncePerDestinationAndEventAndTracksAttemp
 }
 
 }  // namespace supportpipe::log
+
+namespace supportpipe::log {
+
+TEST_P(EventLogContract, RetentionPurgesOnlyWhatIsOldEnoughAndProcessed) {
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(log_->AppendRaw(std::vector<RawRecord>{Raw("s", "a", "old 1", 100),
+                                                     Raw("s", "b", "old 2", 200),
+                                                     Raw("s", "c", "new", 900)},
+                              &res)
+                  .ok());
+  // Old, but only the first is processed yet.
+  auto n = log_->PurgeRaw(500, res[0].offset);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  auto left = log_->ReadRaw(0, 10);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].delivery_id, "b");
+  EXPECT_EQ(*log_->PurgeRaw(500, res[2].offset), 1);
+  EXPECT_EQ(*log_->PurgeRaw(500, res[2].offset), 0);
+
+  DeadLetter old_letter{
+      .stage = "decode", .reason = "x", .source = "s", .raw_offset = 1, .created_at = 100};
+  DeadLetter new_letter = old_letter;
+  new_letter.raw_offset = 2;
+  new_letter.created_at = 900;
+  ASSERT_TRUE(log_->AddDeadLetters(std::vector<DeadLetter>{old_letter, new_letter}).ok());
+  EXPECT_EQ(*log_->PurgeDeadLetters(500), 1);
+  EXPECT_EQ(*log_->CountDeadLetters(""), 1);
+
+  EventRecord early = Ev("e1", 1, R"({"message":{"body":"hello"}})");
+  early.occurred_at = 100;
+  EventRecord plain = Ev("e2", 2, R"({"ticket":{"id":"t1"}})");
+  plain.occurred_at = 100;
+  EventRecord late = Ev("e3", 3, R"({"message":{"body":"later"}})");
+  late.occurred_at = 900;
+  ASSERT_TRUE(log_->AppendEvents(std::vector<EventRecord>{early, plain, late}, &res).ok());
+  std::vector<std::string> offered;
+  auto rewritten = log_->RewriteEvents(500, "\"body\"", [&](const EventRecord& e) {
+    offered.push_back(e.event_id);
+    return std::optional<std::string>(R"({"message":{}})");
+  });
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  EXPECT_EQ(*rewritten, 1);
+  EXPECT_EQ(offered, std::vector<std::string>{"e1"});
+  auto events = log_->ReadEvents(0, 10);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ((*events)[0].payload, R"({"message":{}})");
+  EXPECT_EQ((*events)[0].event_id, "e1");  // the rest of the record stays
+  EXPECT_EQ((*events)[2].payload, R"({"message":{"body":"later"}})");
+}
+
+}  // namespace supportpipe::log

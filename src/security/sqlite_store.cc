@@ -176,9 +176,8 @@ class SqliteStore final : public Store {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   // Full sync: an audit entry or a revocation that was reported done survives a crash. The
-  // file keeps no secrets (token hashes only), and deleted bytes are overwritten.
+  // file keeps no secrets (token hashes only).
   ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, {.full_sync = true, .cache_mib = 2}));
-  RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete = ON"));
   RETURN_IF_ERROR(db->Exec(kSchema));
   return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
 }

@@ -59,14 +59,42 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   s->routes_ = std::make_unique<Routes>(*s->intake_, *s->admin_);
   ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->routes_));
   s->intake_->SetReady(true);
+  if (s->config_.retention.enabled()) {
+    s->retention_ = std::make_unique<Retention>(s->config_.retention, *s->log_, *s->warehouse_,
+                                                *s->security_, clock, s->metrics_);
+    s->retention_thread_ = std::thread([srv = s.get()] { srv->RetentionLoop(); });
+  }
   return s;
 }
 
 Server::~Server() { Stop(); }
 
+void Server::RetentionLoop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stopped_) {
+    lock.unlock();
+    auto p = retention_->Run("retention");
+    if (!p.ok()) {
+      spdlog::error("retention: {} (trying again in an hour)", p.status().ToString());
+    } else if (p->raw || p->log_messages || p->warehouse_messages || p->dead_letters) {
+      spdlog::info(
+          "retention: purged {} raw records, {} message texts in the log, {} in the "
+          "warehouse, {} dead letters",
+          p->raw, p->log_messages, p->warehouse_messages, p->dead_letters);
+    }
+    lock.lock();
+    stop_cv_.wait_for(lock, std::chrono::hours(1), [this] { return stopped_; });
+  }
+}
+
 void Server::Stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  stop_cv_.notify_all();
+  if (retention_thread_.joinable()) retention_thread_.join();
   // Order matters: stop taking requests, let the committer answer everything queued
   // (durably), then stop the stages. The HTTP server object outlives the committer's
   // last callbacks, which post to its executor.

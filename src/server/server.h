@@ -8,8 +8,11 @@
 // Thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -18,6 +21,7 @@
 #include "log/group_committer.h"
 #include "observe/metrics.h"
 #include "server/admin_api.h"
+#include "server/retention.h"
 #include "server/worker.h"
 #include "support/policies.h"
 
@@ -48,6 +52,8 @@ class Server {
 
   explicit Server(const Config& config) : config_(config) {}
   void RegisterGauges();
+  // Runs retention at start and then every hour until Stop.
+  void RetentionLoop();
 
   const Config config_;
   observe::Registry metrics_;
@@ -63,6 +69,10 @@ class Server {
   std::unique_ptr<AdminApi> admin_;
   std::unique_ptr<Routes> routes_;
   std::unique_ptr<intake::HttpServer> http_;
+  std::unique_ptr<Retention> retention_;
+  std::thread retention_thread_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
   bool stopped_ = false;
 };
 

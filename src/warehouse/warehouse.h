@@ -118,6 +118,10 @@ class Warehouse {
                                                             int64_t bucket_s, int64_t from_bucket,
                                                             int64_t to_bucket) = 0;
 
+  // Retention: clears the body of every fact_message that occurred before `before` (the row,
+  // its author and time stay for the metrics); returns how many. Deleted bytes are overwritten.
+  virtual Result<int64_t> PurgeMessageBodies(TimeMicros before) = 0;
+
   // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
   // not compile.
   virtual Result<QueryResult> Query(std::string_view sql, size_t max_rows) = 0;

@@ -148,6 +148,24 @@ TEST_P(WarehouseContract, HistoryIsTheTimelineInOrderWithTheRequestersTier) {
   EXPECT_FALSE(none->customer_tier);
 }
 
+TEST_P(WarehouseContract, RetentionClearsOldMessageBodiesAndKeepsTheRows) {
+  LoadJson(
+      {Ev("e1", "ticket.created", "2025-11-01T10:00:00Z",
+          R"("ticket":{"id":"T1"},"message":{"id":"m1","author_role":"customer","body":"old words"})"),
+       Ev("e2", "message.created", "2025-11-03T10:00:00Z",
+          R"("ticket":{"id":"T1"},"message":{"id":"m2","author_role":"agent","body":"new words"})")});
+  auto before = ParseRfc3339("2025-11-02T00:00:00Z");
+  ASSERT_TRUE(before.ok());
+  auto n = wh_->PurgeMessageBodies(*before);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_message"), "2");
+  EXPECT_EQ(Scalar("SELECT IFNULL(body, '-') FROM fact_message WHERE message_id = 'm1'"), "-");
+  EXPECT_EQ(Scalar("SELECT body FROM fact_message WHERE message_id = 'm2'"), "new words");
+  EXPECT_EQ(Scalar("SELECT agent_replies FROM fact_ticket"), "1");  // metrics stay
+  EXPECT_EQ(*wh_->PurgeMessageBodies(*before), 0);
+}
+
 TEST_P(WarehouseContract, SequenceBreaksTiesAtTheSameInstant) {
   LoadJson({Ev("b", "ticket.status_changed", "2025-11-01T10:00:00Z",
                R"("sequence":2,"ticket":{"id":"T1"},"changes":{"status":{"to":"solved"}})"),

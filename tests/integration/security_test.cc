@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,13 @@ std::string Customer(const std::string& id, const std::string& source) {
       R"({{"spec":"supportpipe/v1","id":"{}","type":"customer.upserted","source":"{}",)"
       R"("occurred_at":"2026-11-01T10:00:00Z","customer":{{"id":"{}"}}}})",
       id, source, id);
+}
+
+std::string NowIso() {
+  char buf[32];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 // The token a `token create` printed (its only stdout line).
@@ -308,6 +316,38 @@ TEST(SecurityIntegrationTest, RawPayloadsAreEncryptedAtRestAndKeysRotate) {
   auto bad = h.Cli({"check-config", h.config_path()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("missing.key"), std::string::npos) << bad.err;
+}
+
+TEST(SecurityIntegrationTest, RetentionPurgesOldMessageTextAndRecordsIt) {
+  Harness h("[retention]\nmessages_days = 30\nraw_days = 365\ndlq_days = 30\n");
+  ASSERT_TRUE(h.Start());
+  const std::string batch =
+      R"({"spec":"supportpipe/v1","id":"old","type":"ticket.created","occurred_at":"2025-01-10T09:00:00Z",)"
+      R"("ticket":{"id":"R1"},"message":{"id":"m-old","author_role":"customer","body":"my old complaint"}})"
+      "\n"
+      R"({"spec":"supportpipe/v1","id":"new","type":"message.created","occurred_at":")" +
+      NowIso() +
+      R"(","ticket":{"id":"R1"},"message":{"id":"m-new","author_role":"agent","body":"fresh reply"}})";
+  ASSERT_EQ(h.Post("/v1/events", batch, {{"content-type", "application/x-ndjson"}}).status, 202);
+  ASSERT_TRUE(h.WaitForLoaded());
+  auto run = h.Cli({"retention", "run"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("purged 0 raw records, 1 message texts in the event log, 1 in the "
+                         "warehouse, 0 dead letters"),
+            std::string::npos)
+      << run.out;
+  EXPECT_EQ(h.Scalar("SELECT IFNULL(body, '-') FROM fact_message WHERE message_id = 'm-old'"), "-");
+  EXPECT_EQ(h.Scalar("SELECT body FROM fact_message WHERE message_id = 'm-new'"), "fresh reply");
+  auto audit = h.Cli({"audit", "list", "--format", "csv"});
+  EXPECT_NE(audit.out.find(",retention.purge,log_messages older than 30 days: 1,ok"),
+            std::string::npos)
+      << audit.out;
+  ASSERT_TRUE(h.Stop());
+  const std::string events = FileBytes(h.dir() + "/data", "events.db");
+  EXPECT_EQ(events.find("my old complaint"), std::string::npos);
+  EXPECT_NE(events.find("fresh reply"), std::string::npos);
+  EXPECT_EQ(FileBytes(h.dir() + "/data", "warehouse.db").find("my old complaint"),
+            std::string::npos);
 }
 
 }  // namespace

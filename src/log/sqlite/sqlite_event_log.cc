@@ -114,6 +114,22 @@ Delivery DeliveryFromRow(const SqliteStmt& s) {
   return d;
 }
 
+constexpr const char* kEventColumns =
+    "offset, source, event_id, ticket_id, type, occurred_at, raw_offset, payload";
+
+EventRecord EventFromRow(const SqliteStmt& s) {
+  EventRecord e;
+  e.offset = static_cast<Offset>(s.Int(0));
+  e.source = s.Text(1);
+  e.event_id = s.Text(2);
+  e.ticket_id = s.Text(3);
+  e.type = s.Text(4);
+  e.occurred_at = s.Int(5);
+  e.raw_offset = static_cast<Offset>(s.Int(6));
+  e.payload = s.Text(7);
+  return e;
+}
+
 RawRecord RawFromRow(const SqliteStmt& s) {
   RawRecord r;
   r.offset = static_cast<Offset>(s.Int(0));
@@ -162,6 +178,13 @@ struct Db {
   std::mutex rmu;
   std::unique_ptr<SqliteDb> r;
 };
+
+// Moves the WAL into the database file and truncates it, so that deleted bytes (overwritten
+// there by secure_delete) do not live on in the WAL either.
+Status Checkpoint(Db& db) {
+  std::lock_guard lock(db.wmu);
+  return db.w->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 // Runs `body(writer)` in one write transaction on `db`, committed when it returns OK.
 template <typename Fn>
@@ -292,24 +315,11 @@ class SqliteEventLog final : public EventLog {
 
   Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) override {
     std::lock_guard lock(ev_->rmu);
-    ASSIGN_OR_RETURN(
-        SqliteStmt * s,
-        ev_->r->Prepare("SELECT offset, source, event_id, ticket_id, type, occurred_at, "
-                        "raw_offset, payload FROM events WHERE offset > ? "
-                        "ORDER BY offset LIMIT ?"));
+    ASSIGN_OR_RETURN(SqliteStmt * s,
+                     ev_->r->Prepare(std::string("SELECT ") + kEventColumns +
+                                     " FROM events WHERE offset > ? ORDER BY offset LIMIT ?"));
     s->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(max));
-    return Collect<EventRecord>(*s, [](const SqliteStmt& s) {
-      EventRecord e;
-      e.offset = static_cast<Offset>(s.Int(0));
-      e.source = s.Text(1);
-      e.event_id = s.Text(2);
-      e.ticket_id = s.Text(3);
-      e.type = s.Text(4);
-      e.occurred_at = s.Int(5);
-      e.raw_offset = static_cast<Offset>(s.Int(6));
-      e.payload = s.Text(7);
-      return e;
-    });
+    return Collect<EventRecord>(*s, EventFromRow);
   }
 
   Result<Offset> LastOffset(std::string_view stream) override {
@@ -408,6 +418,69 @@ class SqliteEventLog final : public EventLog {
     ASSIGN_OR_RETURN(bool row, s->Step());
     const int64_t n = row ? s->Int(0) : 0;
     s->Reset();
+    return n;
+  }
+
+  Result<int64_t> PurgeRaw(TimeMicros before, Offset through) override {
+    int64_t n = 0;
+    RETURN_IF_ERROR(InWriteTxn(*raw_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM raw_events WHERE received_at < ? "
+                                                 "AND offset <= ?"));
+      s->Bind(1, before).Bind(2, static_cast<int64_t>(through));
+      RETURN_IF_ERROR(s->Run());
+      n = w.Changes();
+      return Status::Ok();
+    }));
+    if (n) RETURN_IF_ERROR(Checkpoint(*raw_));
+    return n;
+  }
+
+  Result<int64_t> PurgeDeadLetters(TimeMicros before) override {
+    int64_t n = 0;
+    RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM dead_letters WHERE created_at < ?"));
+      s->Bind(1, before);
+      RETURN_IF_ERROR(s->Run());
+      n = w.Changes();
+      return Status::Ok();
+    }));
+    if (n) RETURN_IF_ERROR(Checkpoint(*ev_));
+    return n;
+  }
+
+  Result<int64_t> RewriteEvents(
+      TimeMicros before, std::string_view needle,
+      const std::function<std::optional<std::string>(const EventRecord&)>& rewrite) override {
+    int64_t n = 0;
+    Offset after = 0;
+    for (;;) {
+      // Pages of their own transactions, so appends are not held up for long.
+      std::vector<EventRecord> page;
+      {
+        std::lock_guard lock(ev_->rmu);
+        ASSIGN_OR_RETURN(SqliteStmt * s,
+                         ev_->r->Prepare(std::string("SELECT ") + kEventColumns +
+                                         " FROM events WHERE offset > ? AND occurred_at < ? AND "
+                                         "instr(payload, ?) > 0 ORDER BY offset LIMIT 500"));
+        s->Bind(1, static_cast<int64_t>(after)).Bind(2, before).Bind(3, needle);
+        ASSIGN_OR_RETURN(page, Collect<EventRecord>(*s, EventFromRow));
+      }
+      if (page.empty()) break;
+      after = page.back().offset;
+      RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+        ASSIGN_OR_RETURN(SqliteStmt * u,
+                         w.Prepare("UPDATE events SET payload = ? WHERE offset = ?"));
+        for (const EventRecord& e : page) {
+          std::optional<std::string> payload = rewrite(e);
+          if (!payload || *payload == e.payload) continue;
+          u->Bind(1, *payload).Bind(2, static_cast<int64_t>(e.offset));
+          RETURN_IF_ERROR(u->Run());
+          ++n;
+        }
+        return Status::Ok();
+      }));
+    }
+    if (n) RETURN_IF_ERROR(Checkpoint(*ev_));
     return n;
   }
 

@@ -485,6 +485,18 @@ class SqliteWarehouse final : public Warehouse {
     return h;
   }
 
+  Result<int64_t> PurgeMessageBodies(TimeMicros before) override {
+    std::lock_guard lock(wmu_);
+    if (!w_) return InvalidArgument("the warehouse is open read-only");
+    ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare("UPDATE fact_message SET body = NULL WHERE "
+                                                 "occurred_at < ? AND body IS NOT NULL"));
+    s->Bind(1, FormatRfc3339(before));
+    RETURN_IF_ERROR(s->Run());
+    const int64_t n = w_->Changes();
+    if (n) RETURN_IF_ERROR(w_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    return n;
+  }
+
   Result<std::vector<SlaRow>> ActiveSla() override {
     std::lock_guard lock(rmu_);
     ASSIGN_OR_RETURN(SqliteStmt * s, r_->Prepare(std::string("SELECT ") + kSlaColumns +
