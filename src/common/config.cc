@@ -90,11 +90,24 @@ class Checker {
 };
 
 Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
-  RETURN_IF_ERROR(
-      c.OnlyKeys(t, "server",
-                 {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends", "threads",
-                  "ingest_token_env", "ingest_token_file", "admin_token_env", "admin_token_file",
-                  "tls_cert_file", "tls_key_file", "allow_plain_http"}));
+  RETURN_IF_ERROR(c.OnlyKeys(t, "server",
+                             {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends",
+                              "threads", "ingest_token_env", "ingest_token_file", "admin_token_env",
+                              "admin_token_file", "tls_cert_file", "tls_key_file",
+                              "allow_plain_http", "client_rate_limit_per_s", "max_url_bytes"}));
+  RETURN_IF_ERROR(c.Get(t, "server", "max_url_bytes", &s->max_url_bytes));
+  if (s->max_url_bytes < 256 || s->max_url_bytes > (1 << 20)) {
+    return c.Fail(t.get("max_url_bytes"), "server.max_url_bytes",
+                  "must be between 256 and 1048576");
+  }
+  if (const toml::node* n = t.get("client_rate_limit_per_s")) {
+    const std::optional<double> r = n->value<double>();
+    if (!r || *r < 0 || *r > 1e6) {
+      return c.Fail(n, "server.client_rate_limit_per_s",
+                    "must be a number of requests per second from 0 (no limit) to 1000000");
+    }
+    s->client_rate_limit_per_s = *r;
+  }
   RETURN_IF_ERROR(c.Get(t, "server", "listen", &s->listen));
   RETURN_IF_ERROR(c.Get(t, "server", "max_body_bytes", &s->max_body_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_header_bytes", &s->max_header_bytes));
@@ -219,14 +232,44 @@ Status ParseMapping(Checker& c, const toml::table& t, const std::string& where, 
 Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s) {
   const std::string where = fmt::format("source[{}]", index);
   s->line = static_cast<int>(t.source().begin.line);
-  RETURN_IF_ERROR(c.OnlyKeys(
-      t, where,
-      {"name",           "vendor",          "secret_env",      "secret_file",      "secret2_env",
-       "secret2_file",   "token_env",       "token_file",      "token2_env",       "token2_file",
-       "basic_auth_env", "basic_auth_file", "basic_auth2_env", "basic_auth2_file", "auth",
-       "auth_header",    "tolerance_s",     "legacy_order",    "public_url",       "schema_file",
-       "agent_ids",      "items",           "mapping",         "defaults",         "values",
-       "api_url",        "api_email",       "api_token_env",   "api_token_file"}));
+  RETURN_IF_ERROR(c.OnlyKeys(t, where, {"name",
+                                        "vendor",
+                                        "secret_env",
+                                        "secret_file",
+                                        "secret2_env",
+                                        "secret2_file",
+                                        "token_env",
+                                        "token_file",
+                                        "token2_env",
+                                        "token2_file",
+                                        "basic_auth_env",
+                                        "basic_auth_file",
+                                        "basic_auth2_env",
+                                        "basic_auth2_file",
+                                        "auth",
+                                        "auth_header",
+                                        "tolerance_s",
+                                        "legacy_order",
+                                        "public_url",
+                                        "schema_file",
+                                        "agent_ids",
+                                        "items",
+                                        "mapping",
+                                        "defaults",
+                                        "values",
+                                        "api_url",
+                                        "api_email",
+                                        "api_token_env",
+                                        "api_token_file",
+                                        "rate_limit_per_s"}));
+  if (const toml::node* n = t.get("rate_limit_per_s")) {
+    const std::optional<double> r = n->value<double>();
+    if (!r || *r < 0 || *r > 1e6) {
+      return c.Fail(n, where + ".rate_limit_per_s",
+                    "must be a number of requests per second from 0 (no limit) to 1000000");
+    }
+    s->rate_limit_per_s = *r;
+  }
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
   RETURN_IF_ERROR(c.Get(t, where, "vendor", &s->vendor));
   RETURN_IF_ERROR(c.Get(t, where, "tolerance_s", &s->tolerance_s));

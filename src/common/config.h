@@ -36,6 +36,10 @@ struct ServerConfig {
   // address off loopback needs allow_plain_http = true (a TLS-terminating proxy in front).
   std::string tls_cert_file, tls_key_file;
   bool allow_plain_http = false;
+  // Requests per second from one client address to the intake routes (a burst of as many);
+  // 0 = no limit. Beyond it: 429 with Retry-After.
+  double client_rate_limit_per_s = 0;
+  int64_t max_url_bytes = 8192;  // longer request targets are answered 414
 };
 
 struct StorageConfig {
@@ -74,6 +78,7 @@ struct SourceConfig {
   std::string public_url;     // hubspot: the URL as registered, for v2/v3 signatures
   std::string schema_file;    // JSON Schema every payload item must satisfy
   std::vector<std::string> agent_ids;  // slack: user ids whose messages are agent replies
+  double rate_limit_per_s = 0;         // webhooks accepted per second (a burst of as many); 0 = any
   // zendesk: the API `supportpipe sync` pulls from ("https://acme.zendesk.com"), and its
   // credential: api_email with api_token (an API token), or api_token alone (OAuth).
   std::string api_url;

@@ -22,7 +22,7 @@ Deliverer::Deliverer(log::EventLog& log, const DestinationConfig& destination, c
       metrics_(metrics),
       send_(std::move(send)),
       rng_(seed ? seed : std::random_device()()),
-      tokens_(std::max(1.0, destination.rate_limit_per_s)) {}
+      bucket_(destination.rate_limit_per_s, std::max(1.0, destination.rate_limit_per_s)) {}
 
 Deliverer::Outcome Deliverer::Attempt(log::Delivery& d, TimeMicros now) {
   intake::FetchRequest req;
@@ -93,19 +93,14 @@ Result<Deliverer::StepResult> Deliverer::Step() {
     return out;
   }
   const bool probe = open_until_.has_value();  // half-open: one attempt decides
-  const double rate = destination_.rate_limit_per_s;
-  const double burst = std::max(1.0, rate);
-  tokens_ = std::min(burst, tokens_ + static_cast<double>(now - refilled_at_) * rate / 1e6);
-  refilled_at_ = now;
   ASSIGN_OR_RETURN(std::vector<log::Delivery> due,
                    log_.ListDeliveries(
                        {.destination = destination_.name, .due_by = now, .max = probe ? 1u : 50u}));
   for (log::Delivery& d : due) {
-    if (tokens_ < 1) {
-      out.next = now + static_cast<TimeMicros>((1 - tokens_) / rate * 1e6) + 1;
+    if (TimeMicros wait = 0; !bucket_.Take(now, &wait)) {
+      out.next = now + wait;
       return out;
     }
-    tokens_ -= 1;
     const Outcome outcome = Attempt(d, clock_.Now());
     RETURN_IF_ERROR(log_.UpdateDelivery(d));
     ++out.attempted;

@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/token_bucket.h"
 #include "intake/http_client.h"
 #include "log/event_log.h"
 #include "observe/metrics.h"
@@ -60,8 +61,7 @@ class Deliverer {
   observe::Registry& metrics_;
   Sender send_;
   std::mt19937_64 rng_;
-  double tokens_;
-  TimeMicros refilled_at_ = 0;
+  TokenBucket bucket_;
   int64_t failures_ = 0;                  // failed attempts in a row
   std::optional<TimeMicros> open_until_;  // set while the circuit is open or half-open
   std::atomic<bool> circuit_open_{false};

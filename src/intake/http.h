@@ -30,6 +30,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   bool from_loopback = false;
+  std::string remote_ip;  // the client's address, for per-client limits
 
   // "" when absent. `name` must be lower-case.
   std::string_view Header(std::string_view name) const {
@@ -72,6 +73,7 @@ struct HttpServerOptions {
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 * 1024;
+  size_t max_url_bytes = 8192;  // longer request targets are answered 414
   int idle_timeout_s = 30;
   // Both set: TLS 1.2+ with this PEM certificate chain and key; both empty: plain HTTP.
   std::string tls_cert_file, tls_key_file;

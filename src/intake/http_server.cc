@@ -28,6 +28,8 @@ const char* ReasonJson(int status) {
       return R"({"error":"the request could not be parsed as HTTP"})";
     case 413:
       return R"({"error":"the request body is larger than server.max_body_bytes"})";
+    case 414:
+      return R"({"error":"the request target is longer than server.max_url_bytes"})";
     case 431:
       return R"({"error":"the request headers are larger than server.max_header_bytes"})";
     default:
@@ -103,6 +105,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     http::request<http::string_body> msg = parser_->release();
     keep_alive_ = msg.keep_alive();
+    if (msg.target().size() > options_.max_url_bytes) {
+      HttpResponse r;
+      r.status = 414;
+      r.body = ReasonJson(414);
+      keep_alive_ = false;
+      return Write(std::move(r));
+    }
     HttpRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
@@ -116,6 +125,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::error_code ignored;
     const auto remote = Lowest(stream_).socket().remote_endpoint(ignored);
     req.from_loopback = !ignored && remote.address().is_loopback();
+    if (!ignored) req.remote_ip = remote.address().to_string();
     Lowest(stream_).expires_never();  // the handler decides how long; it always answers
     handler_.Handle(std::move(req), [self = self()](HttpResponse resp) {
       asio::post(self->stream_.get_executor(),

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "event/codec.h"
 #include "sources/auth.h"
 #include "sources/decoder.h"
@@ -50,6 +52,10 @@ Result<std::unique_ptr<Intake>> Intake::Create(const Config& config, log::GroupC
                              fmt::format("{}:{}: source \"{}\"", config.path, s.line, s.name));
     }
     in->sources_.emplace(s.name, Source{&s, std::move(v).value()});
+    if (s.rate_limit_per_s > 0) {
+      in->source_limits_.emplace(
+          s.name, TokenBucket(s.rate_limit_per_s, std::max(1.0, s.rate_limit_per_s)));
+    }
   }
   return in;
 }
@@ -62,12 +68,18 @@ void Intake::Handle(HttpRequest req, Responder respond) {
     if (req.method != "POST") {
       return Finish("events", "", respond, JsonError(405, "use POST"), started);
     }
+    if (auto limited = RateLimited(req, "", started)) {
+      return Finish("events", "", respond, std::move(*limited), started);
+    }
     return HandleEvents(req, std::move(respond));
   }
   if (path.rfind(kWebhooks, 0) == 0) {
     const std::string source(path.substr(kWebhooks.size()));
     if (req.method != "POST") {
       return Finish("webhooks", source, respond, JsonError(405, "use POST"), started);
+    }
+    if (auto limited = RateLimited(req, source, started)) {
+      return Finish("webhooks", source, respond, std::move(*limited), started);
     }
     return HandleWebhook(source, req, std::move(respond));
   }
@@ -98,6 +110,45 @@ void Intake::Finish(std::string_view route, std::string_view source, const Respo
       .Inc();
   if (resp.status < 300) received_latency_.Observe((clock_.Now() - started) / 1e6);
   respond(std::move(resp));
+}
+
+std::optional<HttpResponse> Intake::RateLimited(const HttpRequest& req, std::string_view source,
+                                                TimeMicros now) {
+  TimeMicros wait = 0;
+  const char* limit = nullptr;
+  {
+    std::lock_guard lock(limits_mu_);
+    const double per_client = config_.server.client_rate_limit_per_s;
+    if (per_client > 0) {
+      if (client_limits_.size() > 10000) {
+        // Forget clients whose buckets have refilled: they would start full anyway.
+        for (auto it = client_limits_.begin(); it != client_limits_.end();) {
+          it = it->second.Full(now) ? client_limits_.erase(it) : std::next(it);
+        }
+      }
+      auto it =
+          client_limits_.try_emplace(req.remote_ip, per_client, std::max(1.0, per_client)).first;
+      if (!it->second.Take(now, &wait)) limit = "client";
+    }
+    if (!limit && !source.empty()) {
+      auto it = source_limits_.find(source);
+      if (it != source_limits_.end() && !it->second.Take(now, &wait)) limit = "source";
+    }
+  }
+  if (!limit) return std::nullopt;
+  metrics_
+      .GetCounter("supportpipe_rate_limited_total",
+                  "Requests refused with 429 by a rate limit (client address or source).",
+                  {{"limit", limit}, {"source", std::string(source)}})
+      .Inc();
+  HttpResponse r = JsonError(
+      429, std::string(limit) == "client"
+               ? "this client is over server.client_rate_limit_per_s; retry after the given "
+                 "seconds"
+               : "this source is over its rate_limit_per_s; retry after the given seconds");
+  r.headers.emplace_back("Retry-After",
+                         std::to_string(std::max<TimeMicros>(1, (wait + 999999) / 1000000)));
+  return r;
 }
 
 HttpResponse Intake::Overloaded(const Status& st) {

@@ -15,10 +15,14 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/token_bucket.h"
 #include "intake/http.h"
 #include "log/group_committer.h"
 #include "observe/metrics.h"
@@ -59,6 +63,10 @@ class Intake final : public HttpHandler {
   // 429 or 503 for a refused or failed append.
   HttpResponse Overloaded(const Status& st);
   std::string KeptHeaders(const HttpRequest& req) const;
+  // 429 with Retry-After when the client's address or the webhook's source (may be "") is
+  // over its rate limit; nullopt to go on.
+  std::optional<HttpResponse> RateLimited(const HttpRequest& req, std::string_view source,
+                                          TimeMicros now);
 
   const Config& config_;
   security::Authenticator* auth_;
@@ -67,6 +75,9 @@ class Intake final : public HttpHandler {
   observe::Registry& metrics_;
   observe::Histogram& received_latency_;
   std::map<std::string, Source, std::less<>> sources_;
+  std::mutex limits_mu_;
+  std::map<std::string, TokenBucket, std::less<>> source_limits_;  // sources with a limit
+  std::unordered_map<std::string, TokenBucket> client_limits_;     // by client address
   std::atomic<bool> ready_{false};
 };
 

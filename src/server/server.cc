@@ -50,6 +50,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   http.threads = s->config_.server.threads;
   http.max_body_bytes = static_cast<size_t>(s->config_.server.max_body_bytes);
   http.max_header_bytes = static_cast<size_t>(s->config_.server.max_header_bytes);
+  http.max_url_bytes = static_cast<size_t>(s->config_.server.max_url_bytes);
   http.tls_cert_file = s->config_.server.tls_cert_file;
   http.tls_key_file = s->config_.server.tls_key_file;
   s->RegisterGauges();

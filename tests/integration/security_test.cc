@@ -350,5 +350,46 @@ TEST(SecurityIntegrationTest, RetentionPurgesOldMessageTextAndRecordsIt) {
             std::string::npos);
 }
 
+TEST(SecurityIntegrationTest, RateLimitsPerClientAndPerSourceAndUrlLimits) {
+  Harness h;
+  std::ofstream(h.config_path())
+      << "[server]\nlisten = \"127.0.0.1:0\"\nclient_rate_limit_per_s = 3\nmax_url_bytes = 512\n"
+      << "[storage]\ndata_dir = \"" << h.dir() << "/data\"\n"
+      << R"([[source]]
+name = "cases"
+vendor = "generic"
+auth = "none"
+rate_limit_per_s = 1
+[source.mapping]
+"ticket.id" = "/case"
+occurred_at = "/at"
+[source.defaults]
+type = "ticket.updated"
+)";
+  ASSERT_TRUE(h.Start());
+  // The source allows one webhook a second: the second at once is refused, with Retry-After.
+  const std::string hook = R"({"case":"C1","at":"2026-12-01T10:00:00Z"})";
+  EXPECT_EQ(h.Post("/v1/webhooks/cases", hook, {{"Idempotency-Key", "k1"}}).status, 202);
+  auto second = h.Post("/v1/webhooks/cases", hook, {{"Idempotency-Key", "k2"}});
+  EXPECT_EQ(second.status, 429);
+  EXPECT_EQ(second.headers["retry-after"], "1");
+  EXPECT_NE(second.body.find("rate_limit_per_s"), std::string::npos);
+  // The client allows three requests a second in all (two are spent): the fourth is refused.
+  EXPECT_EQ(h.Post("/v1/events", Customer("rl-1", "api")).status, 202);
+  auto over = h.Post("/v1/events", Customer("rl-2", "api"));
+  EXPECT_EQ(over.status, 429);
+  EXPECT_NE(over.body.find("client_rate_limit_per_s"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(h.Post("/v1/events", Customer("rl-3", "api")).status, 202);  // refilled
+  const std::string metrics = h.Get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(supportpipe_rate_limited_total{limit="source",source="cases"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(supportpipe_rate_limited_total{limit="client",source=""} 1)"),
+            std::string::npos);
+  // A request target longer than max_url_bytes is refused before any handler.
+  EXPECT_EQ(h.Get("/v1/events?" + std::string(600, 'a')).status, 414);
+}
+
 }  // namespace
 }  // namespace supportpipe::testing_support
