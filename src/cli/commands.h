@@ -128,6 +128,12 @@ struct RetentionFlags {
 };
 int RunRetention(const RetentionFlags& flags);
 
+struct EraseFlags {
+  StorageFlags storage;
+  std::string customer, email, source;
+};
+int RunErase(const EraseFlags& flags);
+
 int RunCheckConfig(const std::string& path);
 
 }  // namespace supportpipe::cli

@@ -8,16 +8,11 @@
 #include "cli/exit_codes.h"
 #include "cli/table.h"
 #include "common/clock.h"
+#include "common/sqlite_db.h"
 #include "server/backends.h"
 
 namespace supportpipe::cli {
 namespace {
-
-std::string SqlText(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string Text(const warehouse::Cell& c) {
   return c.kind == warehouse::Cell::Kind::kInt ? std::to_string(c.i) : c.s;
@@ -39,8 +34,9 @@ int RunLineage(const LineageFlags& flags) {
   if (!wh.ok()) return Fail("cannot open the warehouse", wh.status());
   auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
-  const std::string where = "ticket_id = " + SqlText(flags.ticket) +
-                            (flags.source.empty() ? "" : " AND source = " + SqlText(flags.source));
+  const std::string where =
+      "ticket_id = " + SqlLiteral(flags.ticket) +
+      (flags.source.empty() ? "" : " AND source = " + SqlLiteral(flags.source));
   auto query = [&](const std::string& sql) { return (*wh)->Query(sql, 100000); };
 
   // Every timeline event, with where it came from.

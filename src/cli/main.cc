@@ -173,6 +173,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   ln->callback([&] { code = RunLineage(lineage); });
 
+  EraseFlags erase;
+  auto* er = app.add_subcommand(
+      "erase", "Erase one person's data everywhere (GDPR/CCPA) and print a receipt");
+  AddStorageFlags(er, &erase.storage);
+  er->add_option("--customer", erase.customer, "Their customer id");
+  er->add_option("--email", erase.email, "Their email address");
+  er->add_option("--source", erase.source, "Only this source (default: every source)");
+  er->callback([&] { code = RunErase(erase); });
+
   RetentionFlags retention;
   auto* rt = app.add_subcommand("retention", "Purge data past its [retention] days");
   rt->require_subcommand(1);

@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "common/clock.h"
 #include "server/backends.h"
+#include "server/erasure.h"
 #include "server/retention.h"
 
 namespace supportpipe::cli {
@@ -23,6 +24,24 @@ Result<std::unique_ptr<security::Store>> Open(const StorageFlags& flags, std::st
                                       : ResolveConfigAudited(flags, action, std::move(target));
   if (!cfg.ok()) return cfg.status();
   return server::OpenSecurityStore(cfg->storage);
+}
+
+// What retention and erasure work on: the log, the warehouse (writable) and the security store.
+struct Stores {
+  std::unique_ptr<log::EventLog> log;
+  std::unique_ptr<warehouse::Warehouse> warehouse;
+  std::unique_ptr<security::Store> security;
+};
+
+int OpenStores(const Config& cfg, const Clock& clock, Stores* out) {
+  auto log = server::OpenEventLog(cfg);
+  if (!log.ok()) return Fail("cannot open the log", log.status());
+  auto wh = server::OpenWarehouse(cfg.storage, clock, /*read_only=*/false);
+  if (!wh.ok()) return Fail("cannot open the warehouse", wh.status());
+  auto store = server::OpenSecurityStore(cfg.storage);
+  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  *out = {std::move(log).value(), std::move(wh).value(), std::move(store).value()};
+  return kExitOk;
 }
 
 }  // namespace
@@ -124,14 +143,10 @@ int RunRetention(const RetentionFlags& flags) {
     return kExitOk;
   }
   SystemClock clock;
-  auto log = server::OpenEventLog(*cfg);
-  if (!log.ok()) return Fail("cannot open the log", log.status());
-  auto wh = server::OpenWarehouse(cfg->storage, clock, /*read_only=*/false);
-  if (!wh.ok()) return Fail("cannot open the warehouse", wh.status());
-  auto store = server::OpenSecurityStore(cfg->storage);
-  if (!store.ok()) return Fail("cannot open the security store", store.status());
+  Stores st;
+  if (int rc = OpenStores(*cfg, clock, &st); rc != kExitOk) return rc;
   observe::Registry metrics;
-  server::Retention retention(cfg->retention, **log, **wh, **store, clock, metrics);
+  server::Retention retention(cfg->retention, *st.log, *st.warehouse, *st.security, clock, metrics);
   auto p = retention.Run(CliActor());
   if (!p.ok()) return Fail("retention", p.status());
   std::printf(
@@ -139,6 +154,25 @@ int RunRetention(const RetentionFlags& flags) {
       "%lld dead letters\n",
       static_cast<long long>(p->raw), static_cast<long long>(p->log_messages),
       static_cast<long long>(p->warehouse_messages), static_cast<long long>(p->dead_letters));
+  return kExitOk;
+}
+
+int RunErase(const EraseFlags& flags) {
+  if (flags.customer.empty() == flags.email.empty()) {
+    return Fail("erase", InvalidArgument("give --customer ID or --email ADDRESS", "erase"));
+  }
+  // The audit entry names the erasure, never the person.
+  auto cfg = ResolveConfigAudited(flags.storage, "erase.request",
+                                  flags.customer.empty() ? "by email" : "by customer id");
+  if (!cfg.ok()) return Fail("configuration", cfg.status());
+  SystemClock clock;
+  Stores st;
+  if (int rc = OpenStores(*cfg, clock, &st); rc != kExitOk) return rc;
+  server::Eraser eraser(*cfg, *st.log, *st.warehouse, *st.security, clock);
+  auto receipt = eraser.Erase(
+      {.customer_id = flags.customer, .email = flags.email, .source = flags.source}, CliActor());
+  if (!receipt.ok()) return Fail("erase", receipt.status());
+  std::printf("%s\n", receipt->Json().c_str());
   return kExitOk;
 }
 

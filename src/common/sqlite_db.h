@@ -115,6 +115,14 @@ class SqliteDb {
   std::unordered_map<std::string, std::unique_ptr<SqliteStmt>> cache_;
 };
 
+// A SQL string literal: 'it''s' (for the rare statement built as text, e.g. through a
+// Query API that takes no parameters).
+inline std::string SqlLiteral(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 // RAII transaction: BEGIN IMMEDIATE on Begin(), ROLLBACK unless Commit() succeeded.
 class SqliteTxn {
  public:

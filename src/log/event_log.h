@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -190,6 +191,12 @@ class EventLog {
   virtual Result<int64_t> RewriteEvents(
       TimeMicros before, std::string_view needle,
       const std::function<std::optional<std::string>(const EventRecord&)>& rewrite) = 0;
+
+  // Erasure (docs/security.md#erasure): deletes these raw records and the dead letters that
+  // point at them; returns the numbers of each. Deleted bytes are overwritten.
+  virtual Result<std::pair<int64_t, int64_t>> DeleteRaw(std::span<const Offset> offsets) = 0;
+  // Deletes these outbox rows; returns how many.
+  virtual Result<int64_t> DeleteDeliveries(std::span<const int64_t> ids) = 0;
 
   // Small durable values by key, for connectors' positions ("sync:acme" -> a cursor).
   // PutState is durable when it returns.

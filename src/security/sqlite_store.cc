@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "common/sqlite_db.h"
+#include "security/pii.h"
 #include "security/store.h"
 
 namespace supportpipe::security {
@@ -104,6 +105,10 @@ class SqliteStore final : public Store {
   }
 
   Result<AuditEntry> AppendAudit(AuditEntry e) override {
+    // The log outlives erasures and cannot be edited without breaking its chain: personal
+    // data typed into a target (an email in a query) is kept out of it.
+    static const Redactor redactor(PiiKinds());
+    e.target = redactor.Redact(e.target);
     std::lock_guard lock(mu_);
     SqliteTxn txn(*db_);
     RETURN_IF_ERROR(txn.Begin());

@@ -6,6 +6,7 @@
 
 #include "delivery/outbox.h"
 #include "event/codec.h"
+#include "server/erasure.h"
 
 namespace supportpipe::server {
 namespace {
@@ -57,10 +58,12 @@ std::string TokenJson(const security::Token& t) {
 
 }  // namespace
 
-AdminApi::AdminApi(const Config& config, log::EventLog& log, security::Store& security,
-                   security::Authenticator& auth, const Clock& clock, observe::Registry& metrics)
+AdminApi::AdminApi(const Config& config, log::EventLog& log, warehouse::Warehouse* warehouse,
+                   security::Store& security, security::Authenticator& auth, const Clock& clock,
+                   observe::Registry& metrics)
     : config_(config),
       log_(log),
+      warehouse_(warehouse),
       security_(security),
       auth_(auth),
       clock_(clock),
@@ -191,6 +194,10 @@ AdminApi::Call AdminApi::Plan(const HttpRequest& req) {
     return route("POST", "token.revoke", "admin", "token " + *id,
                  [this, id = *id](std::string*) { return RevokeToken(id); });
   }
+  if (path == "/v1/admin/erasures") {
+    return route("POST", "erase", "erase", "",
+                 [this, &req](std::string* target) { return Erase(req, target); });
+  }
   if (path == "/v1/admin/audit") {
     return route("GET", "audit.list", "admin", std::string(query),
                  [this, &req](std::string*) { return ListAudit(req); });
@@ -302,6 +309,26 @@ HttpResponse AdminApi::RevokeToken(std::string_view id) {
   if (!done.ok()) return JsonError(503, "the token cannot be revoked now; retry");
   if (!*done) return JsonError(404, "no active token with that id");
   return JsonResponse(200, fmt::format(R"({{"id":{},"revoked":true}})", event::JsonQuote(id)));
+}
+
+HttpResponse AdminApi::Erase(const HttpRequest& req, std::string* target) {
+  ErasureRequest r{.customer_id = req.Query("customer").value_or(""),
+                   .email = req.Query("email").value_or(""),
+                   .source = req.Query("source").value_or("")};
+  if (r.customer_id.empty() == r.email.empty()) {
+    return JsonError(400, "give customer=ID or email=ADDRESS");
+  }
+  if (!warehouse_) return JsonError(503, "erasure needs the warehouse; run it where serve runs");
+  Eraser eraser(config_, log_, *warehouse_, security_, clock_);
+  Result<ErasureReceipt> receipt = eraser.Erase(r, "admin api");
+  if (!receipt.ok()) {
+    if (receipt.status().code() == StatusCode::kNotFound) {
+      return JsonError(404, receipt.status().message());
+    }
+    return JsonError(503, "the erasure could not finish; run it again (it is safe to repeat)");
+  }
+  *target = "erasure " + receipt->id;
+  return JsonResponse(200, receipt->Json());
 }
 
 HttpResponse AdminApi::ListAudit(const HttpRequest& req) {

@@ -8,6 +8,7 @@
 //   POST /v1/admin/tokens?name=&scopes=a,b&expires_days=               admin (shown once)
 //   POST /v1/admin/tokens/{id}/revoke                                  admin
 //   GET  /v1/admin/audit?after=&limit=                                 admin
+//   POST /v1/admin/erasures?customer=|email=&source=                   erase (a receipt)
 //
 // A token is the configured server.admin_token (every scope) or one made by `supportpipe token
 // create` or this API. Until either exists, loopback clients are served without a token.
@@ -29,14 +30,17 @@
 #include "observe/metrics.h"
 #include "security/authenticator.h"
 #include "security/store.h"
+#include "warehouse/warehouse.h"
 
 namespace supportpipe::server {
 
 class AdminApi {
  public:
   // `config` and `auth` must outlive the API.
-  AdminApi(const Config& config, log::EventLog& log, security::Store& security,
-           security::Authenticator& auth, const Clock& clock, observe::Registry& metrics);
+  // `warehouse` may be null (then erasures are refused).
+  AdminApi(const Config& config, log::EventLog& log, warehouse::Warehouse* warehouse,
+           security::Store& security, security::Authenticator& auth, const Clock& clock,
+           observe::Registry& metrics);
 
   static bool Handles(std::string_view path) { return path.rfind("/v1/admin/", 0) == 0; }
   intake::HttpResponse Handle(const intake::HttpRequest& request);
@@ -57,10 +61,12 @@ class AdminApi {
   intake::HttpResponse ListTokens();
   intake::HttpResponse RevokeToken(std::string_view id);
   intake::HttpResponse ListAudit(const intake::HttpRequest& request);
+  intake::HttpResponse Erase(const intake::HttpRequest& request, std::string* target);
   void Refused(std::string_view reason);
 
   const Config& config_;
   log::EventLog& log_;
+  warehouse::Warehouse* warehouse_;
   security::Store& security_;
   security::Authenticator& auth_;
   const Clock& clock_;

@@ -40,7 +40,7 @@ class AdminApiTest : public testing::Test {
     r.from_loopback = loopback;
     if (!token.empty()) r.headers.emplace_back("authorization", "Bearer " + token);
     security::Authenticator auth(*security_, config_.server.admin_token, clock_);
-    AdminApi api(config_, *log_, *security_, auth, clock_, metrics_);
+    AdminApi api(config_, *log_, nullptr, *security_, auth, clock_, metrics_);
     return api.Handle(r);
   }
 

@@ -55,8 +55,8 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   http.tls_key_file = s->config_.server.tls_key_file;
   s->RegisterGauges();
   s->worker_->Start();
-  s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, *s->security_, *s->auth_, clock,
-                                         s->metrics_);
+  s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, s->warehouse_.get(), *s->security_,
+                                         *s->auth_, clock, s->metrics_);
   s->routes_ = std::make_unique<Routes>(*s->intake_, *s->admin_);
   ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->routes_));
   s->intake_->SetReady(true);

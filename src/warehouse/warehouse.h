@@ -77,6 +77,20 @@ struct TicketHistory {
   std::optional<std::string> customer_tier;
 };
 
+// One person to erase (docs/security.md#erasure): their customer ids per source and the
+// strings that identify them (email, name, phone).
+struct ErasureSubject {
+  std::vector<std::pair<std::string, std::string>> customers;  // (source, customer id)
+  std::string replacement;  // what identifiers become: "erased:<hash>"
+};
+
+struct ErasureCounts {
+  int64_t profiles = 0;  // dim_customer rows deleted
+  int64_t tickets = 0;   // fact_ticket rows whose requester and subject were removed
+  int64_t messages = 0;  // fact_message rows whose body (and the person's authorship) went
+  int64_t events = 0;    // fact_ticket_event rows scrubbed or deleted
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -121,6 +135,11 @@ class Warehouse {
   // Retention: clears the body of every fact_message that occurred before `before` (the row,
   // its author and time stay for the metrics); returns how many. Deleted bytes are overwritten.
   virtual Result<int64_t> PurgeMessageBodies(TimeMicros before) = 0;
+
+  // Erasure: deletes the person's profiles; on the tickets they requested removes the
+  // requester (becomes `replacement`), the subject and every message body; removes their id
+  // from other rows. Metric rows stay. Deleted bytes are overwritten.
+  virtual Result<ErasureCounts> Erase(const ErasureSubject& subject) = 0;
 
   // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
   // not compile.

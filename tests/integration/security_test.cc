@@ -391,5 +391,92 @@ type = "ticket.updated"
   EXPECT_EQ(h.Get("/v1/events?" + std::string(600, 'a')).status, 414);
 }
 
+TEST(SecurityIntegrationTest, ErasureLeavesNoByteOfThePersonAnywhere) {
+  Harness h(R"(
+[[rule]]
+name = "everything-escalates"
+when = { type = ["ticket.created"] }
+then = { emit = "ticket.escalated" }
+[[destination]]
+name = "ops"
+url = "http://127.0.0.1:9/nowhere"
+format = "slack"
+events = ["ticket.escalated"]
+)");
+  ASSERT_TRUE(h.Start());
+  const std::string now = NowIso();
+  auto ev = [&](const std::string& id, const std::string& type, const std::string& rest) {
+    return R"({"spec":"supportpipe/v1","id":")" + id + R"(","type":")" + type +
+           R"(","occurred_at":")" + now + R"(",)" + rest + "}";
+  };
+  const std::string batch =
+      ev("p-ana", "customer.upserted",
+         R"("customer":{"id":"c-ana","email":"ana.lopez@example.com","name":"Ana Lopez","phone":"+4930111222333"})") +
+      "\n" +
+      ev("t-ana", "ticket.created",
+         R"("ticket":{"id":"T-ana","requester":"c-ana","subject":"Ana Lopez cannot log in"},)"
+         R"("message":{"author":"c-ana","author_role":"customer","body":"I am Ana Lopez, call +4930111222333"})") +
+      "\n" +
+      ev("m-ana", "message.created",
+         R"("ticket":{"id":"T-ana"},"message":{"author":"a1","author_role":"agent","body":"Hi Ana Lopez, we called you"})") +
+      "\n" +
+      ev("p-bob", "customer.upserted",
+         R"("customer":{"id":"c-bob","email":"bob.stone@example.com","name":"Bob Stone"})") +
+      "\n" +
+      ev("t-bob", "ticket.created",
+         R"("ticket":{"id":"T-bob","requester":"c-bob","subject":"Bob Stone invoice"},)"
+         R"("message":{"author":"c-bob","author_role":"customer","body":"Bob here"})");
+  {
+    auto posted = h.Post("/v1/events", batch, {{"content-type", "application/x-ndjson"}});
+    ASSERT_EQ(posted.status, 202) << posted.body;
+  }
+  ASSERT_TRUE(h.WaitForLoaded());
+  for (int i = 0; i < 50 && h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE type = "
+                                     "'ticket.escalated'") != "2";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // An analyst looked her up: that query is in the audit log, without her address.
+  ASSERT_EQ(h.Cli({"query", "SELECT * FROM dim_customer WHERE email = 'ana.lopez@example.com'"})
+                .exit_code,
+            0);
+
+  auto erase = h.Cli({"erase", "--email", "Ana.Lopez@example.com"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.err;
+  EXPECT_NE(erase.out.find(R"("erasure_id":"er_)"), std::string::npos) << erase.out;
+  EXPECT_NE(erase.out.find(R"("customers":1,"tickets":1)"), std::string::npos) << erase.out;
+  EXPECT_NE(erase.out.find(R"("profiles_deleted":1)"), std::string::npos) << erase.out;
+  // Metric rows stay, without her; Bob is untouched.
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket"), "2");
+  EXPECT_EQ(h.Scalar("SELECT substr(requester_id, 1, 10) FROM fact_ticket WHERE ticket_id = "
+                     "'T-ana'"),
+            "erased:er_");
+  EXPECT_EQ(h.Scalar("SELECT subject FROM fact_ticket WHERE ticket_id = 'T-bob'"),
+            "Bob Stone invoice");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_message WHERE ticket_id = 'T-ana'"), "2");
+  // A replay of everything does not bring her back.
+  ASSERT_EQ(
+      h.Cli({"replay", "--source", "api", "--from", "2000-01-01", "--to", "2100-01-01"}).exit_code,
+      0);
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM dim_customer"), "1");
+  auto again = h.Cli({"erase", "--email", "ana.lopez@example.com"});
+  EXPECT_EQ(again.exit_code, 4);  // nothing left to find
+  // The admin API takes the same requests (scope erase).
+  EXPECT_EQ(h.Post("/v1/admin/erasures?email=nobody%40example.com", "").status, 404);
+  EXPECT_EQ(h.Post("/v1/admin/erasures", "").status, 400);
+  EXPECT_NE(h.Cli({"audit", "list", "--format", "csv"}).out.find(",erase,\"erasure er_"),
+            std::string::npos);
+  EXPECT_EQ(h.Cli({"audit", "verify"}).exit_code, 0);
+  ASSERT_TRUE(h.Stop());
+  // No byte of her email, name or phone in any file under the data directory.
+  const std::string all = FileBytes(h.dir() + "/data", "");
+  ASSERT_GT(all.size(), 10000u);
+  for (const char* secret : {"ana.lopez@example.com", "Ana.Lopez@example.com", "Ana Lopez",
+                             "+4930111222333", "4930111222333"}) {
+    EXPECT_EQ(all.find(secret), std::string::npos) << "still holds " << secret;
+  }
+  EXPECT_NE(all.find("Bob Stone"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace supportpipe::testing_support

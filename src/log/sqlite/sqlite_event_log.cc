@@ -435,6 +435,46 @@ class SqliteEventLog final : public EventLog {
     return n;
   }
 
+  Result<std::pair<int64_t, int64_t>> DeleteRaw(std::span<const Offset> offsets) override {
+    int64_t raw = 0, letters = 0;
+    RETURN_IF_ERROR(InWriteTxn(*raw_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM raw_events WHERE offset = ?"));
+      for (Offset o : offsets) {
+        s->Bind(1, static_cast<int64_t>(o));
+        RETURN_IF_ERROR(s->Run());
+        raw += w.Changes();
+      }
+      return Status::Ok();
+    }));
+    RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM dead_letters WHERE raw_offset = ?"));
+      for (Offset o : offsets) {
+        s->Bind(1, static_cast<int64_t>(o));
+        RETURN_IF_ERROR(s->Run());
+        letters += w.Changes();
+      }
+      return Status::Ok();
+    }));
+    RETURN_IF_ERROR(Checkpoint(*raw_));
+    RETURN_IF_ERROR(Checkpoint(*ev_));
+    return std::make_pair(raw, letters);
+  }
+
+  Result<int64_t> DeleteDeliveries(std::span<const int64_t> ids) override {
+    int64_t n = 0;
+    RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM outbox WHERE id = ?"));
+      for (int64_t id : ids) {
+        s->Bind(1, id);
+        RETURN_IF_ERROR(s->Run());
+        n += w.Changes();
+      }
+      return Status::Ok();
+    }));
+    if (n) RETURN_IF_ERROR(Checkpoint(*ev_));
+    return n;
+  }
+
   Result<int64_t> PurgeDeadLetters(TimeMicros before) override {
     int64_t n = 0;
     RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {

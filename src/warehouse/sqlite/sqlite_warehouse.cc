@@ -485,6 +485,61 @@ class SqliteWarehouse final : public Warehouse {
     return h;
   }
 
+  Result<ErasureCounts> Erase(const ErasureSubject& subject) override {
+    std::lock_guard lock(wmu_);
+    if (!w_) return InvalidArgument("the warehouse is open read-only");
+    ErasureCounts n;
+    SqliteTxn txn(*w_);
+    RETURN_IF_ERROR(txn.Begin());
+    auto run = [&](const char* sql, const std::string& source, const std::string& id,
+                   int64_t* count) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare(sql));
+      s->Bind(1, source).Bind(2, id).Bind(3, subject.replacement);
+      RETURN_IF_ERROR(s->Run());
+      *count += w_->Changes();
+      return Status::Ok();
+    };
+    for (const auto& [source, id] : subject.customers) {
+      // Their tickets first (found by requester), then everything that names them.
+      RETURN_IF_ERROR(run(
+          "UPDATE fact_message SET body = NULL, author_id = CASE WHEN author_id = ?2 THEN ?3 ELSE "
+          "author_id END WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket "
+          "WHERE source = ?1 AND requester_id = ?2)",
+          source, id, &n.messages));
+      RETURN_IF_ERROR(run(
+          "UPDATE fact_ticket_event SET ticket = json_remove(ticket, '$.requester', "
+          "'$.subject'), changes = CASE WHEN changes IS NULL THEN NULL ELSE json_remove(changes, "
+          "'$.subject', '$.requester') END, attributes = CASE WHEN attributes IS NULL THEN NULL "
+          "ELSE '{}' END, "
+          "customer_id = NULL WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM "
+          "fact_ticket WHERE source = ?1 AND requester_id = ?2) AND ?3 IS NOT NULL",
+          source, id, &n.events));
+      RETURN_IF_ERROR(
+          run("UPDATE fact_ticket SET requester_id = ?3, subject = NULL WHERE source = ?1 AND "
+              "requester_id = ?2",
+              source, id, &n.tickets));
+      RETURN_IF_ERROR(
+          run("DELETE FROM fact_ticket_event WHERE source = ?1 AND customer_id = ?2 "
+              "AND type = 'customer.upserted' AND ?3 IS NOT NULL",
+              source, id, &n.events));
+      RETURN_IF_ERROR(
+          run("UPDATE fact_ticket_event SET customer_id = NULL WHERE source = ?1 AND "
+              "customer_id = ?2 AND ?3 IS NOT NULL",
+              source, id, &n.events));
+      RETURN_IF_ERROR(
+          run("UPDATE fact_message SET body = NULL, author_id = ?3 WHERE source = ?1 "
+              "AND author_id = ?2",
+              source, id, &n.messages));
+      RETURN_IF_ERROR(
+          run("DELETE FROM dim_customer WHERE source = ?1 AND customer_id = ?2 AND ?3 "
+              "IS NOT NULL",
+              source, id, &n.profiles));
+    }
+    RETURN_IF_ERROR(txn.Commit());
+    RETURN_IF_ERROR(w_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    return n;
+  }
+
   Result<int64_t> PurgeMessageBodies(TimeMicros before) override {
     std::lock_guard lock(wmu_);
     if (!w_) return InvalidArgument("the warehouse is open read-only");
