@@ -76,6 +76,7 @@ class Intake final : public HttpHandler {
   observe::Histogram& received_latency_;
   std::map<std::string, Source, std::less<>> sources_;
   std::mutex limits_mu_;
+  // Keys fixed at Create (read without the lock); the buckets change under limits_mu_.
   std::map<std::string, TokenBucket, std::less<>> source_limits_;  // sources with a limit
   std::unordered_map<std::string, TokenBucket> client_limits_;     // by client address
   std::atomic<bool> ready_{false};
