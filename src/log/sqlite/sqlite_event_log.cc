@@ -422,70 +422,28 @@ class SqliteEventLog final : public EventLog {
   }
 
   Result<int64_t> PurgeRaw(TimeMicros before, Offset through) override {
-    int64_t n = 0;
-    RETURN_IF_ERROR(InWriteTxn(*raw_, [&](SqliteDb& w) -> Status {
-      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM raw_events WHERE received_at < ? "
-                                                 "AND offset <= ?"));
-      s->Bind(1, before).Bind(2, static_cast<int64_t>(through));
-      RETURN_IF_ERROR(s->Run());
-      n = w.Changes();
-      return Status::Ok();
-    }));
-    if (n) RETURN_IF_ERROR(Checkpoint(*raw_));
-    return n;
+    return Delete(
+        *raw_, "DELETE FROM raw_events WHERE received_at < ? AND offset <= ?", 1,
+        [&](SqliteStmt& s, size_t) { s.Bind(1, before).Bind(2, static_cast<int64_t>(through)); });
   }
 
   Result<std::pair<int64_t, int64_t>> DeleteRaw(std::span<const Offset> offsets) override {
-    int64_t raw = 0, letters = 0;
-    RETURN_IF_ERROR(InWriteTxn(*raw_, [&](SqliteDb& w) -> Status {
-      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM raw_events WHERE offset = ?"));
-      for (Offset o : offsets) {
-        s->Bind(1, static_cast<int64_t>(o));
-        RETURN_IF_ERROR(s->Run());
-        raw += w.Changes();
-      }
-      return Status::Ok();
-    }));
-    RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
-      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM dead_letters WHERE raw_offset = ?"));
-      for (Offset o : offsets) {
-        s->Bind(1, static_cast<int64_t>(o));
-        RETURN_IF_ERROR(s->Run());
-        letters += w.Changes();
-      }
-      return Status::Ok();
-    }));
-    RETURN_IF_ERROR(Checkpoint(*raw_));
-    RETURN_IF_ERROR(Checkpoint(*ev_));
+    auto bind = [&](SqliteStmt& s, size_t i) { s.Bind(1, static_cast<int64_t>(offsets[i])); };
+    ASSIGN_OR_RETURN(int64_t raw, Delete(*raw_, "DELETE FROM raw_events WHERE offset = ?",
+                                         offsets.size(), bind));
+    ASSIGN_OR_RETURN(int64_t letters, Delete(*ev_, "DELETE FROM dead_letters WHERE raw_offset = ?",
+                                             offsets.size(), bind));
     return std::make_pair(raw, letters);
   }
 
   Result<int64_t> DeleteDeliveries(std::span<const int64_t> ids) override {
-    int64_t n = 0;
-    RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
-      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM outbox WHERE id = ?"));
-      for (int64_t id : ids) {
-        s->Bind(1, id);
-        RETURN_IF_ERROR(s->Run());
-        n += w.Changes();
-      }
-      return Status::Ok();
-    }));
-    if (n) RETURN_IF_ERROR(Checkpoint(*ev_));
-    return n;
+    return Delete(*ev_, "DELETE FROM outbox WHERE id = ?", ids.size(),
+                  [&](SqliteStmt& s, size_t i) { s.Bind(1, ids[i]); });
   }
 
   Result<int64_t> PurgeDeadLetters(TimeMicros before) override {
-    int64_t n = 0;
-    RETURN_IF_ERROR(InWriteTxn(*ev_, [&](SqliteDb& w) -> Status {
-      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare("DELETE FROM dead_letters WHERE created_at < ?"));
-      s->Bind(1, before);
-      RETURN_IF_ERROR(s->Run());
-      n = w.Changes();
-      return Status::Ok();
-    }));
-    if (n) RETURN_IF_ERROR(Checkpoint(*ev_));
-    return n;
+    return Delete(*ev_, "DELETE FROM dead_letters WHERE created_at < ?", 1,
+                  [&](SqliteStmt& s, size_t) { s.Bind(1, before); });
   }
 
   Result<int64_t> RewriteEvents(
@@ -641,6 +599,25 @@ class SqliteEventLog final : public EventLog {
   }
 
  private:
+  // Runs the DELETE `sql` `n` times, bound by `bind(stmt, i)`, in one write transaction; then,
+  // when rows went, checkpoints so that their bytes (overwritten by secure_delete) are not
+  // left in the WAL either. Returns the rows deleted.
+  template <typename Bind>
+  static Result<int64_t> Delete(Db& db, const char* sql, size_t n, Bind bind) {
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(InWriteTxn(db, [&](SqliteDb& w) -> Status {
+      ASSIGN_OR_RETURN(SqliteStmt * s, w.Prepare(sql));
+      for (size_t i = 0; i < n; ++i) {
+        bind(*s, i);
+        RETURN_IF_ERROR(s->Run());
+        deleted += w.Changes();
+      }
+      return Status::Ok();
+    }));
+    if (deleted) RETURN_IF_ERROR(Checkpoint(db));
+    return deleted;
+  }
+
   // What a sealed body is bound to: moving it to another record does not open.
   static std::string SealContext(const RawRecord& r) {
     return r.source + std::string(1, '\0') + r.delivery_id;
