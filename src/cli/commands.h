@@ -134,6 +134,12 @@ struct EraseFlags {
 };
 int RunErase(const EraseFlags& flags);
 
+struct StatusFlags {
+  StorageFlags storage;
+  std::string format = "table";
+};
+int RunStatus(const StatusFlags& flags);
+
 int RunCheckConfig(const std::string& path);
 
 }  // namespace supportpipe::cli

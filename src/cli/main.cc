@@ -173,6 +173,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   ln->callback([&] { code = RunLineage(lineage); });
 
+  StatusFlags status;
+  auto* st = app.add_subcommand(
+      "status", "Show the pipeline's health: server, stage lag, dead letters, outbox, freshness");
+  AddStorageFlags(st, &status.storage);
+  st->add_option("-f,--format", status.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  st->callback([&] { code = RunStatus(status); });
+
   EraseFlags erase;
   auto* er = app.add_subcommand(
       "erase", "Erase one person's data everywhere (GDPR/CCPA) and print a receipt");

@@ -212,6 +212,32 @@ TEST(IntegrationTest, HealthReadinessAndUnknownRoutes) {
   EXPECT_NE(m.body.find("# TYPE supportpipe_consumer_lag_records gauge"), std::string::npos);
 }
 
+TEST(IntegrationTest, StatusShowsTheServerLagDeadLettersAndFreshness) {
+  Harness h;
+  ASSERT_TRUE(h.Start());
+  ASSERT_EQ(h.Post("/v1/events",
+                   Ev("s1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"S1"})"))
+                .status,
+            202);
+  ASSERT_EQ(h.Post("/v1/events", "[{\"spec\":\"supportpipe/v1\"}]").status, 400);
+  ASSERT_TRUE(h.WaitForLoaded());
+  // The CLI finds the server where the config says it listens.
+  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:" << h.port()
+                                 << "\"\n[storage]\ndata_dir = \"" << h.dir() << "/data\"\n";
+  auto up = h.Cli({"status", "--format", "csv"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  for (const char* want : {"server,ready\n", "raw records,1\n", "processor lag (records),0\n",
+                           "loader lag (events),0\n", "tickets,1\n", "dead letters open,0\n",
+                           "newest loaded event received,"}) {
+    EXPECT_NE(up.out.find(want), std::string::npos) << want << "\n" << up.out;
+  }
+  ASSERT_TRUE(h.Stop());
+  auto down = h.Cli({"status", "--format", "csv"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_NE(down.out.find("server,not answering on 127.0.0.1:"), std::string::npos) << down.out;
+  EXPECT_NE(down.out.find("tickets,1\n"), std::string::npos);
+}
+
 TEST(IntegrationTest, ImportQueryReplayAndDeadLetterReplayFromTheCli) {
   Harness h;
   const std::string file = h.dir() + "/events.jsonl";
