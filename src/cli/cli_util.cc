@@ -47,16 +47,11 @@ Result<Config> ResolveConfigAudited(const StorageFlags& flags, std::string_view 
   return cfg;
 }
 
-Result<TimeMicros> ParseTimeFlag(const std::string& text) {
-  if (text.size() == 10) return ParseRfc3339(text + "T00:00:00Z");
-  return ParseRfc3339(text);
-}
-
 Result<TimeRange> ParseTimeRange(const std::string& from, const std::string& to) {
   TimeRange r;
-  Result<TimeMicros> f = ParseTimeFlag(from);
+  Result<TimeMicros> f = ParseTimeOrDate(from);
   if (!f.ok()) return InvalidArgument(f.status().message(), "--from");
-  Result<TimeMicros> t = ParseTimeFlag(to);
+  Result<TimeMicros> t = ParseTimeOrDate(to);
   if (!t.ok()) return InvalidArgument(t.status().message(), "--to");
   if (*t <= *f) return InvalidArgument("must be after --from", "--to");
   r.from = *f;

@@ -26,13 +26,10 @@ Result<Config> ResolveConfigAudited(const StorageFlags& flags, std::string_view 
 // The actor the audit log names for this process's user.
 std::string CliActor();
 
-// RFC 3339, or a date YYYY-MM-DD meaning its midnight UTC.
-Result<TimeMicros> ParseTimeFlag(const std::string& text);
-
 struct TimeRange {
   TimeMicros from = 0, to = 0;  // [from, to)
 };
-// --from and --to (ParseTimeFlag each); InvalidArgument naming the flag, or when --to is not
+// --from and --to (ParseTimeOrDate each); InvalidArgument naming the flag, or when --to is not
 // after --from.
 Result<TimeRange> ParseTimeRange(const std::string& from, const std::string& to);
 

@@ -24,7 +24,7 @@ int RunSync(const SyncFlags& flags) {
   }
   int64_t start_time = 0;
   if (!flags.start.empty()) {
-    auto t = ParseTimeFlag(flags.start);
+    auto t = ParseTimeOrDate(flags.start);
     if (!t.ok()) return Fail("--start", t.status());
     start_time = *t / 1000000;
   }

@@ -53,6 +53,17 @@ class Checker {
     return Status::Ok();
   }
 
+  // A number (integer or not) from `lo` to `hi`; `msg` says what is accepted.
+  Status Number(const toml::table& t, std::string_view where, std::string_view key, double lo,
+                double hi, std::string_view msg, double* out) {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    const std::optional<double> v = n->value<double>();
+    if (!v || !(*v >= lo && *v <= hi)) return Fail(n, Join(where, key), msg);
+    *out = *v;
+    return Status::Ok();
+  }
+
   // Reads a secret from `<base>_env` (environment variable) or `<base>_file`.
   Status Secret(const toml::table& t, std::string_view where, std::string_view base,
                 std::optional<std::string>* out) {
@@ -89,6 +100,9 @@ class Checker {
   std::string path_;
 };
 
+constexpr std::string_view kRequestRate =
+    "must be a number of requests per second from 0 (no limit) to 1000000";
+
 Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
   RETURN_IF_ERROR(c.OnlyKeys(t, "server",
                              {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends",
@@ -100,14 +114,8 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
     return c.Fail(t.get("max_url_bytes"), "server.max_url_bytes",
                   "must be between 256 and 1048576");
   }
-  if (const toml::node* n = t.get("client_rate_limit_per_s")) {
-    const std::optional<double> r = n->value<double>();
-    if (!r || *r < 0 || *r > 1e6) {
-      return c.Fail(n, "server.client_rate_limit_per_s",
-                    "must be a number of requests per second from 0 (no limit) to 1000000");
-    }
-    s->client_rate_limit_per_s = *r;
-  }
+  RETURN_IF_ERROR(c.Number(t, "server", "client_rate_limit_per_s", 0, 1e6, kRequestRate,
+                           &s->client_rate_limit_per_s));
   RETURN_IF_ERROR(c.Get(t, "server", "listen", &s->listen));
   RETURN_IF_ERROR(c.Get(t, "server", "max_body_bytes", &s->max_body_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_header_bytes", &s->max_header_bytes));
@@ -262,14 +270,8 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
                                         "api_token_env",
                                         "api_token_file",
                                         "rate_limit_per_s"}));
-  if (const toml::node* n = t.get("rate_limit_per_s")) {
-    const std::optional<double> r = n->value<double>();
-    if (!r || *r < 0 || *r > 1e6) {
-      return c.Fail(n, where + ".rate_limit_per_s",
-                    "must be a number of requests per second from 0 (no limit) to 1000000");
-    }
-    s->rate_limit_per_s = *r;
-  }
+  RETURN_IF_ERROR(
+      c.Number(t, where, "rate_limit_per_s", 0, 1e6, kRequestRate, &s->rate_limit_per_s));
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
   RETURN_IF_ERROR(c.Get(t, where, "vendor", &s->vendor));
   RETURN_IF_ERROR(c.Get(t, where, "tolerance_s", &s->tolerance_s));
@@ -639,13 +641,8 @@ Status ParseDestination(Checker& c, const toml::table& t, int index, Destination
   }
   RETURN_IF_ERROR(c.Get(t, where, "circuit_failures", &d->circuit_failures));
   RETURN_IF_ERROR(c.Get(t, where, "circuit_open_s", &d->circuit_open_s));
-  if (const toml::node* n = t.get("rate_limit_per_s")) {
-    const std::optional<double> r = n->value<double>();
-    if (!r || !(*r >= 0.01 && *r <= 100000)) {
-      return c.Fail(n, where + ".rate_limit_per_s", "must be a number between 0.01 and 100000");
-    }
-    d->rate_limit_per_s = *r;
-  }
+  RETURN_IF_ERROR(c.Number(t, where, "rate_limit_per_s", 0.01, 100000,
+                           "must be a number between 0.01 and 100000", &d->rate_limit_per_s));
   if (d->circuit_failures < 1 || d->circuit_failures > 1000) {
     return c.Fail(t.get("circuit_failures"), where + ".circuit_failures",
                   "must be between 1 and 1000");

@@ -138,4 +138,9 @@ std::string FormatRfc3339(TimeMicros t) {
   return std::string(buf, p);
 }
 
+Result<TimeMicros> ParseTimeOrDate(std::string_view text) {
+  if (text.size() == 10) return ParseRfc3339(std::string(text) + "T00:00:00Z");
+  return ParseRfc3339(text);
+}
+
 }  // namespace supportpipe

@@ -20,6 +20,9 @@ using TimeMicros = int64_t;
 // precision beyond microseconds is truncated), and 'Z' or a numeric offset "+hh:mm".
 // Reports InvalidArgument naming what is wrong.
 Result<TimeMicros> ParseRfc3339(std::string_view text);
+// RFC 3339, or a date YYYY-MM-DD meaning its midnight UTC (command-line flags, query
+// parameters).
+Result<TimeMicros> ParseTimeOrDate(std::string_view text);
 
 // A Unix timestamp sent as a JSON number: seconds, or milliseconds when >= 1e11.
 Result<TimeMicros> FromUnixNumber(double value);

@@ -2,11 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "delivery/outbox.h"
 #include "event/codec.h"
 #include "server/erasure.h"
+#include "sources/auth.h"
 
 namespace supportpipe::server {
 namespace {
@@ -16,17 +15,15 @@ using intake::HttpResponse;
 using intake::JsonError;
 using intake::JsonResponse;
 
+// A non-negative id or count.
 std::optional<int64_t> ParseId(std::string_view s) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
+  const std::optional<int64_t> v = sources::ParseInteger(s);
+  return v && *v >= 0 ? v : std::nullopt;
 }
 
-// A query time: RFC 3339, or a date (its midnight UTC).
 Result<TimeMicros> ParseTimeParam(const std::optional<std::string>& v, const std::string& name) {
   if (!v || v->empty()) return InvalidArgument("is required (RFC 3339 or YYYY-MM-DD)", name);
-  Result<TimeMicros> t = ParseRfc3339(v->size() == 10 ? *v + "T00:00:00Z" : *v);
+  Result<TimeMicros> t = ParseTimeOrDate(*v);
   if (!t.ok()) return InvalidArgument(t.status().message(), name);
   return t;
 }
