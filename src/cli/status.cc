@@ -8,10 +8,8 @@
 #include "cli/table.h"
 #include "common/clock.h"
 #include "intake/http_client.h"
-#include "pipeline/loader.h"
-#include "pipeline/processor.h"
 #include "server/backends.h"
-#include "triggers/rule_runner.h"
+#include "server/health.h"
 
 namespace supportpipe::cli {
 
@@ -37,58 +35,36 @@ int RunStatus(const StatusFlags& flags) {
 
   auto log = server::OpenEventLog(*cfg);
   if (!log.ok()) return Fail("cannot open the log", log.status());
-  auto lag = [&](std::string_view stream, std::string_view consumer) -> Result<uint64_t> {
-    ASSIGN_OR_RETURN(log::Offset last, (*log)->LastOffset(stream));
-    ASSIGN_OR_RETURN(log::Offset at, (*log)->GetCursor(consumer));
-    return last - std::min(last, at);
-  };
-  auto raw_lag = lag("raw", pipeline::kProcessorConsumer);
-  auto rules_lag = lag("events", triggers::kRulesConsumer);
-  auto raw_last = (*log)->LastOffset("raw");
-  auto events_last = (*log)->LastOffset("events");
-  auto open_letters = (*log)->CountDeadLetters("open");
-  for (const auto* r : {&raw_lag, &rules_lag, &raw_last, &events_last}) {
-    if (!r->ok()) return Fail("status", r->status());
-  }
-  if (!open_letters.ok()) return Fail("status", open_letters.status());
-  row("raw records", Thousands(*raw_last));
-  row("events", Thousands(*events_last));
-  row("processor lag (records)", Thousands(*raw_lag));
-
   SystemClock clock;
   auto wh = server::OpenWarehouse(cfg->storage, clock, /*read_only=*/true);
   if (!wh.ok()) return Fail("cannot open the warehouse", wh.status());
-  auto loaded = (*wh)->Position(pipeline::kLoaderConsumer);
-  if (!loaded.ok()) return Fail("status", loaded.status());
-  row("loader lag (events)", Thousands(*events_last - std::min(*events_last, *loaded)));
-  row("rules lag (events)", Thousands(*rules_lag));
-  auto scalar = [&](const std::string& sql) -> std::string {
-    auto r = (*wh)->Query(sql, 1);
-    if (!r.ok() || r->rows.empty()) return "?";
-    const warehouse::Cell& c = r->rows[0][0];
-    if (c.kind == warehouse::Cell::Kind::kInt) return Thousands(static_cast<uint64_t>(c.i));
-    return c.kind == warehouse::Cell::Kind::kNull ? "-" : c.s;
-  };
+  auto h = server::ReadHealth(**log, **wh, *cfg, clock.Now());
+  if (!h.ok()) return Fail("status", h.status());
+  auto count = [](int64_t n) { return Thousands(static_cast<uint64_t>(std::max<int64_t>(n, 0))); };
+  row("raw records", Thousands(h->raw_last));
+  row("events", Thousands(h->events_last));
+  for (const server::ConsumerLag& l : h->lags) {
+    row(fmt::format("{} lag", l.consumer),
+        l.records ? fmt::format("{} {} (oldest waiting {:.1f} s)", Thousands(l.records),
+                                l.stream == "raw" ? "records" : "events", l.seconds)
+                  : "0");
+  }
   // Freshness: when the newest loaded event was received, and how long ago.
-  const std::string newest = scalar("SELECT MAX(received_at) FROM fact_ticket_event");
-  auto newest_at = ParseRfc3339(newest);
   row("newest loaded event received",
-      newest_at.ok() ? fmt::format("{} ({} s ago)", newest, (clock.Now() - *newest_at) / 1000000)
-                     : newest);
-  row("tickets", scalar("SELECT COUNT(*) FROM fact_ticket"));
-  row("SLA clocks running", scalar("SELECT COUNT(*) FROM fact_sla WHERE status = 'active'"));
-  row("SLA breached (all time)", scalar("SELECT COUNT(*) FROM fact_sla WHERE status = 'breached'"));
-  row("dead letters open", Thousands(static_cast<uint64_t>(*open_letters)));
-  for (const DestinationConfig& d : cfg->destinations) {
-    size_t counts[2] = {0, 0};
-    const char* states[2] = {"pending", "dead"};
-    for (int k = 0; k < 2; ++k) {
-      auto rows =
-          (*log)->ListDeliveries({.destination = d.name, .state = states[k], .max = 1000000});
-      if (!rows.ok()) return Fail("status", rows.status());
-      counts[k] = rows->size();
-    }
-    row("destination " + d.name, fmt::format("{} pending, {} dead", counts[0], counts[1]));
+      h->newest_loaded_received_at
+          ? fmt::format("{} ({:.0f} s ago)", FormatRfc3339(*h->newest_loaded_received_at),
+                        *h->FreshnessSeconds())
+          : "-");
+  row("tickets", count(h->tickets));
+  row("SLA clocks running", count(h->sla_active));
+  row("SLA clocks at risk", count(h->sla_at_risk));
+  row("SLA breached (all time)", count(h->sla_breached));
+  row("dead letters open", count(h->dead_letters_open));
+  for (const server::DestinationHealth& d : h->destinations) {
+    row("destination " + d.name,
+        fmt::format("{} pending{}, {} dead", d.pending,
+                    d.pending ? fmt::format(" (oldest {:.0f} s)", d.oldest_pending_s) : "",
+                    d.dead));
   }
   PrintTable(t, flags.format);
   return kExitOk;

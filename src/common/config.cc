@@ -761,9 +761,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   Checker c(path);
   Config cfg;
   cfg.path = path;
-  RETURN_IF_ERROR(c.OnlyKeys(root, "",
-                             {"server", "storage", "source", "reporting", "schedule", "sla_policy",
-                              "destination", "rule", "delivery", "surge", "privacy", "retention"}));
+  RETURN_IF_ERROR(
+      c.OnlyKeys(root, "",
+                 {"server", "storage", "source", "reporting", "schedule", "sla_policy",
+                  "destination", "rule", "delivery", "surge", "privacy", "retention", "alerts"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -837,6 +838,32 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     if (s.cooldown_buckets < 0 || s.settle_s < 0) {
       return c.Fail(&t, "surge", "cooldown_buckets and settle_s must be >= 0");
     }
+  }
+  if (const toml::node* n = root.get("alerts")) {
+    if (!n->is_table()) return c.Fail(n, "alerts", "must be a table: [alerts]");
+    const toml::table& t = *n->as_table();
+    AlertsConfig& a = cfg.alerts;
+    RETURN_IF_ERROR(c.OnlyKeys(t, "alerts",
+                               {"check_interval_s", "window_s", "freshness_lag_s", "error_rate",
+                                "error_min_requests", "dead_letter_growth", "destination_down_s"}));
+    for (const auto& [key, out] :
+         {std::pair<const char*, int64_t*>{"check_interval_s", &a.check_interval_s},
+          {"window_s", &a.window_s},
+          {"freshness_lag_s", &a.freshness_lag_s},
+          {"error_min_requests", &a.error_min_requests},
+          {"dead_letter_growth", &a.dead_letter_growth},
+          {"destination_down_s", &a.destination_down_s}}) {
+      RETURN_IF_ERROR(c.Get(t, "alerts", key, out));
+      if (*out < 0 || *out > 30 * 86400) {
+        return c.Fail(t.get(key), Checker::Join("alerts", key),
+                      "must be from 0 to 2592000 (0 turns the check off)");
+      }
+    }
+    if (a.check_interval_s < 1 || a.window_s < 1) {
+      return c.Fail(&t, "alerts", "check_interval_s and window_s must be >= 1 second");
+    }
+    RETURN_IF_ERROR(c.Number(t, "alerts", "error_rate", 0, 1,
+                             "must be a share from 0 to 1 (0 turns the check off)", &a.error_rate));
   }
   if (const toml::node* n = root.get("retention")) {
     if (!n->is_table()) return c.Fail(n, "retention", "must be a table: [retention]");

@@ -192,6 +192,17 @@ struct RetentionConfig {
   bool enabled() const { return raw_days > 0 || messages_days > 0 || dlq_days > 0; }
 };
 
+// [alerts]: pipeline-health alerts, recorded as pipeline.alert events (0 turns a check off).
+struct AlertsConfig {
+  int64_t check_interval_s = 10;     // how often health is read
+  int64_t window_s = 300;            // the window of the error-rate and dead-letter checks
+  int64_t freshness_lag_s = 300;     // oldest received record not yet in the warehouse
+  double error_rate = 0.1;           // share of intake requests answered >= 400 in the window
+  int64_t error_min_requests = 20;   // fewer requests in the window judge nothing
+  int64_t dead_letter_growth = 10;   // new open dead letters in the window
+  int64_t destination_down_s = 900;  // a destination's oldest pending delivery has waited
+};
+
 struct ReportingConfig {
   std::string time_zone = "UTC";            // days of the daily views
   std::string default_schedule = "always";  // "always" = 24x7
@@ -211,6 +222,7 @@ struct Config {
   SurgeConfig surge;
   PrivacyConfig privacy;
   RetentionConfig retention;
+  AlertsConfig alerts;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

@@ -20,6 +20,7 @@ Deliverer::Deliverer(log::EventLog& log, const DestinationConfig& destination, c
       destination_(destination),
       clock_(clock),
       metrics_(metrics),
+      delivered_latency_(metrics, "delivered"),
       send_(std::move(send)),
       rng_(seed ? seed : std::random_device()()),
       bucket_(destination.rate_limit_per_s, std::max(1.0, destination.rate_limit_per_s)) {}
@@ -103,6 +104,9 @@ Result<Deliverer::StepResult> Deliverer::Step() {
     }
     const Outcome outcome = Attempt(d, clock_.Now());
     RETURN_IF_ERROR(log_.UpdateDelivery(d));
+    if (outcome == Outcome::kDelivered && d.event_received_at) {
+      delivered_latency_.Observe(d.source, (clock_.Now() - d.event_received_at) / 1e6);
+    }
     ++out.attempted;
     metrics_
         .GetCounter("supportpipe_delivery_attempts_total",

@@ -59,6 +59,7 @@ class Deliverer {
   const DestinationConfig& destination_;
   const Clock& clock_;
   observe::Registry& metrics_;
+  observe::StageLatency delivered_latency_;
   Sender send_;
   std::mt19937_64 rng_;
   TokenBucket bucket_;

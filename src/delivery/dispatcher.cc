@@ -124,6 +124,7 @@ Result<size_t> Dispatcher::Step() {
       x.payload = DeliveryBody(d, *e);
       x.next_attempt_at = now;
       x.created_at = now;
+      x.event_received_at = recorded;
       x.updated_at = now;
       if (stale) {
         x.state = "skipped";

@@ -668,9 +668,9 @@ bool IsProducerType(std::string_view t) {
 }
 
 bool IsDerivedType(std::string_view t) {
-  static constexpr std::string_view kTypes[] = {"sla.applied",      "sla.warning",
-                                                "sla.breached",     "sla.fulfilled",
-                                                "ticket.escalated", "surge.detected"};
+  static constexpr std::string_view kTypes[] = {
+      "sla.applied",      "sla.warning",    "sla.breached",  "sla.fulfilled",
+      "ticket.escalated", "surge.detected", "pipeline.alert"};
   return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
 }
 

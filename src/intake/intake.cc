@@ -39,7 +39,7 @@ Intake::Intake(const Config& config, log::GroupCommitter& committer, const Clock
       committer_(committer),
       clock_(clock),
       metrics_(metrics),
-      received_latency_(observe::StageLatency(metrics, "received")) {}
+      logged_latency_(metrics, "logged") {}
 
 Result<std::unique_ptr<Intake>> Intake::Create(const Config& config, log::GroupCommitter& committer,
                                                const Clock& clock, observe::Registry& metrics,
@@ -108,7 +108,14 @@ void Intake::Finish(std::string_view route, std::string_view source, const Respo
                    {"source", std::string(source)},
                    {"status", std::to_string(resp.status)}})
       .Inc();
-  if (resp.status < 300) received_latency_.Observe((clock_.Now() - started) / 1e6);
+  if (route != "other") {
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    if (resp.status >= 400) errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (resp.status < 300) {
+    logged_latency_.Observe(source.empty() ? kDefaultEventsSource : source,
+                            (clock_.Now() - started) / 1e6);
+  }
   respond(std::move(resp));
 }
 

@@ -13,6 +13,8 @@
 // Thread-safe: Handle is called from the server's threads concurrently.
 #pragma once
 
+#include <atomic>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +50,10 @@ class Intake final : public HttpHandler {
   // Set by the server once its background stages run; /readyz reports it.
   void SetReady(bool ready) { ready_ = ready; }
 
+  // Intake requests answered so far (webhooks and /v1/events), and those answered >= 400.
+  int64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+  int64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+
  private:
   struct Source {
     const SourceConfig* config;
@@ -73,7 +79,9 @@ class Intake final : public HttpHandler {
   log::GroupCommitter& committer_;
   const Clock& clock_;
   observe::Registry& metrics_;
-  observe::Histogram& received_latency_;
+  std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> errors_{0};
+  observe::StageLatency logged_latency_;
   std::map<std::string, Source, std::less<>> sources_;
   std::mutex limits_mu_;
   // Keys fixed at Create (read without the lock); the buckets change under limits_mu_.

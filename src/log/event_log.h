@@ -105,6 +105,13 @@ struct Delivery {
   TimeMicros updated_at = 0;
   int64_t last_status = 0;  // HTTP status of the last attempt; 0 = none or no answer
   std::string last_error;
+  TimeMicros event_received_at = 0;  // when the event was received (or derived)
+};
+
+struct DeliveryCounts {
+  int64_t pending = 0;
+  int64_t dead = 0;
+  TimeMicros oldest_pending_at = 0;  // created_at of the oldest pending; 0 = none
 };
 
 struct DeliveryFilter {
@@ -175,6 +182,8 @@ class EventLog {
   virtual Status EnqueueDeliveries(std::span<const Delivery> deliveries) = 0;
   virtual Result<std::vector<Delivery>> ListDeliveries(const DeliveryFilter& filter) = 0;
   virtual Result<std::optional<Delivery>> GetDelivery(int64_t id) = 0;
+  // A destination's pending and dead deliveries, and when the oldest pending one was queued.
+  virtual Result<DeliveryCounts> CountDeliveries(std::string_view destination) = 0;
   // Stores a delivery's state, attempts, next_attempt_at, updated_at, last_status and
   // last_error (by id). Durable when OK is returned.
   virtual Status UpdateDelivery(const Delivery& delivery) = 0;

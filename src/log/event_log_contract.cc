@@ -226,6 +226,7 @@ TEST_P(EventLogContract, OutboxEnqueuesOncePerDestinationAndEventAndTracksAttemp
     d.next_attempt_at = due;
     d.created_at = due;
     d.updated_at = due;
+    d.event_received_at = 42;
     return d;
   };
   ASSERT_TRUE(log_->EnqueueDeliveries(std::vector<Delivery>{delivery("ops", "e1", 100),
@@ -258,6 +259,13 @@ TEST_P(EventLogContract, OutboxEnqueuesOncePerDestinationAndEventAndTracksAttemp
   EXPECT_EQ((*back)->last_status, 410);
   EXPECT_EQ(log_->ListDeliveries({.state = "dead"})->size(), 1u);
   EXPECT_EQ(log_->ListDeliveries({.destination = "ops", .due_by = 1000})->size(), 1u);
+  auto ops = log_->CountDeliveries("ops");
+  ASSERT_TRUE(ops.ok());
+  EXPECT_EQ(ops->pending, 1);
+  EXPECT_EQ(ops->dead, 1);
+  EXPECT_EQ(ops->oldest_pending_at, 100);
+  EXPECT_EQ((*back)->event_received_at, 42);
+  EXPECT_EQ(log_->CountDeliveries("nobody")->pending, 0);
 }
 
 }  // namespace supportpipe::log

@@ -25,6 +25,7 @@ std::string Escape(const std::string& v) {
 }
 
 std::string Number(double v) {
+  if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<int64_t>(v));
   return fmt::format("{}", v);
@@ -39,11 +40,22 @@ std::string WithLabel(const std::string& rendered, const std::string& k, const s
 
 }  // namespace
 
-Histogram& StageLatency(Registry& registry, const std::string& stage) {
-  return registry.GetHistogram(
-      "supportpipe_stage_latency_seconds",
-      "Time from receipt to the end of a stage (received, processed, loaded).", {{"stage", stage}},
-      Registry::LatencyBuckets());
+void StageLatency::Observe(std::string_view source, double seconds) {
+  Histogram* h = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_source_.find(source);
+    if (it == by_source_.end()) {
+      Histogram& made = registry_.GetHistogram(
+          "supportpipe_stage_latency_seconds",
+          "Time from an event's receipt to the end of a stage (logged, processed, loaded, "
+          "delivered), by source.",
+          {{"stage", stage_}, {"source", std::string(source)}}, Registry::LatencyBuckets());
+      it = by_source_.emplace(std::string(source), &made).first;
+    }
+    h = it->second;
+  }
+  h->Observe(seconds);
 }
 
 std::string RenderLabels(const Labels& labels) {
@@ -121,7 +133,24 @@ void Registry::AddGauge(const std::string& name, const std::string& help, const 
   FamilyFor(name, help, "gauge").gauges[RenderLabels(labels)] = std::move(read);
 }
 
+void Registry::AddCounterFunc(const std::string& name, const std::string& help,
+                              const Labels& labels, std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  FamilyFor(name, help, "counter").gauges[RenderLabels(labels)] = std::move(read);
+}
+
+void Registry::AddCollector(std::function<void()> collect) {
+  std::lock_guard lock(mu_);
+  collectors_.push_back(std::move(collect));
+}
+
 std::string Registry::Render() const {
+  std::vector<std::function<void()>> collectors;
+  {
+    std::lock_guard lock(mu_);
+    collectors = collectors_;
+  }
+  for (const auto& collect : collectors) collect();
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {

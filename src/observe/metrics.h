@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,14 @@ class Registry {
   // A gauge whose value is read when /metrics is rendered.
   void AddGauge(const std::string& name, const std::string& help, const Labels& labels,
                 std::function<double()> read);
+  // A counter kept elsewhere (the kernel's CPU time, say), read when /metrics is rendered.
+  void AddCounterFunc(const std::string& name, const std::string& help, const Labels& labels,
+                      std::function<double()> read);
+  // Runs before each Render, outside the registry's lock: for gauges that share one costly
+  // reading, taken fresh for every scrape.
+  void AddCollector(std::function<void()> collect);
+  // The text exposition format. Gauge functions run under the registry's lock: they must not
+  // call back into it.
   std::string Render() const;
 
   // Default latency buckets in seconds: 0.5 ms .. 10 s.
@@ -70,13 +79,30 @@ class Registry {
   };
   Family& FamilyFor(const std::string& name, const std::string& help, const char* type);
 
+  std::vector<std::function<void()>> collectors_;  // guarded by mu_
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;
 };
 
-// supportpipe_stage_latency_seconds{stage}: the time from receipt to the end of a stage
-// ("received", "processed", "loaded"). One definition for every stage that reports it.
-Histogram& StageLatency(Registry& registry, const std::string& stage);
+// supportpipe_stage_latency_seconds{stage,source}: the time from an event's receipt to the
+// end of a stage ("logged", "processed", "loaded", "delivered"). One definition for every
+// stage that reports it; each source's series is looked up once. Thread-safe.
+class StageLatency {
+ public:
+  StageLatency(Registry& registry, std::string stage)
+      : registry_(registry), stage_(std::move(stage)) {}
+  void Observe(std::string_view source, double seconds);
+
+ private:
+  Registry& registry_;
+  const std::string stage_;
+  std::mutex mu_;
+  std::map<std::string, Histogram*, std::less<>> by_source_;
+};
+
+// The standard process_* series (Prometheus client conventions) of this process: resident
+// and virtual memory, open and maximum file descriptors, CPU seconds and start time.
+void RegisterProcessMetrics(Registry& registry);
 
 // {a="x",b="y"} with Prometheus escaping; "" for no labels.
 std::string RenderLabels(const Labels& labels);

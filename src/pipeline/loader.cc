@@ -1,5 +1,7 @@
 #include "pipeline/loader.h"
 
+#include <map>
+
 #include "event/codec.h"
 
 namespace supportpipe::pipeline {
@@ -10,9 +12,8 @@ Loader::Loader(log::EventLog& log, warehouse::Warehouse& warehouse, const Clock&
       warehouse_(warehouse),
       clock_(clock),
       batch_size_(batch_size),
-      loaded_latency_(observe::StageLatency(metrics, "loaded")),
-      loaded_(metrics.GetCounter("supportpipe_loaded_events_total",
-                                 "Events loaded into the warehouse.", {})) {}
+      metrics_(metrics),
+      loaded_latency_(metrics, "loaded") {}
 
 Result<size_t> Loader::Step() {
   ASSIGN_OR_RETURN(const uint64_t pos, warehouse_.Position(kLoaderConsumer));
@@ -21,6 +22,7 @@ Result<size_t> Loader::Step() {
   std::vector<warehouse::LoadItem> items;
   items.reserve(batch.size());
   std::vector<log::DeadLetter> failures;
+  std::vector<std::string_view> sources;  // per item
   for (log::EventRecord& rec : batch) {
     Result<event::Event> e = event::DecodeCanonical(rec.payload, {.trusted = true});
     if (!e.ok()) {
@@ -38,14 +40,24 @@ Result<size_t> Loader::Step() {
       continue;
     }
     items.push_back({rec.offset, rec.raw_offset, std::move(e).value()});
+    sources.push_back(rec.source);
   }
   if (!failures.empty()) RETURN_IF_ERROR(log_.AddDeadLetters(failures));
-  ASSIGN_OR_RETURN(warehouse::LoadStats stats,
-                   warehouse_.Load(kLoaderConsumer, items, batch.back().offset));
-  loaded_.Inc(static_cast<int64_t>(stats.inserted + stats.replaced));
+  RETURN_IF_ERROR(warehouse_.Load(kLoaderConsumer, items, batch.back().offset).status());
   const TimeMicros now = clock_.Now();
-  for (const auto& item : items) {
-    if (item.event.received_at) loaded_latency_.Observe((now - item.event.received_at) / 1e6);
+  std::map<std::string_view, int64_t> per_source;
+  for (size_t i = 0; i < items.size(); ++i) {
+    ++per_source[sources[i]];
+    const TimeMicros received = items[i].event.received_at;
+    if (received) loaded_latency_.Observe(sources[i], (now - received) / 1e6);
+  }
+  for (const auto& [source, n] : per_source) {
+    metrics_
+        .GetCounter("supportpipe_loaded_events_total",
+                    "Events loaded into the warehouse (new, replacing, or found there already), "
+                    "by source.",
+                    {{"source", std::string(source)}})
+        .Inc(n);
   }
   return batch.size();
 }

@@ -32,8 +32,8 @@ class Loader {
   warehouse::Warehouse& warehouse_;
   const Clock& clock_;
   const size_t batch_size_;
-  observe::Histogram& loaded_latency_;
-  observe::Counter& loaded_;
+  observe::Registry& metrics_;
+  observe::StageLatency loaded_latency_;
 };
 
 }  // namespace supportpipe::pipeline

@@ -36,7 +36,7 @@ Processor::Processor(log::EventLog& log, const sources::DecoderSet& decoders, co
       privacy_(privacy && privacy->active() ? privacy : nullptr),
       metrics_(metrics),
       batch_size_(batch_size),
-      processed_latency_(observe::StageLatency(metrics, "processed")) {}
+      processed_latency_(metrics, "processed") {}
 
 Result<size_t> Processor::Step() {
   ASSIGN_OR_RETURN(const log::Offset cursor, log_.GetCursor(kProcessorConsumer));
@@ -45,7 +45,8 @@ Result<size_t> Processor::Step() {
   ASSIGN_OR_RETURN(ProcessResult r, Process(batch));
   RETURN_IF_ERROR(log_.CommitCursor(kProcessorConsumer, batch.back().offset));
   const TimeMicros now = clock_.Now();
-  for (const auto& rec : batch) processed_latency_.Observe((now - rec.received_at) / 1e6);
+  for (const auto& rec : batch)
+    processed_latency_.Observe(rec.source, (now - rec.received_at) / 1e6);
   return batch.size();
 }
 

@@ -74,7 +74,7 @@ class Processor {
   const security::Privacy* privacy_;
   observe::Registry& metrics_;
   const size_t batch_size_;
-  observe::Histogram& processed_latency_;
+  observe::StageLatency processed_latency_;
 };
 
 }  // namespace supportpipe::pipeline

@@ -54,12 +54,18 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   http.tls_cert_file = s->config_.server.tls_cert_file;
   http.tls_key_file = s->config_.server.tls_key_file;
   s->RegisterGauges();
+  intake::Intake* in = s->intake_.get();
+  s->health_ = std::make_unique<HealthMonitor>(*s->log_, *s->warehouse_, s->config_, clock,
+                                               s->metrics_, [in] {
+                                                 return RequestCounts{in->requests(), in->errors()};
+                                               });
   s->worker_->Start();
   s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, s->warehouse_.get(), *s->security_,
                                          *s->auth_, clock, s->metrics_);
   s->routes_ = std::make_unique<Routes>(*s->intake_, *s->admin_);
   ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->routes_));
   s->intake_->SetReady(true);
+  s->health_thread_ = std::thread([srv = s.get()] { srv->HealthLoop(); });
   if (s->config_.retention.enabled()) {
     s->retention_ = std::make_unique<Retention>(s->config_.retention, *s->log_, *s->warehouse_,
                                                 *s->security_, clock, s->metrics_);
@@ -96,6 +102,7 @@ void Server::Stop() {
   }
   stop_cv_.notify_all();
   if (retention_thread_.joinable()) retention_thread_.join();
+  if (health_thread_.joinable()) health_thread_.join();
   // Order matters: stop taking requests, let the committer answer everything queued
   // (durably), then stop the stages. The HTTP server object outlives the committer's
   // last callbacks, which post to its executor.
@@ -107,44 +114,28 @@ void Server::Stop() {
 }
 
 void Server::RegisterGauges() {
-  log::EventLog* log = log_.get();
-  warehouse::Warehouse* wh = warehouse_.get();
   log::GroupCommitter* gc = committer_.get();
   metrics_.AddGauge("supportpipe_append_queue_records",
                     "Records waiting for the next group commit.", {},
                     [gc] { return static_cast<double>(gc->pending()); });
-  metrics_.AddGauge("supportpipe_dead_letters_open", "Dead letters not yet replayed.", {}, [log] {
-    auto n = log->CountDeadLetters("open");
-    return n.ok() ? static_cast<double>(*n) : -1.0;
-  });
-  metrics_.AddGauge(
-      "supportpipe_consumer_lag_records", "Records a stage has yet to consume from its input log.",
-      {{"consumer", "processor"}}, [log] {
-        auto last = log->LastOffset("raw");
-        auto cur = log->GetCursor("processor");
-        return last.ok() && cur.ok() ? static_cast<double>(*last - std::min(*last, *cur)) : -1.0;
-      });
-  metrics_.AddGauge(
-      "supportpipe_consumer_lag_records", "Records a stage has yet to consume from its input log.",
-      {{"consumer", "loader"}}, [log, wh] {
-        auto last = log->LastOffset("events");
-        auto pos = wh->Position("loader");
-        return last.ok() && pos.ok() ? static_cast<double>(*last - std::min(*last, *pos)) : -1.0;
-      });
-  metrics_.AddGauge("supportpipe_log_last_offset", "The highest offset in each log stream.",
-                    {{"stream", "raw"}}, [log] {
-                      auto v = log->LastOffset("raw");
-                      return v.ok() ? static_cast<double>(*v) : -1.0;
-                    });
-  metrics_.AddGauge("supportpipe_log_last_offset", "The highest offset in each log stream.",
-                    {{"stream", "events"}}, [log] {
-                      auto v = log->LastOffset("events");
-                      return v.ok() ? static_cast<double>(*v) : -1.0;
-                    });
   Worker* worker = worker_.get();
   metrics_.AddGauge("supportpipe_worker_active",
                     "1 when this process runs the processor and loader (holds the worker lock).",
                     {}, [worker] { return worker->active() ? 1.0 : 0.0; });
+  observe::RegisterProcessMetrics(metrics_);
+}
+
+void Server::HealthLoop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stopped_) {
+    lock.unlock();
+    if (Status st = health_->Check(/*record=*/worker_->active()); !st.ok()) {
+      spdlog::warn("health check: {}", st.ToString());
+    }
+    lock.lock();
+    stop_cv_.wait_for(lock, std::chrono::seconds(config_.alerts.check_interval_s),
+                      [this] { return stopped_; });
+  }
 }
 
 }  // namespace supportpipe::server

@@ -19,8 +19,10 @@
 #include "intake/http.h"
 #include "intake/intake.h"
 #include "log/group_committer.h"
+#include "observe/dashboard.h"
 #include "observe/metrics.h"
 #include "server/admin_api.h"
+#include "server/health_monitor.h"
 #include "server/retention.h"
 #include "server/worker.h"
 #include "support/policies.h"
@@ -36,16 +38,32 @@ class Server {
   void Stop();
 
  private:
-  // What the HTTP server calls: the admin API under /v1/admin/, intake for the rest.
+  // What the HTTP server calls: the admin API under /v1/admin/, the dashboard at / and
+  // /dashboard/, intake for the rest.
   class Routes final : public intake::HttpHandler {
    public:
     Routes(intake::Intake& intake, AdminApi& admin) : intake_(intake), admin_(admin) {}
     void Handle(intake::HttpRequest request, intake::Responder respond) override {
       if (AdminApi::Handles(request.Path())) return respond(admin_.Handle(request));
+      if (request.method == "GET") {
+        if (const observe::DashboardAsset* a = observe::FindDashboardAsset(request.Path())) {
+          return respond(DashboardResponse(*a));
+        }
+      }
       intake_.Handle(std::move(request), std::move(respond));
     }
 
    private:
+    static intake::HttpResponse DashboardResponse(const observe::DashboardAsset& a) {
+      intake::HttpResponse r;
+      r.content_type = std::string(a.content_type);
+      r.body = std::string(a.body);
+      r.headers = {{"Cache-Control", "no-cache"},
+                   {"X-Content-Type-Options", "nosniff"},
+                   {"Content-Security-Policy",
+                    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"}};
+      return r;
+    }
     intake::Intake& intake_;
     AdminApi& admin_;
   };
@@ -54,6 +72,8 @@ class Server {
   void RegisterGauges();
   // Runs retention at start and then every hour until Stop.
   void RetentionLoop();
+  // Reads the health (and judges the alerts) every [alerts] check_interval_s until Stop.
+  void HealthLoop();
 
   const Config config_;
   observe::Registry metrics_;
@@ -71,6 +91,8 @@ class Server {
   std::unique_ptr<intake::HttpServer> http_;
   std::unique_ptr<Retention> retention_;
   std::thread retention_thread_;
+  std::unique_ptr<HealthMonitor> health_;
+  std::thread health_thread_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopped_ = false;

@@ -80,10 +80,16 @@ CREATE TABLE IF NOT EXISTS outbox(
   updated_at      INTEGER NOT NULL,
   last_status     INTEGER NOT NULL,
   last_error      TEXT NOT NULL,
+  event_received_at INTEGER NOT NULL DEFAULT 0,
   UNIQUE(destination, source, event_id));
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(destination, next_attempt_at)
   WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_dead ON outbox(destination) WHERE state = 'dead';
 )sql";
+
+// Columns added after the first release, for files created before them.
+constexpr const char* kOutboxUpgrade =
+    "ALTER TABLE outbox ADD COLUMN event_received_at INTEGER NOT NULL DEFAULT 0";
 
 constexpr const char* kRawColumns =
     "offset, source, kind, vendor, delivery_id, received_at, headers, body";
@@ -92,7 +98,8 @@ constexpr const char* kDeadLetterColumns =
 
 constexpr const char* kDeliveryColumns =
     "id, destination, source, event_id, type, event_offset, message_id, payload, state, "
-    "attempts, next_attempt_at, created_at, updated_at, last_status, last_error";
+    "attempts, next_attempt_at, created_at, updated_at, last_status, last_error, "
+    "event_received_at";
 
 Delivery DeliveryFromRow(const SqliteStmt& s) {
   Delivery d;
@@ -111,6 +118,7 @@ Delivery DeliveryFromRow(const SqliteStmt& s) {
   d.updated_at = s.Int(12);
   d.last_status = s.Int(13);
   d.last_error = s.Text(14);
+  d.event_received_at = s.Int(15);
   return d;
 }
 
@@ -521,14 +529,15 @@ class SqliteEventLog final : public EventLog {
           SqliteStmt * ins,
           w.Prepare("INSERT INTO outbox(destination, source, event_id, type, event_offset, "
                     "message_id, payload, state, attempts, next_attempt_at, created_at, "
-                    "updated_at, last_status, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "updated_at, last_status, last_error, event_received_at) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(destination, source, event_id) DO NOTHING"));
       for (const Delivery& d : deliveries) {
         ins->Bind(1, d.destination).Bind(2, d.source).Bind(3, d.event_id).Bind(4, d.type);
         ins->Bind(5, static_cast<int64_t>(d.event_offset)).Bind(6, d.message_id);
         ins->Bind(7, d.payload).Bind(8, d.state).Bind(9, d.attempts).Bind(10, d.next_attempt_at);
         ins->Bind(11, d.created_at).Bind(12, d.updated_at).Bind(13, d.last_status);
-        ins->Bind(14, d.last_error);
+        ins->Bind(14, d.last_error).Bind(15, d.event_received_at);
         RETURN_IF_ERROR(ins->Run());
       }
       return Status::Ok();
@@ -555,6 +564,25 @@ class SqliteEventLog final : public EventLog {
     s->Bind(1, f.destination).Bind(2, f.state).Bind(3, f.after_id);
     s->Bind(4, static_cast<int64_t>(f.max));
     return Collect<Delivery>(*s, DeliveryFromRow);
+  }
+
+  Result<DeliveryCounts> CountDeliveries(std::string_view destination) override {
+    std::lock_guard lock(ev_->rmu);
+    DeliveryCounts c;
+    ASSIGN_OR_RETURN(SqliteStmt * p,
+                     ev_->r->Prepare("SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM outbox "
+                                     "WHERE state = 'pending' AND destination = ?"));
+    p->Bind(1, destination);
+    ASSIGN_OR_RETURN(bool row, p->Step());
+    if (row) c.pending = p->Int(0), c.oldest_pending_at = p->Int(1);
+    p->Reset();
+    ASSIGN_OR_RETURN(SqliteStmt * d, ev_->r->Prepare("SELECT COUNT(*) FROM outbox WHERE state = "
+                                                     "'dead' AND destination = ?"));
+    d->Bind(1, destination);
+    ASSIGN_OR_RETURN(row, d->Step());
+    if (row) c.dead = d->Int(0);
+    d->Reset();
+    return c;
   }
 
   Result<std::optional<Delivery>> GetDelivery(int64_t id) override {
@@ -662,6 +690,15 @@ Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir,
                                                      const SqliteLogOptions& options) {
   ASSIGN_OR_RETURN(auto raw, OpenDb(dir + "/raw.db", kRawSchema));
   ASSIGN_OR_RETURN(auto events, OpenDb(dir + "/events.db", kEventsSchema));
+  {
+    ASSIGN_OR_RETURN(SqliteStmt * cols, events->w->Prepare("SELECT COUNT(*) FROM "
+                                                           "pragma_table_info('outbox') WHERE "
+                                                           "name = 'event_received_at'"));
+    ASSIGN_OR_RETURN(bool row, cols->Step());
+    const bool has = row && cols->Int(0) > 0;
+    cols->Reset();
+    if (!has) RETURN_IF_ERROR(events->w->Exec(kOutboxUpgrade));
+  }
   return std::unique_ptr<EventLog>(
       new SqliteEventLog(std::move(raw), std::move(events), options.cipher));
 }

@@ -289,6 +289,12 @@ CREATE VIEW daily_durations AS
 UPDATE _schema SET version = 4;
 )sql";
 
+// Version 5: breached SLA instances are counted often (health, /metrics).
+constexpr const char* kMigrationV5 = R"sql(
+CREATE INDEX fact_sla_breached ON fact_sla(status) WHERE status = 'breached';
+UPDATE _schema SET version = 5;
+)sql";
+
 // Reads fact_sla rows: the columns of kSlaColumns, in order.
 constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
@@ -1396,11 +1402,12 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 4) return Status::Ok();
+  if (version >= 5) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
   if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
-  if (st.ok()) st = db.Exec(kMigrationV4);
+  if (st.ok() && version < 4) st = db.Exec(kMigrationV4);
+  if (st.ok()) st = db.Exec(kMigrationV5);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
