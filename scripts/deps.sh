@@ -11,7 +11,8 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache
       libcctz-dev tzdata libre2-dev libsodium-dev
       libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev)
 if [[ $what == test || $what == bench ]]; then
-  pkgs+=(clang libclang-rt-14-dev curl sqlite3 openssl)
+  pkgs+=(clang libclang-rt-14-dev curl sqlite3 openssl
+         chromium nodejs npm python3 python3-prometheus-client)
 fi
 if [[ $what == bench ]]; then
   pkgs+=(wrk jq python3 postgresql-15 postgresql-client-15 nginx nodejs npm)

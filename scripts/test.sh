@@ -13,6 +13,9 @@ step() { printf '\n==> %s (%ss)\n' "$*" $(( $(date +%s) - start )); }
 step "dependencies"
 scripts/deps.sh test
 
+step "the dashboard test's npm packages (playwright-core, which drives Debian's chromium)"
+(cd tests/dashboard && npm ci --no-audit --no-fund --loglevel=error)
+
 step "build (release, -Werror)"
 scripts/build.sh release
 step "tests (release)"

@@ -140,6 +140,15 @@ struct StatusFlags {
 };
 int RunStatus(const StatusFlags& flags);
 
+struct DemoFlags {
+  StorageFlags storage;
+  std::string url;    // default: the config's server.listen
+  int tickets = 120;  // tickets of history (the last quarter-hour)
+  int wait_s = 90;    // how long to watch for the breaches and the surge; 0 = not at all
+  uint64_t seed = 42;
+};
+int RunDemo(const DemoFlags& flags);
+
 int RunCheckConfig(const std::string& path);
 
 }  // namespace supportpipe::cli

@@ -173,6 +173,21 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   ln->callback([&] { code = RunLineage(lineage); });
 
+  DemoFlags demo;
+  auto* dm = app.add_subcommand(
+      "demo",
+      "Send realistic synthetic helpdesk traffic (signed webhooks, a surge, SLA breaches) to a "
+      "running server; try it with examples/demo.toml");
+  AddStorageFlags(dm, &demo.storage);
+  dm->add_option("--url", demo.url, "The server's base URL (default: from server.listen)");
+  dm->add_option("--tickets", demo.tickets, "Tickets of history over the last 15 minutes")
+      ->check(CLI::Range(0, 100000));
+  dm->add_option("--wait", demo.wait_s,
+                 "Seconds to watch /metrics for the SLA breaches and the surge (0 = exit at once)")
+      ->check(CLI::Range(0, 3600));
+  dm->add_option("--seed", demo.seed, "Seed of the synthetic traffic");
+  dm->callback([&] { code = RunDemo(demo); });
+
   StatusFlags status;
   auto* st = app.add_subcommand(
       "status", "Show the pipeline's health: server, stage lag, dead letters, outbox, freshness");

@@ -247,6 +247,9 @@ function drawChart(id, series, format) {
   }
   svg += `<text x="${left}" y="${h - 2}">-${Math.round(windowS / 60)} min</text>`;
   svg += `<text x="${w - 4}" y="${h - 2}" text-anchor="end">now</text>`;
+  if (lines.every((l) => !l.pts.length)) {
+    svg += `<text x="${(w + left) / 2}" y="${h / 2}" text-anchor="middle">nothing in this window yet</text>`;
+  }
   lines.forEach((l, k) => {
     if (!l.pts.length) return;
     const d = l.pts.map((p, j) => `${j ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`);
