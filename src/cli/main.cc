@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "observe/logging.h"
 #include "sources/registry.h"
 
 namespace {
@@ -26,6 +27,15 @@ int main(int argc, char** argv) {
       "failure, 2 usage or config error, 3 partly rejected, 4 not found, 5 busy (retry)."};
   app.set_version_flag("--version", "supportpipe 0.1.0");
   app.require_subcommand(1);
+  std::string log_format = "auto";
+  app.add_option("--log-format", log_format,
+                 "Log lines as json (one JSON object a line, with fields such as request_id), "
+                 "text, or auto: text on a terminal, json otherwise")
+      ->check(CLI::IsMember({"json", "text", "auto"}));
+  app.fallthrough();  // `supportpipe serve --log-format text` works as well
+  app.parse_complete_callback([&] {
+    supportpipe::observe::SetupLogging(*supportpipe::observe::ParseLogFormat(log_format));
+  });
   int code = kExitOk;
 
   ServeFlags serve;

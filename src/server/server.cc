@@ -4,6 +4,9 @@
 
 #include <map>
 
+#include "common/crypto.h"
+#include "observe/dashboard.h"
+#include "observe/logging.h"
 #include "server/backends.h"
 
 namespace supportpipe::server {
@@ -72,6 +75,70 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
     s->retention_thread_ = std::thread([srv = s.get()] { srv->RetentionLoop(); });
   }
   return s;
+}
+
+namespace {
+
+// The client's id when it is 1-64 of [A-Za-z0-9._-], else a new random one.
+std::string RequestId(const intake::HttpRequest& r) {
+  const std::string_view given = r.Header("x-request-id");
+  const bool sane = !given.empty() && given.size() <= 64 &&
+                    given.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-") == std::string_view::npos;
+  return sane ? std::string(given) : HexEncode(RandomBytes(12));
+}
+
+intake::HttpResponse DashboardResponse(const observe::DashboardAsset& a) {
+  intake::HttpResponse r;
+  r.content_type = std::string(a.content_type);
+  r.body = std::string(a.body);
+  r.headers = {{"Cache-Control", "no-cache"},
+               {"X-Content-Type-Options", "nosniff"},
+               {"Content-Security-Policy",
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"}};
+  return r;
+}
+
+}  // namespace
+
+void Server::Routes::Handle(intake::HttpRequest request, intake::Responder respond) {
+  std::string id = RequestId(request);
+  if (request.Header("x-request-id") != id) {
+    std::erase_if(request.headers, [](const auto& h) { return h.first == "x-request-id"; });
+    request.headers.emplace_back("x-request-id", id);
+  }
+  auto answer = [this, respond = std::move(respond), id, method = request.method,
+                 path = std::string(request.Path())](intake::HttpResponse r) {
+    if (r.status >= 400) {
+      std::lock_guard lock(log_mu_);
+      const TimeMicros now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+      if (log_budget_.Take(now)) {
+        observe::LogFields fields = {{"request_id", id},
+                                     {"method", method},
+                                     {"path", path},
+                                     {"status", std::to_string(r.status)},
+                                     {"answer", r.body.substr(0, 300)}};
+        if (suppressed_) fields.emplace_back("suppressed_before", std::to_string(suppressed_));
+        suppressed_ = 0;
+        observe::Log(r.status >= 500 ? spdlog::level::err : spdlog::level::warn,
+                     "request refused or failed", fields);
+      } else {
+        ++suppressed_;
+      }
+    }
+    r.headers.emplace_back("X-Request-Id", id);
+    respond(std::move(r));
+  };
+  if (AdminApi::Handles(request.Path())) return answer(admin_.Handle(request));
+  if (request.method == "GET") {
+    if (const observe::DashboardAsset* a = observe::FindDashboardAsset(request.Path())) {
+      return answer(DashboardResponse(*a));
+    }
+  }
+  intake_.Handle(std::move(request), std::move(answer));
 }
 
 Server::~Server() { Stop(); }

@@ -16,10 +16,10 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/token_bucket.h"
 #include "intake/http.h"
 #include "intake/intake.h"
 #include "log/group_committer.h"
-#include "observe/dashboard.h"
 #include "observe/metrics.h"
 #include "server/admin_api.h"
 #include "server/health_monitor.h"
@@ -39,33 +39,20 @@ class Server {
 
  private:
   // What the HTTP server calls: the admin API under /v1/admin/, the dashboard at / and
-  // /dashboard/, intake for the rest.
+  // /dashboard/, intake for the rest. Every request gets an id (the client's X-Request-Id
+  // when it is a sane one, else a new one): answered in X-Request-Id, kept with the raw
+  // record's headers, and logged with every refusal or failure.
   class Routes final : public intake::HttpHandler {
    public:
     Routes(intake::Intake& intake, AdminApi& admin) : intake_(intake), admin_(admin) {}
-    void Handle(intake::HttpRequest request, intake::Responder respond) override {
-      if (AdminApi::Handles(request.Path())) return respond(admin_.Handle(request));
-      if (request.method == "GET") {
-        if (const observe::DashboardAsset* a = observe::FindDashboardAsset(request.Path())) {
-          return respond(DashboardResponse(*a));
-        }
-      }
-      intake_.Handle(std::move(request), std::move(respond));
-    }
+    void Handle(intake::HttpRequest request, intake::Responder respond) override;
 
    private:
-    static intake::HttpResponse DashboardResponse(const observe::DashboardAsset& a) {
-      intake::HttpResponse r;
-      r.content_type = std::string(a.content_type);
-      r.body = std::string(a.body);
-      r.headers = {{"Cache-Control", "no-cache"},
-                   {"X-Content-Type-Options", "nosniff"},
-                   {"Content-Security-Policy",
-                    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"}};
-      return r;
-    }
     intake::Intake& intake_;
     AdminApi& admin_;
+    std::mutex log_mu_;
+    TokenBucket log_budget_{20, 100};  // refusal lines per second, so a flood cannot fill disks
+    int64_t suppressed_ = 0;           // lines over the budget since the last one written
   };
 
   explicit Server(const Config& config) : config_(config) {}

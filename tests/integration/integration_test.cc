@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/clock.h"
+#include "common/sqlite_db.h"
 #include "harness.h"
 #include "sources/standard/standard_webhooks.h"
 
@@ -210,6 +211,56 @@ TEST(IntegrationTest, HealthReadinessAndUnknownRoutes) {
   auto m = h.Get("/metrics");
   EXPECT_EQ(m.headers["content-type"], "text/plain; version=0.0.4");
   EXPECT_NE(m.body.find("# TYPE supportpipe_consumer_lag_records gauge"), std::string::npos);
+}
+
+TEST(IntegrationTest, RequestIdsJsonLogsAndTheDashboard) {
+  Harness h(kSources, Env());
+  ASSERT_TRUE(h.Start());
+  // A refused webhook: its id comes back, and its log line carries it (stderr is a file, so
+  // the lines are JSON).
+  auto refused = h.Post("/v1/webhooks/acme", "{}", {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.headers["x-request-id"], "trace-42");
+  // An accepted event gets a new id (a silly one is replaced), kept with its raw record.
+  auto ok = h.Post("/v1/events",
+                   Ev("rq1", "ticket.created", "2026-11-01T10:00:00Z", R"("ticket":{"id":"R1"})"),
+                   {{"X-Request-Id", "has spaces"}});
+  EXPECT_EQ(ok.status, 202);
+  const std::string id = ok.headers["x-request-id"];
+  EXPECT_EQ(id.size(), 24u) << id;
+  ASSERT_TRUE(h.WaitForLoaded());
+  auto dashboard = h.Get("/");
+  EXPECT_EQ(dashboard.status, 200);
+  EXPECT_EQ(dashboard.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_NE(dashboard.headers["content-security-policy"].find("default-src 'self'"),
+            std::string::npos);
+  EXPECT_NE(dashboard.body.find("/dashboard/app.js"), std::string::npos);
+  EXPECT_EQ(h.Get("/dashboard/app.js").headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_EQ(h.Get("/dashboard/missing.js").status, 404);
+  ASSERT_TRUE(h.Stop());
+
+  std::ifstream err(h.dir() + "/serve.err");
+  bool found = false;
+  int lines = 0;
+  for (std::string line; std::getline(err, line); ++lines) {
+    EXPECT_EQ(line.rfind("{\"ts\":\"", 0), 0u) << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    if (line.find(R"("request_id":"trace-42")") != std::string::npos) {
+      found = true;
+      EXPECT_NE(line.find(R"("status":"401")"), std::string::npos) << line;
+      EXPECT_NE(line.find(R"("path":"/v1/webhooks/acme")"), std::string::npos) << line;
+    }
+  }
+  EXPECT_GT(lines, 2);
+  EXPECT_TRUE(found);
+  // The raw record keeps the request id among its headers.
+  auto db = SqliteDb::Open(h.dir() + "/data/raw.db", {.read_only = true});
+  ASSERT_TRUE(db.ok());
+  auto stmt = (*db)->PrepareOnce("SELECT headers FROM raw_events WHERE delivery_id = 'rq1'");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(*(*stmt)->Step());
+  EXPECT_NE((*stmt)->Text(0).find("\"x-request-id\":\"" + id + "\""), std::string::npos)
+      << (*stmt)->Text(0);
 }
 
 TEST(IntegrationTest, StatusShowsTheServerLagDeadLettersAndFreshness) {
