@@ -36,13 +36,23 @@ int RunSync(const SyncFlags& flags) {
                                                    source->api_email, *source->api_token),
                                                .start_time = start_time,
                                                .max_pages = flags.max_pages});
-  Progress progress("tickets");
+  // Progress through time: from the first ticket's update to now, the export's end.
+  std::optional<Progress> progress;
+  int64_t first = 0;
+  const int64_t now_s = SystemClock().Now() / 1000000;
   PipelineDriver* d = driver->get();
   auto result = zendesk.Run([&](const sync::SyncProgress& p) {
     if (d->local()) d->worker().NotifyRaw();
-    progress.Update(0, static_cast<uint64_t>(p.tickets));
+    if (!progress && p.reached > 0) {
+      first = p.reached;
+      progress.emplace("tickets", static_cast<uint64_t>(std::max<int64_t>(now_s - first, 1)));
+    }
+    if (progress) {
+      progress->Update(static_cast<uint64_t>(std::max<int64_t>(p.reached - first, 0)),
+                       static_cast<uint64_t>(p.tickets));
+    }
   });
-  progress.Finish();
+  if (progress) progress->Finish();
   if (!result.ok()) {
     return Fail("sync " + source->name + " (the next run resumes from the last stored page)",
                 result.status());

@@ -117,6 +117,12 @@ Result<SyncProgress> ZendeskSync::Run(const std::function<void(const SyncProgres
       r.kind = std::string(kKind);
       r.vendor = "zendesk";
       r.body = simdjson::minify(t);
+      std::string_view updated;
+      if (!t["updated_at"].get(updated)) {
+        if (auto at = ParseRfc3339(updated); at.ok()) {
+          progress.reached = std::max(progress.reached, *at / 1000000);
+        }
+      }
       r.delivery_id = sources::ExportDeliveryId(kKind, r.body);
       r.received_at = now;
       r.headers = fmt::format(R"({{"x-sync-url":{}}})", event::JsonQuote(url));

@@ -39,6 +39,9 @@ struct SyncProgress {
   int64_t stored = 0;      // new raw records
   int64_t duplicates = 0;  // already in the raw log (a repeat or a resumed page)
   int64_t waits = 0;       // rate-limit and retry waits
+  // The newest updated_at among the tickets read (Unix seconds; 0 = none yet): how far
+  // through the account's history the export has come.
+  int64_t reached = 0;
   bool end_of_stream = false;
 };
 

@@ -74,6 +74,7 @@ TEST_F(ZendeskSyncTest, FollowsCursorsHonoursRetryAfterAndStoresRepeatsOnce) {
   EXPECT_TRUE(p->end_of_stream);
   EXPECT_EQ(p->pages, 3);
   EXPECT_EQ(p->tickets, 5);
+  EXPECT_EQ(p->reached, 1796032800 + 4);  // the newest updated_at read: 2026-11-30T10:00:04Z
   EXPECT_EQ(p->stored, 4);  // ticket 2 repeats across pages with the same content
   EXPECT_EQ(p->duplicates, 1);
   EXPECT_EQ(slept_, std::vector<int64_t>{7});
