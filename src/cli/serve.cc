@@ -43,7 +43,7 @@ int RunServe(const ServeFlags& flags) {
   if (!server.ok()) return Fail("cannot start", server.status());
   const uint16_t port = (*server)->port();
   const std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
-  spdlog::info("supportpipe listening on {}://{}:{} (data in {})",
+  spdlog::info("supportpipe listening on {0}://{1}:{2} (data in {3}); dashboard at {0}://{1}:{2}/",
                config.server.tls_cert_file.empty() ? "http" : "https", host, port,
                config.storage.data_dir);
   if (config.sources.empty()) {

@@ -109,8 +109,8 @@ struct Event {
   std::string_view TicketId() const { return ticket ? std::string_view(ticket->id) : ""; }
 };
 
-// Types a producer may send. Derived types (sla.*, ticket.escalated, surge.detected) are
-// emitted by supportpipe only.
+// Types a producer may send. Derived types (sla.*, ticket.escalated, surge.detected,
+// pipeline.alert) are emitted by supportpipe only.
 bool IsProducerType(std::string_view type);
 bool IsDerivedType(std::string_view type);
 

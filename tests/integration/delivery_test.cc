@@ -119,6 +119,87 @@ TEST(DeliveryIntegrationTest, ABreachIsDeliveredSignedAndRetriesSurviveAKill9) {
   EXPECT_EQ(h.Get("/v1/admin/deliveries/7").status, 404);
 }
 
+std::string AlertsConfig(int crm_port, int oncall_port) {
+  return fmt::format(R"(
+[alerts]
+check_interval_s = 1
+window_s = 30
+freshness_lag_s = 0
+error_rate = 0.5
+error_min_requests = 5
+destination_down_s = 2
+
+[[destination]]
+name = "crm"
+url = "http://127.0.0.1:{}/hooks"
+secret_env = "SP_OPS_SECRET"
+events = ["ticket.created"]
+retry_s = [1]
+
+[[destination]]
+name = "on-call"
+url = "http://127.0.0.1:{}/hooks"
+secret_env = "SP_OPS_SECRET"
+events = ["pipeline.alert"]
+)",
+                     crm_port, oncall_port);
+}
+
+// The alerts the on-call receiver got: "<check>/<subject> <state>" each, in order.
+std::vector<std::string> Alerts(Receiver& rx) {
+  std::vector<std::string> out;
+  for (const auto& r : rx.received()) {
+    EXPECT_TRUE(r.signature_ok);
+    auto attr = [&](const std::string& k) {
+      const std::string key = "\"" + k + "\":\"";
+      const size_t at = r.body.find(key);
+      if (at == std::string::npos) return std::string("?");
+      const size_t from = at + key.size();
+      return r.body.substr(from, r.body.find('"', from) - from);
+    };
+    out.push_back(attr("check") + "/" + attr("subject") + " " + attr("state"));
+  }
+  return out;
+}
+
+TEST(DeliveryIntegrationTest, PipelineAlertsFireResolveAndSurviveARestart) {
+  Receiver down({Receiver::Answer{503}});
+  Receiver oncall({Receiver::Answer{200}});
+  Harness h(AlertsConfig(down.port(), oncall.port()), {{"SP_OPS_SECRET", kTestSecret}});
+  ASSERT_TRUE(h.Start());
+  ASSERT_EQ(h.Post("/v1/events", Created("A1")).status, 202);
+  // crm answers 503: after 2 s with its delivery pending, the alert goes to on-call.
+  ASSERT_TRUE(Eventually([&] { return !oncall.received().empty(); }, 15));
+  EXPECT_EQ(Alerts(oncall), std::vector<std::string>{"destination_down/crm firing"});
+  EXPECT_NE(oncall.received()[0].body.find(R"("type":"pipeline.alert")"), std::string::npos);
+  EXPECT_NE(h.Get("/metrics").body.find("supportpipe_alerts_firing{check=\"destination_down\"} 1"),
+            std::string::npos);
+  // Six requests to a source that does not exist: 6 of 7 intake requests failed.
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(h.Post("/v1/webhooks/nobody", "{}").status, 404);
+  ASSERT_TRUE(Eventually([&] { return oncall.received().size() == 2; }, 10));
+  EXPECT_EQ(Alerts(oncall)[1], "error_rate/intake firing");
+
+  // A restart remembers what fires; crm is back: its alert resolves, once.
+  h.Kill9();
+  Receiver up({Receiver::Answer{200}});
+  std::ofstream(h.config_path()) << "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\ndata_dir = \""
+                                 << h.dir() << "/data\"\n"
+                                 << AlertsConfig(up.port(), oncall.port());
+  ASSERT_TRUE(h.Start());
+  ASSERT_TRUE(Eventually([&] { return !up.received().empty(); }, 15));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto a = Alerts(oncall);
+        return std::find(a.begin(), a.end(), "destination_down/crm resolved") != a.end();
+      },
+      15));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto a = Alerts(oncall);
+  EXPECT_EQ(std::count(a.begin(), a.end(), "destination_down/crm firing"), 1);
+  EXPECT_EQ(std::count(a.begin(), a.end(), "destination_down/crm resolved"), 1);
+  EXPECT_EQ(std::count(a.begin(), a.end(), "error_rate/intake firing"), 1);
+}
+
 TEST(DeliveryIntegrationTest, RulesTagRouteAndPrioritiseAndEscalateOnce) {
   Receiver rx({Receiver::Answer{200}});
   Harness h(fmt::format(R"(
