@@ -177,8 +177,8 @@ Status HealthMonitor::Record(const std::vector<Alert>& now_firing, TimeMicros no
   RETURN_IF_ERROR(log_.AppendEvents(events, &results));
   std::string state;
   for (const auto& [key, f] : next) {
-    state += fmt::format("{}\t{}\t{}\t{}\t{}\n", f.first.check, f.first.subject, f.second,
-                         f.first.value, f.first.threshold);
+    state += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", f.first.check, f.first.subject, f.second,
+                         f.first.value, f.first.threshold, f.first.message);
   }
   RETURN_IF_ERROR(log_.PutState(kFiringState, state));
   for (const log::EventRecord& e : events) {
@@ -207,7 +207,8 @@ Status HealthMonitor::LoadFiring() {
     std::getline(f, a.subject, '\t');
     f >> fired_at >> a.value >> a.threshold;
     if (a.check.empty() || !f) continue;
-    a.message = fmt::format("{} of {}", a.check, a.subject);
+    f.ignore(1);  // the tab before the message
+    std::getline(f, a.message);
     firing_.emplace(a.Key(), std::make_pair(a, fired_at));
   }
   return Status::Ok();

@@ -97,6 +97,12 @@ TEST_F(HealthMonitorTest, FreshnessFiresOnceSurvivesARestartAndResolves) {
   EXPECT_EQ(AlertEvents(), (std::vector<std::string>{"freshness/warehouse firing",
                                                      "freshness/warehouse resolved"}));
   EXPECT_TRUE(m->Firing().empty());
+  // The restarted monitor still says what had fired.
+  auto events = log_->ReadEvents(0, 1000);
+  ASSERT_TRUE(events.ok() && !events->empty());
+  EXPECT_NE(events->back().payload.find("resolved: the warehouse is 400 s behind"),
+            std::string::npos)
+      << events->back().payload;
 }
 
 TEST_F(HealthMonitorTest, ErrorRateNeedsEnoughRequestsInTheWindow) {
