@@ -33,7 +33,7 @@ struct Sent {
 class Demo {
  public:
   Demo(std::string base, const Config& config, uint64_t seed)
-      : base_(std::move(base)), config_(config), rng_(seed) {
+      : base_(std::move(base)), rng_(seed) {
     for (const SourceConfig& s : config.sources) {
       if (s.secrets.empty()) continue;
       if (s.vendor == "zendesk" && !zendesk_) zendesk_ = &s;
@@ -240,7 +240,6 @@ class Demo {
   }
 
   const std::string base_;
-  const Config& config_;
   std::mt19937_64 rng_;
   const std::string run_ = std::to_string(NowMicros() / kSecond);  // ids differ per run
   const SourceConfig* zendesk_ = nullptr;
