@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 
 namespace supportpipe::event {
 namespace {
@@ -175,6 +177,19 @@ Status CheckEvent(Event* event, const DecodeOptions& opt) {
     if (!e.message->author_role) {
       return Bad("/message/author_role", "is required (customer, agent or system)");
     }
+  }
+  if (const std::string_view kind = ContextKind(t); !kind.empty()) {
+    if (!e.customer || e.customer->id.empty()) {
+      return Bad("/customer/id", fmt::format("is required for {}", t));
+    }
+    if (!e.context || e.context->kind != kind) {
+      return Bad(fmt::format("/{}/id", kind), fmt::format("is required for {}", t));
+    }
+  } else if (e.context) {
+    return Bad("/" + e.context->kind,
+               fmt::format("belongs to a context event (order.*, return.requested, "
+                           "subscription.changed, account.changed), not {}",
+                           t));
   }
   if (t == "csat.submitted" && !e.csat)
     return Bad("/csat/rating", "is required for csat.submitted");
@@ -417,6 +432,78 @@ class Decoder {
     return Status::Ok();
   }
 
+  // order, return, subscription or account (`kind`): the context object of the event.
+  Status Context(element v, std::string_view kind) {
+    const std::string where = "/" + std::string(kind);
+    object obj;
+    if (v.get_object().get(obj)) return Bad(where, "must be an object");
+    if (e_.context) {
+      return Bad(where, fmt::format("an event carries one context object; it has /{} already",
+                                    e_.context->kind));
+    }
+    auto& c = e_.context.emplace();
+    c.kind = std::string(kind);
+    bool has_id = false;
+    const std::string prefix = where + "/";  // outlives every Ptr below
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const Ptr ptr(prefix, k);
+      element x = field.value;
+      if (k == "id") {
+        ASSIGN_OR_RETURN(c.id, IdValue(x, ptr));
+        has_id = true;
+      } else if (k == "status") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.status));
+        if (c.status) *c.status = Lower(*c.status);
+      } else if (k == "amount") {
+        double amount = 0;
+        if (x.is_string()) {
+          const std::string_view text = x.get_string().value();
+          char* end = nullptr;
+          const std::string copy(text);
+          amount = std::strtod(copy.c_str(), &end);
+          if (copy.empty() || end != copy.c_str() + copy.size()) {
+            return Bad(ptr, "must be a decimal number, e.g. 129.90");
+          }
+        } else if (x.get_double().get(amount)) {
+          if (x.is_null()) continue;
+          return Bad(ptr, "must be a decimal number, e.g. 129.90");
+        }
+        if (!std::isfinite(amount) || std::fabs(amount) > 1e15) {
+          return Bad(ptr, "must be a finite amount below 10^15");
+        }
+        c.amount = amount;
+      } else if (k == "currency") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.currency));
+        if (c.currency) {
+          for (char& ch : *c.currency)
+            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+          if (c.currency->size() != 3 ||
+              c.currency->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+            return Bad(ptr, "must be an ISO 4217 code of three letters, e.g. EUR");
+          }
+        }
+      } else if (k == "items") {
+        int64_t n = 0;
+        if (x.is_null()) continue;
+        if (x.get_int64().get(n) || n < 0) return Bad(ptr, "must be an integer >= 0");
+        c.items = n;
+      } else if (k == "order_id" && kind == "return") {
+        ASSIGN_OR_RETURN(std::string id, IdValue(x, ptr));
+        c.order_id = std::move(id);
+      } else if (k == "plan" && (kind == "subscription" || kind == "account")) {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.plan));
+      } else if (k == "reason" && kind == "return") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.reason));
+      } else {
+        RETURN_IF_ERROR(Unknown(std::string(kind) + "." + std::string(k), x));
+      }
+    }
+    if (!has_id) return Bad(where + "/id", "is required");
+    if (c.amount && !c.currency) return Bad(where + "/currency", "is required with an amount");
+    return Status::Ok();
+  }
+
   // Our own derived events' `sla` member (never accepted from producers).
   Status Sla(element v) {
     object obj;
@@ -543,6 +630,8 @@ class Decoder {
         if (!x.is_null()) RETURN_IF_ERROR(Agent(x));
       } else if (k == "csat") {
         if (!x.is_null()) RETURN_IF_ERROR(Csat(x));
+      } else if (k == "order" || k == "return" || k == "subscription" || k == "account") {
+        if (!x.is_null()) RETURN_IF_ERROR(Context(x, k));
       } else if (k == "attributes") {
         if (!x.is_null()) RETURN_IF_ERROR(Attributes(x));
       } else if (k == "sla" && opt_.trusted) {
@@ -661,10 +750,21 @@ std::string EncodeAttributes(const std::vector<std::pair<std::string, std::strin
 
 bool IsProducerType(std::string_view t) {
   static constexpr std::string_view kTypes[] = {
-      "ticket.created",          "ticket.updated",      "ticket.status_changed", "ticket.assigned",
-      "ticket.priority_changed", "ticket.tags_changed", "ticket.merged",         "ticket.deleted",
-      "message.created",         "customer.upserted",   "agent.upserted",        "csat.submitted"};
+      "ticket.created",       "ticket.updated",          "ticket.status_changed",
+      "ticket.assigned",      "ticket.priority_changed", "ticket.tags_changed",
+      "ticket.merged",        "ticket.deleted",          "message.created",
+      "customer.upserted",    "agent.upserted",          "csat.submitted",
+      "order.created",        "order.updated",           "return.requested",
+      "subscription.changed", "account.changed"};
   return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
+}
+
+std::string_view ContextKind(std::string_view t) {
+  if (t == "order.created" || t == "order.updated") return "order";
+  if (t == "return.requested") return "return";
+  if (t == "subscription.changed") return "subscription";
+  if (t == "account.changed") return "account";
+  return "";
 }
 
 bool IsDerivedType(std::string_view t) {
@@ -745,6 +845,26 @@ std::string EncodeEvent(const Event& e) {
     w.StartObject();
     WriteStr(w, "rating", e.csat->rating);
     WriteOpt(w, "comment", e.csat->comment);
+    w.EndObject();
+  }
+  if (e.context) {
+    const event::Context& c = *e.context;
+    w.Key(c.kind.c_str(), static_cast<rapidjson::SizeType>(c.kind.size()));
+    w.StartObject();
+    WriteStr(w, "id", c.id);
+    WriteOpt(w, "status", c.status);
+    if (c.amount) {
+      w.Key("amount");
+      w.Double(*c.amount);
+    }
+    WriteOpt(w, "currency", c.currency);
+    if (c.items) {
+      w.Key("items");
+      w.Int64(*c.items);
+    }
+    WriteOpt(w, "order_id", c.order_id);
+    WriteOpt(w, "plan", c.plan);
+    WriteOpt(w, "reason", c.reason);
     w.EndObject();
   }
   if (e.sla) {

@@ -135,6 +135,70 @@ TEST(CodecTest, RejectionsNameTheOffendingField) {
   }
 }
 
+TEST(CodecTest, ContextEventsCarryTheirObjectAndRoundTrip) {
+  auto order = Decode(
+      R"({"spec":"supportpipe/v1","id":"o1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z",)"
+      R"("customer":{"id":"c-42","email":"ana@example.com"},)"
+      R"("order":{"id":"A-99","status":"Paid","amount":"129.90","currency":"eur","items":3,"gift":true}})");
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  ASSERT_TRUE(order->context);
+  EXPECT_EQ(order->context->kind, "order");
+  EXPECT_EQ(order->context->id, "A-99");
+  EXPECT_EQ(*order->context->status, "paid");
+  EXPECT_DOUBLE_EQ(*order->context->amount, 129.90);
+  EXPECT_EQ(*order->context->currency, "EUR");
+  EXPECT_EQ(*order->context->items, 3);
+  EXPECT_EQ(order->drift_fields, 1);  // order.gift, kept under attributes
+  auto back = DecodeCanonical(EncodeEvent(*order), {.trusted = true});
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->context->id, "A-99");
+  EXPECT_DOUBLE_EQ(*back->context->amount, 129.90);
+  EXPECT_EQ(*back->context->items, 3);
+
+  auto ret = Decode(
+      R"({"spec":"supportpipe/v1","id":"r1","type":"return.requested","occurred_at":"2025-01-02T00:00:00Z",)"
+      R"("customer":{"id":"c-42"},"return":{"id":"R-1","order_id":"A-99","amount":40,"currency":"EUR","items":1,"reason":"damaged"}})");
+  ASSERT_TRUE(ret.ok()) << ret.status().ToString();
+  EXPECT_EQ(*ret->context->order_id, "A-99");
+  EXPECT_EQ(*ret->context->reason, "damaged");
+  auto sub = Decode(
+      R"({"spec":"supportpipe/v1","id":"s1","type":"subscription.changed","occurred_at":"2025-01-02T00:00:00Z",)"
+      R"("customer":{"id":"c-42"},"subscription":{"id":"S-1","status":"cancelled","plan":"pro"}})");
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  EXPECT_EQ(*sub->context->plan, "pro");
+  EXPECT_TRUE(IsProducerType("account.changed"));
+}
+
+TEST(CodecTest, ContextRejectionsNameTheField) {
+  const BadCase cases[] = {
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","order":{"id":"A"}})",
+       "/customer/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"}})",
+       "/order/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.updated","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"return":{"id":"R"}})",
+       "/order/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"order":{"status":"paid"}})",
+       "/order/id"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"order":{"id":"A","amount":10}})",
+       "/order/currency"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"order":{"id":"A","amount":"ten","currency":"EUR"}})",
+       "/order/amount"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"order":{"id":"A","amount":1,"currency":"euro"}})",
+       "/order/currency"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"order":{"id":"A","items":-1}})",
+       "/order/items"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"ticket.created","occurred_at":"2025-01-01T00:00:00Z","ticket":{"id":"1"},"order":{"id":"A"}})",
+       "/order"},
+      {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","customer":{"id":"c"},"order":{"id":"A"},"account":{"id":"B"}})",
+       "/account"},
+  };
+  for (const auto& c : cases) {
+    auto r = Decode(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.status().field(), c.pointer) << c.json << " -> " << r.status().message();
+  }
+}
+
 TEST(CodecTest, InvalidUtf8FailsThatEventOnly) {
   std::string bad =
       R"({"spec":"supportpipe/v1","id":"x","type":"ticket.created","occurred_at":1764494000,"ticket":{"id":"1","subject":")";

@@ -59,6 +59,23 @@ struct Csat {
   std::optional<std::string> comment;
 };
 
+// Customer context (order.*, return.requested, subscription.changed, account.changed): the
+// object the event is about, under the member named by `kind`.
+struct Context {
+  std::string kind;  // order | return | subscription | account
+  std::string id;
+  std::optional<std::string> status;
+  std::optional<double> amount;         // in `currency`, as sent (decimal)
+  std::optional<std::string> currency;  // ISO 4217, upper case; required with amount
+  std::optional<int64_t> items;         // item count, >= 0
+  std::optional<std::string> order_id;  // return: the order returned
+  std::optional<std::string> plan;      // subscription, account
+  std::optional<std::string> reason;    // return
+};
+
+// The member a context type carries ("order" for order.*), or "" for other types.
+std::string_view ContextKind(std::string_view type);
+
 // What a derived sla.* event is about: one instance of one SLA metric of a ticket.
 struct Sla {
   std::string policy;
@@ -91,8 +108,9 @@ struct Event {
   std::optional<Customer> customer;
   std::optional<Agent> agent;
   std::optional<Csat> csat;
-  std::optional<Sla> sla;      // derived sla.* events only
-  std::optional<Surge> surge;  // derived surge.detected events only
+  std::optional<Context> context;  // customer context types only
+  std::optional<Sla> sla;          // derived sla.* events only
+  std::optional<Surge> surge;      // derived surge.detected events only
   // Producer attributes plus every field the spec does not know, as (key, JSON text).
   std::vector<std::pair<std::string, std::string>> attributes;
   int drift_fields = 0;  // unknown fields moved into attributes
@@ -109,8 +127,8 @@ struct Event {
   std::string_view TicketId() const { return ticket ? std::string_view(ticket->id) : ""; }
 };
 
-// Types a producer may send. Derived types (sla.*, ticket.escalated, surge.detected,
-// pipeline.alert) are emitted by supportpipe only.
+// Types a producer may send (ticket, message, csat, profile and context types). Derived types
+// (sla.*, ticket.escalated, surge.detected, pipeline.alert) are emitted by supportpipe only.
 bool IsProducerType(std::string_view type);
 bool IsDerivedType(std::string_view type);
 

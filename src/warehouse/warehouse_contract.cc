@@ -102,6 +102,57 @@ TEST_P(WarehouseContract, LoadsTimelineMessagesTicketsAndProfiles) {
   EXPECT_EQ(Scalar("SELECT events || '/' || last_offset FROM _loads"), "3/3");
 }
 
+TEST_P(WarehouseContract, OrdersReturnsAndTicketsMeetInTheContextViews) {
+  const std::string c1 = R"("customer":{"id":"c1"})";
+  // The update arrives before the creation, and the creation twice.
+  LoadJson({Ev("o1u", "order.updated", "2025-11-03T08:00:00Z",
+               c1 + R"(,"order":{"id":"O1","status":"shipped"})")});
+  LoadJson(
+      {Ev("o1c", "order.created", "2025-11-01T09:00:00Z",
+          c1 + R"(,"order":{"id":"O1","status":"paid","amount":80,"currency":"EUR","items":2})"),
+       Ev("r1", "return.requested", "2025-11-05T12:00:00Z",
+          c1 + R"(,"return":{"id":"R1","order_id":"O1","items":1,"amount":40,"currency":"EUR"})"),
+       Ev("o2c", "order.created", "2025-11-10T09:00:00Z",
+          c1 + R"(,"order":{"id":"O2","amount":"600.00","currency":"EUR","items":1})"),
+       Ev("s1", "subscription.changed", "2025-11-10T09:30:00Z",
+          c1 + R"(,"subscription":{"id":"S1","plan":"pro","status":"active"})")});
+  LoadJson(
+      {Ev("o1c", "order.created", "2025-11-01T09:00:00Z",
+          c1 + R"(,"order":{"id":"O1","status":"paid","amount":80,"currency":"EUR","items":2})")});
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_order"), "2");
+  EXPECT_EQ(Scalar("SELECT customer_id || ' ' || status || ' ' || amount || ' ' || currency || ' ' "
+                   "|| items || ' ' || created_at || ' ' || returns || ' ' || returned_items || "
+                   "' ' || returned_amount FROM fact_order WHERE order_id = 'O1'"),
+            "c1 shipped 80.0 EUR 2 2025-11-01T09:00:00.000000Z 1 1 40.0");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) || ' ' || SUM(object = 'subscription') FROM "
+                   "fact_customer_event WHERE customer_id = 'c1'"),
+            "5 1");
+
+  // Tickets of the same customer: after O1, after O2 the same day, and long after O2.
+  LoadJson({Ev("t1", "ticket.created", "2025-11-04T10:00:00Z",
+               R"("ticket":{"id":"T1","requester":"c1"})"),
+            Ev("t1c", "csat.submitted", "2025-11-04T12:00:00Z",
+               R"("ticket":{"id":"T1"},"csat":{"rating":"good"})"),
+            Ev("t3", "ticket.created", "2025-11-10T15:00:00Z",
+               R"("ticket":{"id":"T3","requester":"c1"})"),
+            Ev("t2", "ticket.created", "2025-12-20T09:00:00Z",
+               R"("ticket":{"id":"T2","requester":"c1"})"),
+            Ev("t2c", "csat.submitted", "2025-12-20T10:00:00Z",
+               R"("ticket":{"id":"T2"},"csat":{"rating":"bad"})"),
+            Ev("t4", "ticket.created", "2025-10-01T09:00:00Z",
+               R"("ticket":{"id":"T4","requester":"c1"})")});
+  EXPECT_EQ(Scalar("SELECT group_concat(ticket_id || '>' || order_id || '@' || days_after_order, "
+                   "' ') FROM (SELECT * FROM ticket_orders ORDER BY ticket_id)"),
+            "T1>O1@3.042 T2>O2@40.0 T3>O2@0.25");  // T4 came before any order
+  EXPECT_EQ(Scalar("SELECT group_concat(day || ':' || orders || '/' || tickets || '/' || "
+                   "tickets_within_7d_of_order || '/' || contacts_per_100_orders, ' ') FROM "
+                   "(SELECT * FROM daily_contacts_per_order ORDER BY day)"),
+            "2025-11-01:1/0/0/0.0 2025-11-10:1/1/1/100.0");
+  EXPECT_EQ(Scalar("SELECT group_concat(order_value_band || '=' || rated || '/' || csat_pct, "
+                   "' ') FROM (SELECT * FROM csat_by_order_value ORDER BY 1, 2)"),
+            "2: 50-100=1/100.0 5: 500 and more=1/0.0");
+}
+
 TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
   LoadJson(
       {Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),

@@ -295,6 +295,94 @@ CREATE INDEX fact_sla_breached ON fact_sla(status) WHERE status = 'breached';
 UPDATE _schema SET version = 5;
 )sql";
 
+// Version 6: customer context (docs/warehouse.md#customer-context). Every context event in
+// fact_customer_event; each order's state, re-derived from its events, in fact_order; views
+// that put tickets next to orders. Tickets and orders meet on the requester's id (the same
+// customer id in the helpdesk and the order system, whatever the source).
+constexpr const char* kMigrationV6 = R"sql(
+CREATE TABLE fact_customer_event(
+  source       TEXT NOT NULL,
+  event_id     TEXT NOT NULL,
+  customer_id  TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  object       TEXT NOT NULL,
+  object_id    TEXT NOT NULL,
+  order_id     TEXT,
+  status       TEXT,
+  amount       REAL,
+  currency     TEXT,
+  items        INTEGER,
+  plan         TEXT,
+  reason       TEXT,
+  occurred_at  TEXT NOT NULL,
+  occurred_us  INTEGER NOT NULL,
+  day          TEXT NOT NULL,
+  event_offset INTEGER NOT NULL,
+  raw_offset   INTEGER NOT NULL,
+  loaded_at    TEXT NOT NULL,
+  PRIMARY KEY(source, event_id));
+CREATE INDEX fact_customer_event_by_object ON fact_customer_event(source, object, object_id, occurred_us);
+CREATE INDEX fact_customer_event_by_order ON fact_customer_event(source, order_id) WHERE order_id IS NOT NULL;
+CREATE INDEX fact_customer_event_by_customer ON fact_customer_event(customer_id, occurred_us);
+CREATE TABLE fact_order(
+  source          TEXT NOT NULL,
+  order_id        TEXT NOT NULL,
+  customer_id     TEXT NOT NULL,
+  status          TEXT,
+  amount          REAL,
+  currency        TEXT,
+  items           INTEGER,
+  created_at      TEXT,
+  created_us      INTEGER,
+  created_day     TEXT,
+  updated_at      TEXT NOT NULL,
+  returns         INTEGER NOT NULL,
+  returned_items  INTEGER NOT NULL,
+  returned_amount REAL NOT NULL,
+  loaded_at       TEXT NOT NULL,
+  PRIMARY KEY(source, order_id));
+CREATE INDEX fact_order_by_customer ON fact_order(customer_id, created_us);
+CREATE VIEW ticket_orders AS
+  SELECT t.source, t.ticket_id, t.requester_id AS customer_id, t.created_at, t.created_day,
+         t.csat_rating, t.csat_positive,
+         o.source AS order_source, o.order_id, o.created_at AS order_created_at,
+         o.amount AS order_amount, o.currency AS order_currency, o.status AS order_status,
+         ROUND((julianday(t.created_at) - julianday(o.created_at)), 3) AS days_after_order
+  FROM fact_ticket t JOIN fact_order o
+    ON o.rowid = (SELECT o2.rowid FROM fact_order o2
+                  WHERE o2.customer_id = t.requester_id AND o2.created_at <= t.created_at
+                  ORDER BY o2.created_us DESC LIMIT 1)
+  WHERE t.requester_id IS NOT NULL;
+CREATE VIEW daily_contacts_per_order AS
+  WITH o AS (SELECT created_day AS day, COUNT(*) AS orders FROM fact_order
+             WHERE created_day IS NOT NULL GROUP BY 1),
+       t AS (SELECT created_day AS day, COUNT(*) AS tickets,
+                    SUM(EXISTS (SELECT 1 FROM ticket_orders x WHERE x.source = f.source
+                                AND x.ticket_id = f.ticket_id AND x.days_after_order <= 7))
+                      AS tickets_within_7d_of_order,
+                    SUM(EXISTS (SELECT 1 FROM ticket_orders x WHERE x.source = f.source
+                                AND x.ticket_id = f.ticket_id AND x.days_after_order <= 30))
+                      AS tickets_within_30d_of_order
+             FROM fact_ticket f WHERE created_day IS NOT NULL GROUP BY 1)
+  SELECT o.day, o.orders, COALESCE(t.tickets, 0) AS tickets,
+         COALESCE(t.tickets_within_7d_of_order, 0) AS tickets_within_7d_of_order,
+         COALESCE(t.tickets_within_30d_of_order, 0) AS tickets_within_30d_of_order,
+         ROUND(100.0 * COALESCE(t.tickets, 0) / o.orders, 2) AS contacts_per_100_orders
+  FROM o LEFT JOIN t USING (day);
+CREATE VIEW csat_by_order_value AS
+  SELECT order_currency AS currency,
+         CASE WHEN order_amount < 50 THEN '1: under 50'
+              WHEN order_amount < 100 THEN '2: 50-100'
+              WHEN order_amount < 250 THEN '3: 100-250'
+              WHEN order_amount < 500 THEN '4: 250-500'
+              ELSE '5: 500 and more' END AS order_value_band,
+         COUNT(*) AS rated, SUM(csat_positive) AS positive,
+         ROUND(100.0 * SUM(csat_positive) / COUNT(*), 2) AS csat_pct
+  FROM ticket_orders WHERE csat_rating IS NOT NULL AND order_amount IS NOT NULL
+  GROUP BY 1, 2;
+UPDATE _schema SET version = 6;
+)sql";
+
 // Reads fact_sla rows: the columns of kSlaColumns, in order.
 constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
@@ -323,6 +411,7 @@ class SqliteWarehouse final : public Warehouse {
 
     // The tickets the batch touched; each is re-folded once, after its events are in.
     std::set<std::pair<std::string, std::string>> touched;
+    std::set<std::pair<std::string, std::string>> orders;  // (source, order id) to re-derive
     TimeMicros max_occurred = 0;
     for (const LoadItem& item : items) {
       if (item.offset <= pos) {
@@ -334,11 +423,21 @@ class SqliteWarehouse final : public Warehouse {
       ASSIGN_OR_RETURN(bool inserted, InsertTimeline(item, loaded_at));
       inserted ? ++stats.inserted : ++stats.replaced;
       if (e.message && e.ticket) RETURN_IF_ERROR(UpsertMessage(item, loaded_at));
+      if (e.context && e.customer) {
+        RETURN_IF_ERROR(InsertCustomerEvent(item, loaded_at));
+        if (e.context->kind == "order") orders.emplace(e.source, e.context->id);
+        if (e.context->kind == "return" && e.context->order_id) {
+          orders.emplace(e.source, *e.context->order_id);
+        }
+      }
       if (e.ticket && !NeedsNoRecompute(e)) touched.emplace(e.source, e.ticket->id);
       if (e.customer && e.customer->tier && e.type == "customer.upserted" &&
           policies_->sla_uses_tier()) {
         RETURN_IF_ERROR(TouchRequesterTickets(e.source, e.customer->id, &touched));
       }
+    }
+    for (const auto& [source, order] : orders) {
+      RETURN_IF_ERROR(RederiveOrder(source, order, loaded_at));
     }
     const MergedProfiles profiles = MergeProfiles(items, pos);
     for (const auto& [key, p] : profiles.customers)
@@ -536,6 +635,15 @@ class SqliteWarehouse final : public Warehouse {
           run("UPDATE fact_message SET body = NULL, author_id = ?3 WHERE source = ?1 "
               "AND author_id = ?2",
               source, id, &n.messages));
+      // Context facts stay (orders count), named by the erasure instead of the person.
+      RETURN_IF_ERROR(
+          run("UPDATE fact_customer_event SET customer_id = ?3 WHERE source = ?1 AND "
+              "customer_id = ?2 AND ?3 IS NOT NULL",
+              source, id, &n.events));
+      RETURN_IF_ERROR(
+          run("UPDATE fact_order SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2 "
+              "AND ?3 IS NOT NULL",
+              source, id, &n.tickets));
       RETURN_IF_ERROR(
           run("DELETE FROM dim_customer WHERE source = ?1 AND customer_id = ?2 AND ?3 "
               "IS NOT NULL",
@@ -841,6 +949,75 @@ class SqliteWarehouse final : public Warehouse {
     RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
     RETURN_IF_ERROR(upd->Run());
     return false;
+  }
+
+  // One context event into fact_customer_event (a replay rewrites its row).
+  Status InsertCustomerEvent(const LoadItem& item, const std::string& loaded_at) {
+    const event::Event& e = item.event;
+    const event::Context& c = *e.context;
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("INSERT OR REPLACE INTO fact_customer_event(source, event_id, customer_id, "
+                    "type, object, object_id, order_id, status, amount, currency, items, plan, "
+                    "reason, occurred_at, occurred_us, day, event_offset, raw_offset, loaded_at) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    s->Bind(1, e.source).Bind(2, e.id).Bind(3, e.customer->id).Bind(4, e.type);
+    s->Bind(5, c.kind).Bind(6, c.id).Bind(7, c.order_id).Bind(8, c.status);
+    if (c.amount) {
+      s->Bind(9, *c.amount);
+    } else {
+      s->BindNull(9);
+    }
+    s->Bind(10, c.currency);
+    if (c.items) {
+      s->Bind(11, *c.items);
+    } else {
+      s->BindNull(11);
+    }
+    s->Bind(12, c.plan).Bind(13, c.reason);
+    s->Bind(14, FormatRfc3339(e.occurred_at)).Bind(15, e.occurred_at);
+    s->Bind(16, policies_->ReportingDay(e.occurred_at));
+    s->Bind(17, static_cast<int64_t>(item.offset)).Bind(18, static_cast<int64_t>(item.raw_offset));
+    s->Bind(19, loaded_at);
+    return s->Run();
+  }
+
+  // fact_order from every stored event of the order and of its returns: each field is the
+  // latest value any order.* event stated (by occurrence, then event id), so late and
+  // repeated events give the in-order result.
+  Status RederiveOrder(const std::string& source, const std::string& order,
+                       const std::string& loaded_at) {
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare(
+            "WITH ev AS (SELECT * FROM fact_customer_event WHERE source = ?1 AND object = "
+            "'order' AND object_id = ?2), "
+            "r AS (SELECT COUNT(*) AS n, COALESCE(SUM(items), 0) AS items, "
+            "COALESCE(SUM(amount), 0) AS amount FROM fact_customer_event WHERE source = ?1 AND "
+            "object = 'return' AND order_id = ?2) "
+            "INSERT OR REPLACE INTO fact_order(source, order_id, customer_id, status, amount, "
+            "currency, items, created_at, created_us, created_day, updated_at, returns, "
+            "returned_items, returned_amount, loaded_at) "
+            "SELECT ?1, ?2, "
+            "(SELECT customer_id FROM ev ORDER BY occurred_us DESC, event_id DESC LIMIT 1), "
+            "(SELECT status FROM ev WHERE status IS NOT NULL ORDER BY occurred_us DESC, "
+            "event_id DESC LIMIT 1), "
+            "(SELECT amount FROM ev WHERE amount IS NOT NULL ORDER BY occurred_us DESC, "
+            "event_id DESC LIMIT 1), "
+            "(SELECT currency FROM ev WHERE currency IS NOT NULL ORDER BY occurred_us DESC, "
+            "event_id DESC LIMIT 1), "
+            "(SELECT items FROM ev WHERE items IS NOT NULL ORDER BY occurred_us DESC, event_id "
+            "DESC LIMIT 1), "
+            "(SELECT occurred_at FROM ev WHERE type = 'order.created' ORDER BY occurred_us, "
+            "event_id LIMIT 1), "
+            "(SELECT occurred_us FROM ev WHERE type = 'order.created' ORDER BY occurred_us, "
+            "event_id LIMIT 1), "
+            "(SELECT day FROM ev WHERE type = 'order.created' ORDER BY occurred_us, event_id "
+            "LIMIT 1), "
+            "(SELECT MAX(occurred_at) FROM ev), r.n, r.items, r.amount, ?3 FROM r "
+            "WHERE EXISTS (SELECT 1 FROM ev)"));
+    s->Bind(1, source).Bind(2, order).Bind(3, loaded_at);
+    return s->Run();
   }
 
   static Status BindTimeline(SqliteStmt& s, const LoadItem& item, const std::string& loaded_at) {
@@ -1402,12 +1579,13 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 5) return Status::Ok();
+  if (version >= 6) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
   if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
   if (st.ok() && version < 4) st = db.Exec(kMigrationV4);
-  if (st.ok()) st = db.Exec(kMigrationV5);
+  if (st.ok() && version < 5) st = db.Exec(kMigrationV5);
+  if (st.ok()) st = db.Exec(kMigrationV6);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
