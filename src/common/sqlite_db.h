@@ -58,6 +58,18 @@ class SqliteStmt {
   Result<bool> Step();
   // Steps to completion (for statements that return no rows) and resets.
   Status Run();
+  // Calls `row()` for each row (read the columns in it), then resets, also on an error.
+  template <typename Fn>
+  Status ForEachRow(Fn row) {
+    for (;;) {
+      Result<bool> more = Step();
+      if (!more.ok() || !*more) {
+        Reset();
+        return more.status();
+      }
+      row();
+    }
+  }
   void Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);

@@ -182,9 +182,24 @@ Status CheckEvent(Event* event, const DecodeOptions& opt) {
     if (!e.customer || e.customer->id.empty()) {
       return Bad("/customer/id", fmt::format("is required for {}", t));
     }
-    if (!e.context || e.context->kind != kind) {
+    if (!e.context || e.context->kind != kind || e.context->id.empty()) {
       return Bad(fmt::format("/{}/id", kind), fmt::format("is required for {}", t));
     }
+    Context& c = *e.context;
+    if (c.currency) {
+      for (char& ch : *c.currency) {
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      }
+      if (c.currency->size() != 3 ||
+          c.currency->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+        return Bad(fmt::format("/{}/currency", kind),
+                   "must be an ISO 4217 code of three letters, e.g. EUR");
+      }
+    }
+    if (c.amount && !c.currency) {
+      return Bad(fmt::format("/{}/currency", kind), "is required with an amount");
+    }
+    if (c.items && *c.items < 0) return Bad(fmt::format("/{}/items", kind), "must be >= 0");
   } else if (e.context) {
     return Bad("/" + e.context->kind,
                fmt::format("belongs to a context event (order.*, return.requested, "
@@ -475,14 +490,6 @@ class Decoder {
         c.amount = amount;
       } else if (k == "currency") {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.currency));
-        if (c.currency) {
-          for (char& ch : *c.currency)
-            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-          if (c.currency->size() != 3 ||
-              c.currency->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
-            return Bad(ptr, "must be an ISO 4217 code of three letters, e.g. EUR");
-          }
-        }
       } else if (k == "items") {
         int64_t n = 0;
         if (x.is_null()) continue;
@@ -500,7 +507,6 @@ class Decoder {
       }
     }
     if (!has_id) return Bad(where + "/id", "is required");
-    if (c.amount && !c.currency) return Bad(where + "/currency", "is required with an amount");
     return Status::Ok();
   }
 

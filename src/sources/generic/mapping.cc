@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include "common/crypto.h"
@@ -223,12 +225,48 @@ class MappingDecoder final : public Decoder {
     } else if (e->type == "agent.upserted") {
       return Missing(base, "agent.id");
     }
+    if (const std::string_view kind = event::ContextKind(e->type); !kind.empty()) {
+      RETURN_IF_ERROR(MapContext(item, base, std::string(kind), e));
+    }
     ASSIGN_OR_RETURN(std::optional<std::string> rating, get("csat.rating"));
     if (rating) {
       event::Csat& c = e->csat.emplace();
       c.rating = Lower(*rating);
       if (!ValidRating(c.rating)) return Unmapped(Ptr(base, "csat.rating"), "rating", *rating);
       ASSIGN_OR_RETURN(c.comment, get("csat.comment"));
+    }
+    return Status::Ok();
+  }
+
+  // order.*, return.*, subscription.* or account.* fields, by the event's type.
+  Status MapContext(element item, const std::string& base, const std::string& kind,
+                    event::Event* e) const {
+    auto get = [&](const char* f) { return Get(item, base, kind + "." + f); };
+    ASSIGN_OR_RETURN(std::optional<std::string> id, get("id"));
+    if (!id) return Missing(base, kind + ".id");
+    event::Context& c = e->context.emplace();
+    c.kind = kind;
+    c.id = *id;
+    ASSIGN_OR_RETURN(c.status, get("status"));
+    if (c.status) c.status = Lower(*c.status);
+    ASSIGN_OR_RETURN(c.currency, get("currency"));
+    ASSIGN_OR_RETURN(c.order_id, get("order_id"));
+    ASSIGN_OR_RETURN(c.plan, get("plan"));
+    ASSIGN_OR_RETURN(c.reason, get("reason"));
+    ASSIGN_OR_RETURN(std::optional<std::string> amount, get("amount"));
+    if (amount && !amount->empty()) {
+      char* end = nullptr;
+      const double v = std::strtod(amount->c_str(), &end);
+      if (end != amount->c_str() + amount->size() || !std::isfinite(v)) {
+        return InvalidArgument("must be a decimal number, e.g. 129.90",
+                               Ptr(base, kind + ".amount"));
+      }
+      c.amount = v;
+    }
+    ASSIGN_OR_RETURN(std::optional<std::string> items, get("items"));
+    if (items && !items->empty()) {
+      c.items = ParseInteger(*items);
+      if (!c.items) return InvalidArgument("must be an integer", Ptr(base, kind + ".items"));
     }
     return Status::Ok();
   }

@@ -322,7 +322,7 @@ CREATE TABLE fact_customer_event(
   loaded_at    TEXT NOT NULL,
   PRIMARY KEY(source, event_id));
 CREATE INDEX fact_customer_event_by_object ON fact_customer_event(source, object, object_id, occurred_us);
-CREATE INDEX fact_customer_event_by_order ON fact_customer_event(source, order_id) WHERE order_id IS NOT NULL;
+CREATE INDEX fact_customer_event_by_order ON fact_customer_event(order_id) WHERE order_id IS NOT NULL;
 CREATE INDEX fact_customer_event_by_customer ON fact_customer_event(customer_id, occurred_us);
 CREATE TABLE fact_order(
   source          TEXT NOT NULL,
@@ -342,6 +342,7 @@ CREATE TABLE fact_order(
   loaded_at       TEXT NOT NULL,
   PRIMARY KEY(source, order_id));
 CREATE INDEX fact_order_by_customer ON fact_order(customer_id, created_us);
+CREATE INDEX fact_order_by_id ON fact_order(order_id);
 CREATE VIEW ticket_orders AS
   SELECT t.source, t.ticket_id, t.requester_id AS customer_id, t.created_at, t.created_day,
          t.csat_rating, t.csat_positive,
@@ -412,6 +413,7 @@ class SqliteWarehouse final : public Warehouse {
     // The tickets the batch touched; each is re-folded once, after its events are in.
     std::set<std::pair<std::string, std::string>> touched;
     std::set<std::pair<std::string, std::string>> orders;  // (source, order id) to re-derive
+    std::set<std::string> returned;  // order ids with a new return, in whichever source
     TimeMicros max_occurred = 0;
     for (const LoadItem& item : items) {
       if (item.offset <= pos) {
@@ -427,7 +429,7 @@ class SqliteWarehouse final : public Warehouse {
         RETURN_IF_ERROR(InsertCustomerEvent(item, loaded_at));
         if (e.context->kind == "order") orders.emplace(e.source, e.context->id);
         if (e.context->kind == "return" && e.context->order_id) {
-          orders.emplace(e.source, *e.context->order_id);
+          returned.insert(*e.context->order_id);
         }
       }
       if (e.ticket && !NeedsNoRecompute(e)) touched.emplace(e.source, e.ticket->id);
@@ -435,6 +437,12 @@ class SqliteWarehouse final : public Warehouse {
           policies_->sla_uses_tier()) {
         RETURN_IF_ERROR(TouchRequesterTickets(e.source, e.customer->id, &touched));
       }
+    }
+    for (const std::string& order : returned) {
+      ASSIGN_OR_RETURN(SqliteStmt * q,
+                       w_->Prepare("SELECT source FROM fact_order WHERE order_id = ?"));
+      q->Bind(1, order);
+      RETURN_IF_ERROR(q->ForEachRow([&] { orders.emplace(q->Text(0), order); }));
     }
     for (const auto& [source, order] : orders) {
       RETURN_IF_ERROR(RederiveOrder(source, order, loaded_at));
@@ -490,16 +498,7 @@ class SqliteWarehouse final : public Warehouse {
                                    "ticket_id) > (?, ?) ORDER BY source, ticket_id LIMIT 1000"));
       page->Bind(1, after.first).Bind(2, after.second);
       std::vector<std::pair<std::string, std::string>> keys;
-      for (;;) {
-        Result<bool> row = page->Step();
-        if (!row.ok()) {
-          page->Reset();
-          return row.status();
-        }
-        if (!*row) break;
-        keys.emplace_back(page->Text(0), page->Text(1));
-      }
-      page->Reset();
+      RETURN_IF_ERROR(page->ForEachRow([&] { keys.emplace_back(page->Text(0), page->Text(1)); }));
       if (keys.empty()) break;
       ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
       const std::string loaded_at = FormatRfc3339(clock_.Now());
@@ -547,15 +546,10 @@ class SqliteWarehouse final : public Warehouse {
     const int64_t us = bucket_s * 1000000;
     s->Bind(1, us).Bind(2, from_bucket * us).Bind(3, (to_bucket + 1) * us);
     std::vector<CreationCount> out;
-    for (;;) {
-      Result<bool> row = s->Step();
-      if (!row.ok() || !*row) {
-        s->Reset();
-        if (!row.ok()) return row.status();
-        return out;
-      }
+    RETURN_IF_ERROR(s->ForEachRow([&] {
       out.push_back({std::string(s->Text(0)), s->Int(1), s->Int(2)});
-    }
+    }));
+    return out;
   }
 
   Result<TicketHistory> History(std::string_view source, std::string_view ticket_id) override {
@@ -896,14 +890,7 @@ class SqliteWarehouse final : public Warehouse {
     ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare("SELECT ticket_id FROM fact_ticket WHERE "
                                                  "source = ? AND requester_id = ?"));
     s->Bind(1, source).Bind(2, customer_id);
-    for (;;) {
-      Result<bool> row = s->Step();
-      if (!row.ok() || !*row) {
-        s->Reset();
-        return row.status();
-      }
-      touched->emplace(source, s->Text(0));
-    }
+    return s->ForEachRow([&] { touched->emplace(source, s->Text(0)); });
   }
 
   static Result<uint64_t> PositionLocked(SqliteDb& db, std::string_view consumer) {
@@ -982,9 +969,10 @@ class SqliteWarehouse final : public Warehouse {
     return s->Run();
   }
 
-  // fact_order from every stored event of the order and of its returns: each field is the
-  // latest value any order.* event stated (by occurrence, then event id), so late and
-  // repeated events give the in-order result.
+  // fact_order from every stored event of the order and of its returns (matched by order id
+  // in any source: a returns service names the shop's order): each field is the latest value
+  // any order.* event stated (by occurrence, then event id), so late and repeated events give
+  // the in-order result.
   Status RederiveOrder(const std::string& source, const std::string& order,
                        const std::string& loaded_at) {
     ASSIGN_OR_RETURN(
@@ -993,8 +981,8 @@ class SqliteWarehouse final : public Warehouse {
             "WITH ev AS (SELECT * FROM fact_customer_event WHERE source = ?1 AND object = "
             "'order' AND object_id = ?2), "
             "r AS (SELECT COUNT(*) AS n, COALESCE(SUM(items), 0) AS items, "
-            "COALESCE(SUM(amount), 0) AS amount FROM fact_customer_event WHERE source = ?1 AND "
-            "object = 'return' AND order_id = ?2) "
+            "COALESCE(SUM(amount), 0) AS amount FROM fact_customer_event WHERE object = 'return' "
+            "AND order_id = ?2) "
             "INSERT OR REPLACE INTO fact_order(source, order_id, customer_id, status, amount, "
             "currency, items, created_at, created_us, created_day, updated_at, returns, "
             "returned_items, returned_amount, loaded_at) "
