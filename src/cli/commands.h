@@ -140,6 +140,12 @@ struct StatusFlags {
 };
 int RunStatus(const StatusFlags& flags);
 
+struct ProcessingReportFlags {
+  StorageFlags storage;
+  std::string format = "markdown";
+};
+int RunProcessingReport(const ProcessingReportFlags& flags);
+
 struct DemoFlags {
   StorageFlags storage;
   std::string url;    // default: the config's server.listen

@@ -183,6 +183,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   ln->callback([&] { code = RunLineage(lineage); });
 
+  ProcessingReportFlags processing;
+  auto* pr = app.add_subcommand(
+      "processing-report",
+      "Print the record of processing: which personal data comes from which sources, where it "
+      "is kept and for how long, where it goes, and who can read it");
+  AddStorageFlags(pr, &processing.storage);
+  pr->add_option("-f,--format", processing.format, "markdown or json")
+      ->check(CLI::IsMember({"markdown", "json"}));
+  pr->callback([&] { code = RunProcessingReport(processing); });
+
   DemoFlags demo;
   auto* dm = app.add_subcommand(
       "demo",

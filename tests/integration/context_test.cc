@@ -148,5 +148,76 @@ TEST(ContextIntegrationTest, ContextEventsOverHttpGetVerdictsAndLand) {
             "delivered 49.9 c9");
 }
 
+TEST(ContextIntegrationTest, ProcessingReportFollowsTheConfigAndTheData) {
+  Harness h(std::string(kConfig) + R"(
+[[source]]
+name = "zd"
+vendor = "zendesk"
+secret_env = "SP_ZD_SECRET"
+
+[privacy]
+redact = ["email", "phone"]
+encryption_key_file = "raw.key"
+
+[retention]
+raw_days = 30
+messages_days = 365
+
+[[destination]]
+name = "ops"
+url = "https://hooks.example.com/support"
+secret_env = "SP_ZD_SECRET"
+events = ["sla.breached", "ticket.escalated"]
+
+[[destination]]
+name = "crm"
+url = "https://crm.example.com/in"
+secret_env = "SP_ZD_SECRET"
+events = ["message.created"]
+)",
+            {{"SP_ZD_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}});
+  std::ofstream(h.dir() + "/raw.key") << std::string(64, 'a') << "\n";
+  std::ofstream(h.dir() + "/shop.jsonl")
+      << Line(
+             "o1", "order.created", "2026-10-01T09:00:00Z",
+             R"("customer":{"id":"c1","email":"ana@example.com","name":"Ana"},"order":{"id":"A","amount":5,"currency":"EUR"})")
+      << Line("t1", "message.created", "2026-10-02T09:00:00Z",
+              R"("ticket":{"id":"T1"},"message":{"author_role":"customer","body":"hi"})");
+  ASSERT_EQ(h.Cli({"import", "-s", "webshop", "shop.jsonl"}).exit_code, 0);
+  ASSERT_EQ(h.Cli({"token", "create", "--name", "bi", "--scope", "read"}).exit_code, 0);
+
+  auto json = h.Cli({"processing-report", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const std::string& j = json.out;
+  for (
+      const char* want : {
+          // a helpdesk source, by what its vendor carries
+          R"j({"name":"zd","vendor":"zendesk","arrives_by":["signed webhooks (POST /v1/webhooks/zd)","file import (supportpipe import -s zd)"],"categories":["customer identifiers","names","email addresses","phone numbers",)j",
+          // a mapped source, by what its mapping reads (purchase history, no emails)
+          R"j({"name":"shop","vendor":"generic",)j",
+          R"j("purchase history (orders, returns, subscriptions, accounts)"],"tickets":0,)j",
+          // a source seen only in the data, by what the data shows
+          R"j({"name":"webshop","vendor":"canonical","arrives_by":["canonical events (POST /v1/events) or file import"],"categories":["customer identifiers","names","email addresses","free-text messages and ticket subjects (may hold any personal data)","purchase history (orders, returns, subscriptions, accounts)","request metadata (HTTP headers)"],"tickets":1,"customers":1,"with_email":1,"with_phone":0,"with_name":1,"messages_with_body":1,"context_events":1})j",
+          R"j("payloads encrypted at rest (XChaCha20-Poly1305, key file raw.key)")j",
+          R"j("retention":"30 days once processed","records":2})j",
+          R"j("in free text, email, phone replaced before storage")j",
+          R"j({"name":"warehouse fact_order",)j",
+          R"j({"name":"ops","host":"hooks.example.com","format":"standard","events":["sla.breached","ticket.escalated"],"categories":["customer identifiers","ticket subjects","customer tiers"]})j",
+          R"j({"name":"crm","host":"crm.example.com","format":"standard","events":["message.created"],"categories":["customer identifiers","names","email addresses","phone numbers","free-text messages and ticket subjects (may hold any personal data)"]})j",
+          R"j({"scope":"read","can":"deliveries and their payloads (events as sent to destinations)","active_tokens":1})j",
+      }) {
+    EXPECT_NE(j.find(want), std::string::npos) << want << "\n" << j;
+  }
+  auto md = h.Cli({"processing-report"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("# Record of processing"), std::string::npos);
+  EXPECT_NE(md.out.find("| ops | hooks.example.com | standard | sla.breached, ticket.escalated |"),
+            std::string::npos)
+      << md.out;
+  // Reading the report is on record.
+  auto audit = h.Cli({"audit", "list", "--format", "csv"});
+  EXPECT_NE(audit.out.find("processing-report"), std::string::npos) << audit.out;
+}
+
 }  // namespace
 }  // namespace supportpipe::testing_support
