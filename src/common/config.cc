@@ -908,7 +908,52 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     RETURN_IF_ERROR(
         c.OnlyKeys(t, "privacy",
                    {"redact", "pseudonymize_customer_email", "pseudonym_key_env",
-                    "pseudonym_key_file", "encryption_key_file", "previous_key_files"}));
+                    "pseudonym_key_file", "encryption_key_file", "previous_key_files", "consent"}));
+    if (const toml::node* cn = t.get("consent")) {
+      if (!cn->is_table()) {
+        return c.Fail(cn, "privacy.consent", "must be tables: [privacy.consent.<purpose>]");
+      }
+      for (auto&& [purpose, node] : *cn->as_table()) {
+        const std::string where = "privacy.consent." + std::string(purpose.str());
+        if (!node.is_table()) return c.Fail(&node, where, "must be a table");
+        const toml::table& r = *node.as_table();
+        RETURN_IF_ERROR(c.OnlyKeys(r, where, {"default", "without", "destinations"}));
+        ConsentRule rule;
+        rule.purpose = std::string(purpose.str());
+        for (char& ch : rule.purpose)
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        rule.line = static_cast<int>(r.source().begin.line);
+        std::string def = "withheld";
+        RETURN_IF_ERROR(c.Get(r, where, "default", &def));
+        if (def != "granted" && def != "withheld") {
+          return c.Fail(r.get("default"), where + ".default",
+                        "must be \"granted\" or \"withheld\"");
+        }
+        rule.default_granted = def == "granted";
+        std::vector<std::string> without;
+        RETURN_IF_ERROR(ParseStringList(c, r, where, "without", &without));
+        for (const std::string& w : without) {
+          if (w == "message_bodies") {
+            rule.drop_message_bodies = true;
+          } else if (w == "identifiers") {
+            rule.drop_identifiers = true;
+          } else {
+            return c.Fail(r.get("without"), where + ".without",
+                          fmt::format("\"{}\" is not message_bodies or identifiers", w));
+          }
+        }
+        RETURN_IF_ERROR(ParseStringList(c, r, where, "destinations", &rule.destinations));
+        for (const std::string& d : rule.destinations) {
+          const bool known = std::any_of(cfg.destinations.begin(), cfg.destinations.end(),
+                                         [&](const DestinationConfig& x) { return x.name == d; });
+          if (!known) {
+            return c.Fail(r.get("destinations"), where + ".destinations",
+                          fmt::format("no [[destination]] is named \"{}\"", d));
+          }
+        }
+        p.consent.push_back(std::move(rule));
+      }
+    }
     RETURN_IF_ERROR(c.Get(t, "privacy", "encryption_key_file", &p.encryption_key_file));
     RETURN_IF_ERROR(ParseStringList(c, t, "privacy", "previous_key_files", &p.previous_key_files));
     if (p.encryption_key_file.empty() && !p.previous_key_files.empty()) {

@@ -173,6 +173,17 @@ struct DeliveryConfig {
 
 // [privacy] (docs/security.md#personal-data): applied by the processor, so the event log,
 // the warehouse and destinations never see what it removes (the raw log keeps the bytes).
+// [privacy.consent.<purpose>]: what supportpipe does for a customer who has not given (or has
+// withdrawn) consent for `purpose` (docs/security.md#consent).
+struct ConsentRule {
+  std::string purpose;                    // lower case, as in customer.consent
+  bool default_granted = false;           // a customer who never stated it: granted or withheld
+  bool drop_message_bodies = false;       // without it: their messages' texts not in the warehouse
+  bool drop_identifiers = false;          // without it: name, email, phone not in dim_customer
+  std::vector<std::string> destinations;  // without it: nothing about them sent there
+  int line = 0;
+};
+
 struct PrivacyConfig {
   std::vector<std::string> redact;  // email, phone, card, iban, ssn, ip: in free text
   bool pseudonymize_customer_email = false;
@@ -181,6 +192,7 @@ struct PrivacyConfig {
   // keys' files (still open records sealed with them). Empty: raw payloads stored as sent.
   std::string encryption_key_file;
   std::vector<std::string> previous_key_files;
+  std::vector<ConsentRule> consent;
   int line = 0;
 };
 

@@ -112,6 +112,29 @@ Result<size_t> Dispatcher::Step() {
     e->source = r.source;
     const TimeMicros recorded = e->received_at ? e->received_at : now;
     const bool stale = recorded - e->occurred_at > config_.delivery.max_age_s * 1000000;
+    // Consent needed by some wanted destination, and withheld by the event's customer.
+    std::vector<std::string> withheld;
+    if (withheld_) {
+      bool needed = false;
+      for (const ConsentRule& rule : config_.privacy.consent) {
+        for (const DestinationConfig& d : config_.destinations) {
+          needed = needed || (Wants(d, r.type) && std::count(rule.destinations.begin(),
+                                                             rule.destinations.end(), d.name) > 0);
+        }
+      }
+      if (needed) {
+        ASSIGN_OR_RETURN(withheld, withheld_(*e));
+      }
+    }
+    auto refused_by = [&](const DestinationConfig& d) -> std::string {
+      for (const ConsentRule& rule : config_.privacy.consent) {
+        if (std::count(rule.destinations.begin(), rule.destinations.end(), d.name) &&
+            std::count(withheld.begin(), withheld.end(), rule.purpose)) {
+          return rule.purpose;
+        }
+      }
+      return "";
+    };
     for (const DestinationConfig& d : config_.destinations) {
       if (!Wants(d, r.type)) continue;
       log::Delivery x;
@@ -126,7 +149,13 @@ Result<size_t> Dispatcher::Step() {
       x.created_at = now;
       x.event_received_at = recorded;
       x.updated_at = now;
-      if (stale) {
+      if (const std::string purpose = refused_by(d); !purpose.empty()) {
+        x.state = "skipped";
+        x.last_error = fmt::format(
+            "the customer has not given {} consent ([privacy.consent.{}] destinations): kept, "
+            "not sent",
+            purpose, purpose);
+      } else if (stale) {
         x.state = "skipped";
         x.last_error = fmt::format(
             "recorded {} s after it occurred; [delivery] max_age_s = {}: kept, not sent",

@@ -39,10 +39,19 @@ Status ValidateDestinations(const Config& config);
 
 class Dispatcher {
  public:
+  // The consent purposes the customer an event is about has not given
+  // ([privacy.consent.*] destinations): deliveries to destinations that need one of them
+  // are kept as skipped.
+  using WithheldConsents = std::function<Result<std::vector<std::string>>(const event::Event&)>;
+
   // `config` must outlive the dispatcher and pass ValidateDestinations.
   Dispatcher(log::EventLog& log, const Config& config, const Clock& clock,
-             observe::Registry& metrics)
-      : log_(log), config_(config), clock_(clock), metrics_(metrics) {}
+             observe::Registry& metrics, WithheldConsents withheld = {})
+      : log_(log),
+        config_(config),
+        clock_(clock),
+        metrics_(metrics),
+        withheld_(std::move(withheld)) {}
 
   // Dispatches one batch after the cursor and commits it. Returns the number of events
   // read; 0 means caught up. The first step of a new log position starts at the log's
@@ -54,6 +63,7 @@ class Dispatcher {
   const Config& config_;
   const Clock& clock_;
   observe::Registry& metrics_;
+  WithheldConsents withheld_;
 };
 
 }  // namespace supportpipe::delivery

@@ -383,9 +383,51 @@ class Decoder {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.organization));
       } else if (k == "tier") {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.tier));
+      } else if (k == "consent") {
+        if (!x.is_null()) RETURN_IF_ERROR(ConsentFlags(x, &c.consent));
       } else {
         RETURN_IF_ERROR(Unknown("customer." + std::string(k), x));
       }
+    }
+    return Status::Ok();
+  }
+
+  // {"marketing": false, "analytics": {"granted": true, "at": "2026-11-01T10:00:00Z"}}
+  Status ConsentFlags(element v, std::vector<Consent>* out) {
+    object obj;
+    if (v.get_object().get(obj)) return Bad("/customer/consent", "must be an object");
+    for (auto field : obj) {
+      const std::string_view k = field.key;
+      const Ptr ptr("/customer/consent/", k);
+      element x = field.value;
+      Consent c;
+      c.purpose = Lower(k);
+      if (c.purpose.empty() || c.purpose.size() > 64) return Bad(ptr, "needs a purpose name");
+      if (x.is_bool()) {
+        c.granted = x.get_bool().value();
+      } else {
+        object flag;
+        if (x.get_object().get(flag)) {
+          return Bad(ptr, "must be true, false or {\"granted\": bool, \"at\": time}");
+        }
+        bool has_granted = false;
+        for (auto f : flag) {
+          const std::string_view fk = f.key;
+          element fx = f.value;
+          if (fk == "granted" && fx.is_bool()) {
+            c.granted = fx.get_bool().value();
+            has_granted = true;
+          } else if (fk == "at") {
+            TimeMicros at = 0;
+            RETURN_IF_ERROR(Time(fx, ptr.With("/at"), &at));
+            c.at = at;
+          } else {
+            return Bad(ptr.With("/" + std::string(fk)), "is not granted or at");
+          }
+        }
+        if (!has_granted) return Bad(ptr.With("/granted"), "is required (true or false)");
+      }
+      out->push_back(std::move(c));
     }
     return Status::Ok();
   }
@@ -834,6 +876,19 @@ std::string EncodeEvent(const Event& e) {
     WriteOpt(w, "phone", c.phone);
     WriteOpt(w, "organization", c.organization);
     WriteOpt(w, "tier", c.tier);
+    if (!c.consent.empty()) {
+      w.Key("consent");
+      w.StartObject();
+      for (const Consent& k : c.consent) {
+        w.Key(k.purpose.c_str(), static_cast<rapidjson::SizeType>(k.purpose.size()));
+        w.StartObject();
+        w.Key("granted");
+        w.Bool(k.granted);
+        if (k.at) WriteStr(w, "at", FormatRfc3339(*k.at));
+        w.EndObject();
+      }
+      w.EndObject();
+    }
     w.EndObject();
   }
   if (e.agent) {

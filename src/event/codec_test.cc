@@ -169,6 +169,28 @@ TEST(CodecTest, ContextEventsCarryTheirObjectAndRoundTrip) {
   EXPECT_TRUE(IsProducerType("account.changed"));
 }
 
+TEST(CodecTest, ConsentFlagsWithTheirTimes) {
+  auto e = Decode(
+      R"({"spec":"supportpipe/v1","id":"u1","type":"customer.upserted","occurred_at":"2025-01-05T00:00:00Z",)"
+      R"("customer":{"id":"c1","consent":{"Marketing":false,"analytics":{"granted":true,"at":"2025-01-01T00:00:00Z"}}}})");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->customer->consent.size(), 2u);
+  EXPECT_EQ(e->customer->consent[0].purpose, "marketing");
+  EXPECT_FALSE(e->customer->consent[0].granted);
+  EXPECT_FALSE(e->customer->consent[0].at);
+  EXPECT_TRUE(e->customer->consent[1].granted);
+  EXPECT_EQ(*e->customer->consent[1].at, 1735689600LL * 1000000);
+  auto back = DecodeCanonical(EncodeEvent(*e), {.trusted = true});
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->customer->consent.size(), 2u);
+  EXPECT_EQ(*back->customer->consent[1].at, 1735689600LL * 1000000);
+  auto bad = Decode(
+      R"({"spec":"supportpipe/v1","id":"u1","type":"customer.upserted","occurred_at":"2025-01-05T00:00:00Z",)"
+      R"("customer":{"id":"c1","consent":{"marketing":"no"}}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "/customer/consent/marketing");
+}
+
 TEST(CodecTest, ContextRejectionsNameTheField) {
   const BadCase cases[] = {
       {R"({"spec":"supportpipe/v1","id":"1","type":"order.created","occurred_at":"2025-01-01T00:00:00Z","order":{"id":"A"}})",

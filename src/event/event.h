@@ -44,9 +44,17 @@ struct Message {
   bool is_public = true;
 };
 
+// One consent the customer gave or withdrew ("analytics", "marketing", ...), and when.
+struct Consent {
+  std::string purpose;
+  bool granted = false;
+  std::optional<TimeMicros> at;  // when stated; the event's occurred_at when absent
+};
+
 struct Customer {
   std::string id;
   std::optional<std::string> email, name, phone, organization, tier;
+  std::vector<Consent> consent;
 };
 
 struct Agent {

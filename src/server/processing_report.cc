@@ -224,8 +224,18 @@ Result<ProcessingReport> BuildProcessingReport(const Config& config, log::EventL
   };
   for (const Table& t : tables) {
     ASSIGN_OR_RETURN(int64_t n, rows(t.name));
+    std::vector<std::string> protection = derived_protection;
+    for (const ConsentRule& c : p.consent) {
+      if (c.drop_message_bodies && std::string_view(t.name) == "fact_message") {
+        protection.push_back("texts removed for customers without " + c.purpose + " consent");
+      }
+      if (c.drop_identifiers && std::string_view(t.name) == "dim_customer") {
+        protection.push_back("name, email and phone removed for customers without " + c.purpose +
+                             " consent");
+      }
+    }
     r.stores.push_back({std::string("warehouse ") + t.name,
-                        config.storage.data_dir + "/warehouse.db", t.categories, derived_protection,
+                        config.storage.data_dir + "/warehouse.db", t.categories, protection,
                         t.retention, n});
   }
   r.stores.push_back({"dead-letter queue",
@@ -247,6 +257,11 @@ Result<ProcessingReport> BuildProcessingReport(const Config& config, log::EventL
       for (const std::string& c : CategoriesOf(type)) Add(&x.categories, c);
     }
     if (d.format == "slack") x.categories = {"ticket ids and counts (Slack text)"};
+    for (const ConsentRule& c : p.consent) {
+      if (std::count(c.destinations.begin(), c.destinations.end(), d.name)) {
+        x.categories.push_back("only about customers who gave " + c.purpose + " consent");
+      }
+    }
     r.destinations.push_back(std::move(x));
   }
 

@@ -41,7 +41,14 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
       sla_clock_(log, warehouse, clock, metrics),
       rules_(triggers::Rules::Compile(config).value()),
       rule_runner_(log, warehouse, rules_, clock, metrics),
-      dispatcher_(log, config, clock, metrics),
+      dispatcher_(log, config, clock, metrics,
+                  [&warehouse](const event::Event& e) -> Result<std::vector<std::string>> {
+                    const std::string_view customer = e.customer ? e.customer->id : "";
+                    if (customer.empty() && e.TicketId().empty()) {
+                      return std::vector<std::string>();  // about nobody (a surge, an alert)
+                    }
+                    return warehouse.WithheldConsents(e.source, customer, e.TicketId());
+                  }),
       surge_(log, warehouse, config.surge, clock, metrics),
       lock_path_(config.storage.data_dir + "/worker.lock") {
   for (const DestinationConfig& d : config.destinations) {
@@ -92,6 +99,11 @@ void Worker::Start() {
           return n;
         },
         {&load_stage_});
+  });
+  // Consent rules changed since they were last applied to every stored person: apply them,
+  // in pages, beside the loads.
+  consent_stage_.thread = std::thread([this] {
+    Run(consent_stage_, "consent", [this] { return warehouse_.ApplyConsentPolicy({}); }, {});
   });
   load_stage_.thread = std::thread([this] {
     Run(load_stage_, "loader", [this] { return loader_.Step(); }, {&sla_stage_, &rules_stage_});
@@ -158,8 +170,8 @@ void Worker::Stop() {
   if (stop_.exchange(true)) return;
   Wake(process_stage_);
   Wake(load_stage_);
-  std::vector<Stage*> stages = {&process_stage_, &load_stage_,  &sla_stage_,
-                                &rules_stage_,   &surge_stage_, &dispatch_stage_};
+  std::vector<Stage*> stages = {&process_stage_, &load_stage_,     &sla_stage_,    &rules_stage_,
+                                &surge_stage_,   &dispatch_stage_, &consent_stage_};
   for (auto& s : delivery_stages_) stages.push_back(s.get());
   for (Stage* s : stages) Wake(*s);
   for (Stage* s : stages) {

@@ -109,6 +109,7 @@ class Worker {
   Stage rules_stage_;
   Stage dispatch_stage_;
   Stage surge_stage_;
+  Stage consent_stage_;
   std::optional<TimeMicros> surge_next_;  // the surge detector's next turn (its thread only)
   // One per destination, with its next due delivery (its own thread only).
   std::vector<std::unique_ptr<Stage>> delivery_stages_;

@@ -19,6 +19,7 @@ bool Matches(const std::vector<std::string>& allowed, const std::optional<std::s
 
 Result<std::unique_ptr<Policies>> Policies::Create(const Config& config) {
   std::unique_ptr<Policies> out(new Policies());
+  out->consent_ = config.privacy.consent;
   out->entries_.reserve(config.schedules.size());
   for (const ScheduleConfig& sc : config.schedules) {
     Result<Schedule> s = Schedule::Create(sc.name, sc.time_zone, sc.hours, sc.holidays);
@@ -69,6 +70,15 @@ const Schedule& Policies::For(const std::optional<event::Ticket>& t) const {
     }
   }
   return *default_;
+}
+
+std::string Policies::ConsentFingerprint() const {
+  std::string out;
+  for (const ConsentRule& r : consent_) {
+    out += fmt::format("{}:{}{}{};", r.purpose, r.default_granted ? "g" : "w",
+                       r.drop_message_bodies ? "b" : "", r.drop_identifiers ? "i" : "");
+  }
+  return out;
 }
 
 }  // namespace supportpipe::support

@@ -33,6 +33,10 @@ class Policies {
   // its requester's profile too).
   bool sla_uses_tier() const { return sla_uses_tier_; }
 
+  // [privacy.consent.*] rules, and a text that changes whenever they change.
+  const std::vector<ConsentRule>& consent() const { return consent_; }
+  std::string ConsentFingerprint() const;
+
   // The local date ("YYYY-MM-DD") of an instant in [reporting] time_zone: the day the daily
   // views count it in (days are half-open: midnight belongs to the new day).
   std::string ReportingDay(TimeMicros t) const;
@@ -48,6 +52,7 @@ class Policies {
   const Schedule* default_ = nullptr;
   std::vector<SlaPolicy> sla_;
   bool sla_uses_tier_ = false;
+  std::vector<ConsentRule> consent_;
 };
 
 }  // namespace supportpipe::support

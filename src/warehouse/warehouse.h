@@ -141,6 +141,18 @@ class Warehouse {
   // from other rows. Metric rows stay. Deleted bytes are overwritten.
   virtual Result<ErasureCounts> Erase(const ErasureSubject& subject) = 0;
 
+  // Consent ([privacy.consent.*], docs/security.md#consent). Loads apply the rules to the
+  // people each batch touches. ApplyConsentPolicy applies them to every stored person when
+  // the rules changed since the last run (0 when they did not), in pages, each in its own
+  // transaction; `progress` may be empty.
+  virtual Result<size_t> ApplyConsentPolicy(
+      const std::function<void(size_t done, size_t total)>& progress) = 0;
+  // The purposes a customer has not given (stated or by default), for the customer
+  // `customer_id`, or the requester of `ticket_id` when the customer id is empty.
+  virtual Result<std::vector<std::string>> WithheldConsents(std::string_view source,
+                                                            std::string_view customer_id,
+                                                            std::string_view ticket_id) = 0;
+
   // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
   // not compile.
   virtual Result<QueryResult> Query(std::string_view sql, size_t max_rows) = 0;

@@ -153,6 +153,75 @@ TEST_P(WarehouseContract, OrdersReturnsAndTicketsMeetInTheContextViews) {
             "2: 50-100=1/100.0 5: 500 and more=1/0.0");
 }
 
+TEST_P(WarehouseContract, ConsentRulesRemoveBodiesAndIdentifiersOfThoseWithoutIt) {
+  auto policy = [&](const char* def) {
+    auto config = ParseConfig(std::string(R"(
+[privacy.consent.analytics]
+default = ")") + def + R"("
+without = ["message_bodies", "identifiers"]
+)",
+                              "t.toml");
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    policies_ = std::move(support::Policies::Create(*config)).value();
+    Reopen();
+  };
+  policy("granted");
+  EXPECT_EQ(*wh_->ApplyConsentPolicy({}), 0u);  // nothing stored yet
+  auto person = [](const std::string& id, const std::string& consent) {
+    return R"("customer":{"id":")" + id + R"(","email":")" + id + R"(@example.com","name":"N")" +
+           consent + "}";
+  };
+  auto ticket = [&](const std::string& t, const std::string& who, const std::string& at) {
+    return std::vector<std::string>{
+        Ev(t + "c", "ticket.created", at,
+           R"("ticket":{"id":")" + t + R"(","requester":")" + who + R"("})"),
+        Ev(t + "m", "message.created", at,
+           R"("ticket":{"id":")" + t + R"("},"message":{"author":")" + who +
+               R"(","author_role":"customer","body":"my order"})")};
+  };
+  std::vector<std::string> batch = {
+      Ev("p1", "customer.upserted", "2025-11-01T00:00:00Z",
+         person("c1", R"(,"consent":{"analytics":true})")),
+      Ev("p2", "customer.upserted", "2025-11-02T00:00:00Z",
+         person("c2", R"(,"consent":{"analytics":{"granted":false,"at":"2025-11-02T00:00:00Z"}})")),
+      Ev("p3", "customer.upserted", "2025-11-01T00:00:00Z", person("c3", ""))};
+  for (const auto& [t, who] :
+       std::vector<std::pair<std::string, std::string>>{{"T1", "c1"}, {"T2", "c2"}, {"T3", "c3"}}) {
+    for (auto& e : ticket(t, who, "2025-11-03T10:00:00Z")) batch.push_back(e);
+  }
+  LoadJson(batch);
+  auto body = [&](const std::string& t) {
+    return Scalar("SELECT COALESCE(body, '-') FROM fact_message WHERE ticket_id = '" + t + "'");
+  };
+  auto email = [&](const std::string& c) {
+    return Scalar("SELECT COALESCE(email, '-') FROM dim_customer WHERE customer_id = '" + c + "'");
+  };
+  EXPECT_EQ(body("T1") + body("T2") + body("T3"), "my order-my order");
+  EXPECT_EQ(email("c1") + email("c2") + email("c3"), "c1@example.com-c3@example.com");
+  EXPECT_EQ(*wh_->WithheldConsents("acme", "", "T2"), std::vector<std::string>{"analytics"});
+  EXPECT_TRUE(wh_->WithheldConsents("acme", "c1", "")->empty());
+
+  // An older grant arriving late changes nothing; c1 withdrawing clears stored rows at once.
+  LoadJson({Ev("p2old", "customer.upserted", "2025-10-01T00:00:00Z",
+               R"("customer":{"id":"c2","consent":{"analytics":true}})"),
+            Ev("p1w", "customer.upserted", "2025-11-04T00:00:00Z",
+               R"("customer":{"id":"c1","consent":{"analytics":false}})")});
+  EXPECT_EQ(body("T1") + body("T2") + body("T3"), "--my order");
+  EXPECT_EQ(email("c1"), "-");
+  // A new message from a customer without consent never lands with its text.
+  LoadJson({Ev(
+      "T2m2", "message.created", "2025-11-05T10:00:00Z",
+      R"("ticket":{"id":"T2"},"message":{"author":"c2","author_role":"customer","body":"again"})")});
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_message WHERE body IS NOT NULL AND ticket_id = 'T2'"),
+            "0");
+
+  // The rules change (withheld unless given): the background pass applies them once.
+  policy("withheld");
+  EXPECT_EQ(*wh_->ApplyConsentPolicy({}), 3u);
+  EXPECT_EQ(*wh_->ApplyConsentPolicy({}), 0u);
+  EXPECT_EQ(body("T3") + email("c3"), "--");
+}
+
 TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
   LoadJson(
       {Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),

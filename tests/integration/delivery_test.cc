@@ -200,6 +200,57 @@ TEST(DeliveryIntegrationTest, PipelineAlertsFireResolveAndSurviveARestart) {
   EXPECT_EQ(std::count(a.begin(), a.end(), "error_rate/intake firing"), 1);
 }
 
+TEST(DeliveryIntegrationTest, DestinationsNeedingConsentGetNothingAboutThoseWithoutIt) {
+  Receiver crm({Receiver::Answer{200}});
+  Harness h(fmt::format(R"(
+[[destination]]
+name = "crm"
+url = "http://127.0.0.1:{}/hooks"
+secret_env = "SP_OPS_SECRET"
+events = ["message.created"]
+
+[privacy.consent.marketing]
+destinations = ["crm"]
+)",
+                        crm.port()),
+            {{"SP_OPS_SECRET", kTestSecret}});
+  ASSERT_TRUE(h.Start());
+  const std::string now = NowRfc3339();
+  auto ev = [&](const std::string& id, const std::string& type, const std::string& rest) {
+    return fmt::format(R"({{"spec":"supportpipe/v1","id":"{}","type":"{}","occurred_at":"{}",{}}})",
+                       id, type, now, rest);
+  };
+  ASSERT_EQ(
+      h.Post("/v1/events",
+             "[" +
+                 ev("u1", "customer.upserted",
+                    R"("customer":{"id":"c1","consent":{"marketing":true}})") +
+                 "," + ev("t1", "ticket.created", R"("ticket":{"id":"T1","requester":"c1"})") +
+                 "," + ev("t2", "ticket.created", R"("ticket":{"id":"T2","requester":"c2"})") + "]")
+          .status,
+      202);
+  ASSERT_TRUE(h.WaitForLoaded());
+  auto msg = [&](const std::string& id, const std::string& ticket) {
+    return ev(
+        id, "message.created",
+        R"("ticket":{"id":")" + ticket + R"("},"message":{"author_role":"customer","body":"hi"})");
+  };
+  ASSERT_EQ(h.Post("/v1/events", "[" + msg("m1", "T1") + "," + msg("m2", "T2") + "]").status, 202);
+  ASSERT_TRUE(Eventually([&] { return !crm.received().empty(); }, 10));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_EQ(crm.received().size(), 1u);
+  EXPECT_NE(crm.received()[0].body.find(R"("id":"m1")"), std::string::npos);
+  auto list = h.Cli({"deliveries", "list", "--destination", "crm", "--format", "csv"});
+  EXPECT_NE(list.out.find("skipped"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("has not given marketing consent"), std::string::npos) << list.out;
+
+  // A destination the consent rules name must exist.
+  std::ofstream(h.config_path()) << "[privacy.consent.marketing]\ndestinations = [\"nope\"]\n";
+  auto bad = h.Cli({"check-config", h.config_path()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("privacy.consent.marketing.destinations"), std::string::npos) << bad.err;
+}
+
 TEST(DeliveryIntegrationTest, RulesTagRouteAndPrioritiseAndEscalateOnce) {
   Receiver rx({Receiver::Answer{200}});
   Harness h(fmt::format(R"(

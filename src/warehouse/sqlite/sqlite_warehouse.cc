@@ -384,6 +384,23 @@ CREATE VIEW csat_by_order_value AS
 UPDATE _schema SET version = 6;
 )sql";
 
+// Version 7: consent statements by purpose (the newest statement wins), and settings the
+// warehouse keeps about itself (the consent rules last applied to every row).
+constexpr const char* kMigrationV7 = R"sql(
+CREATE TABLE dim_customer_consent(
+  source      TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  purpose     TEXT NOT NULL,
+  granted     INTEGER NOT NULL,
+  stated_at   TEXT NOT NULL,
+  stated_us   INTEGER NOT NULL,
+  event_id    TEXT NOT NULL,
+  loaded_at   TEXT NOT NULL,
+  PRIMARY KEY(source, customer_id, purpose));
+CREATE TABLE _meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+UPDATE _schema SET version = 7;
+)sql";
+
 // Reads fact_sla rows: the columns of kSlaColumns, in order.
 constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
@@ -414,6 +431,9 @@ class SqliteWarehouse final : public Warehouse {
     std::set<std::pair<std::string, std::string>> touched;
     std::set<std::pair<std::string, std::string>> orders;  // (source, order id) to re-derive
     std::set<std::string> returned;  // order ids with a new return, in whichever source
+    // Consent: the people to re-apply the rules to, and tickets whose requester is one.
+    const bool consent_active = ConsentRulesActive();
+    std::set<std::pair<std::string, std::string>> consent_subjects, consent_tickets;
     TimeMicros max_occurred = 0;
     for (const LoadItem& item : items) {
       if (item.offset <= pos) {
@@ -425,6 +445,19 @@ class SqliteWarehouse final : public Warehouse {
       ASSIGN_OR_RETURN(bool inserted, InsertTimeline(item, loaded_at));
       inserted ? ++stats.inserted : ++stats.replaced;
       if (e.message && e.ticket) RETURN_IF_ERROR(UpsertMessage(item, loaded_at));
+      if (e.customer) {
+        // Statements are kept whatever the rules: a rule added later uses them.
+        for (const event::Consent& c : e.customer->consent) {
+          RETURN_IF_ERROR(UpsertConsent(e, c, loaded_at));
+        }
+        if (consent_active) consent_subjects.emplace(e.source, e.customer->id);
+      }
+      if (consent_active && e.message && e.ticket) {
+        consent_tickets.emplace(e.source, e.ticket->id);
+        if (e.message->author && e.message->author_role == "customer") {
+          consent_subjects.emplace(e.source, *e.message->author);
+        }
+      }
       if (e.context && e.customer) {
         RETURN_IF_ERROR(InsertCustomerEvent(item, loaded_at));
         if (e.context->kind == "order") orders.emplace(e.source, e.context->id);
@@ -457,6 +490,19 @@ class SqliteWarehouse final : public Warehouse {
       ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
       RETURN_IF_ERROR(Recompute({touched.begin(), touched.end()}, loaded_at, seq));
       stats.tickets = touched.size();
+    }
+    if (consent_active) {
+      for (const auto& [source, ticket] : consent_tickets) {
+        ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT requester_id FROM fact_ticket WHERE "
+                                                     "source = ? AND ticket_id = ? AND "
+                                                     "requester_id IS NOT NULL"));
+        q->Bind(1, source).Bind(2, ticket);
+        RETURN_IF_ERROR(
+            q->ForEachRow([&] { consent_subjects.emplace(source, std::string(q->Text(0))); }));
+      }
+      for (const auto& [source, customer] : consent_subjects) {
+        RETURN_IF_ERROR(ApplyConsent(source, customer));
+      }
     }
     ASSIGN_OR_RETURN(SqliteStmt * p,
                      w_->Prepare("INSERT INTO _positions(consumer, offset) VALUES(?, ?) ON "
@@ -639,6 +685,10 @@ class SqliteWarehouse final : public Warehouse {
               "AND ?3 IS NOT NULL",
               source, id, &n.tickets));
       RETURN_IF_ERROR(
+          run("DELETE FROM dim_customer_consent WHERE source = ?1 AND customer_id = ?2 AND ?3 "
+              "IS NOT NULL",
+              source, id, &n.profiles));
+      RETURN_IF_ERROR(
           run("DELETE FROM dim_customer WHERE source = ?1 AND customer_id = ?2 AND ?3 "
               "IS NOT NULL",
               source, id, &n.profiles));
@@ -646,6 +696,71 @@ class SqliteWarehouse final : public Warehouse {
     RETURN_IF_ERROR(txn.Commit());
     RETURN_IF_ERROR(w_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
     return n;
+  }
+
+  Result<size_t> ApplyConsentPolicy(
+      const std::function<void(size_t done, size_t total)>& progress) override {
+    if (!w_) return PermissionDenied("the warehouse was opened read-only");
+    const std::string fingerprint = policies_->ConsentFingerprint();
+    std::vector<std::pair<std::string, std::string>> people;
+    {
+      std::lock_guard lock(wmu_);
+      ASSIGN_OR_RETURN(SqliteStmt * m,
+                       w_->Prepare("SELECT value FROM _meta WHERE key = 'consent_rules'"));
+      std::string applied;
+      RETURN_IF_ERROR(m->ForEachRow([&] { applied = m->Text(0); }));
+      if (applied == fingerprint) return size_t{0};
+      if (ConsentRulesActive()) {
+        ASSIGN_OR_RETURN(SqliteStmt * q,
+                         w_->Prepare("SELECT source, customer_id FROM dim_customer UNION "
+                                     "SELECT source, requester_id FROM fact_ticket WHERE "
+                                     "requester_id IS NOT NULL"));
+        RETURN_IF_ERROR(q->ForEachRow([&] { people.emplace_back(q->Text(0), q->Text(1)); }));
+      }
+    }
+    // Pages in their own transactions, so that loads interleave.
+    for (size_t i = 0; i < people.size(); i += 500) {
+      std::lock_guard lock(wmu_);
+      SqliteTxn txn(*w_);
+      RETURN_IF_ERROR(txn.Begin());
+      for (size_t k = i; k < std::min(people.size(), i + 500); ++k) {
+        RETURN_IF_ERROR(ApplyConsent(people[k].first, people[k].second));
+      }
+      RETURN_IF_ERROR(txn.Commit());
+      if (progress) progress(std::min(people.size(), i + 500), people.size());
+    }
+    std::lock_guard lock(wmu_);
+    ASSIGN_OR_RETURN(SqliteStmt * put,
+                     w_->Prepare("INSERT INTO _meta(key, value) VALUES('consent_rules', ?) ON "
+                                 "CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    put->Bind(1, fingerprint);
+    RETURN_IF_ERROR(put->Run());
+    if (!people.empty()) RETURN_IF_ERROR(w_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    return people.size();
+  }
+
+  Result<std::vector<std::string>> WithheldConsents(std::string_view source,
+                                                    std::string_view customer_id,
+                                                    std::string_view ticket_id) override {
+    if (policies_->consent().empty()) return std::vector<std::string>();
+    std::lock_guard lock(rmu_);
+    std::string customer(customer_id);
+    if (customer.empty()) {
+      ASSIGN_OR_RETURN(SqliteStmt * q, r_->Prepare("SELECT requester_id FROM fact_ticket WHERE "
+                                                   "source = ? AND ticket_id = ? AND "
+                                                   "requester_id IS NOT NULL"));
+      q->Bind(1, source).Bind(2, ticket_id);
+      RETURN_IF_ERROR(q->ForEachRow([&] { customer = q->Text(0); }));
+      if (customer.empty()) {
+        // Nobody known yet: only the rules that withhold by default apply.
+        std::vector<std::string> out;
+        for (const ConsentRule& r : policies_->consent()) {
+          if (!r.default_granted) out.push_back(r.purpose);
+        }
+        return out;
+      }
+    }
+    return Withheld(*r_, source, customer);
   }
 
   Result<int64_t> PurgeMessageBodies(TimeMicros before) override {
@@ -936,6 +1051,80 @@ class SqliteWarehouse final : public Warehouse {
     RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
     RETURN_IF_ERROR(upd->Run());
     return false;
+  }
+
+  // Whether some consent rule removes anything from the warehouse.
+  bool ConsentRulesActive() const {
+    for (const ConsentRule& r : policies_->consent()) {
+      if (r.drop_message_bodies || r.drop_identifiers) return true;
+    }
+    return false;
+  }
+
+  // One consent statement; an older one never overwrites a newer.
+  Status UpsertConsent(const event::Event& e, const event::Consent& c,
+                       const std::string& loaded_at) {
+    const TimeMicros at = c.at.value_or(e.occurred_at);
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("INSERT INTO dim_customer_consent(source, customer_id, purpose, granted, "
+                    "stated_at, stated_us, event_id, loaded_at) VALUES(?,?,?,?,?,?,?,?) ON "
+                    "CONFLICT(source, customer_id, purpose) DO UPDATE SET granted = "
+                    "excluded.granted, stated_at = excluded.stated_at, stated_us = "
+                    "excluded.stated_us, event_id = excluded.event_id, loaded_at = "
+                    "excluded.loaded_at WHERE excluded.stated_us >= stated_us"));
+    s->Bind(1, e.source).Bind(2, e.customer->id).Bind(3, c.purpose);
+    s->Bind(4, int64_t{c.granted}).Bind(5, FormatRfc3339(at)).Bind(6, at);
+    s->Bind(7, e.id).Bind(8, loaded_at);
+    return s->Run();
+  }
+
+  // The purposes `customer` has not given: stated withdrawn, or never stated and withheld by
+  // default. `db` is the writer inside a load, the reader otherwise.
+  Result<std::vector<std::string>> Withheld(SqliteDb& db, std::string_view source,
+                                            std::string_view customer) {
+    std::map<std::string, bool> stated;
+    ASSIGN_OR_RETURN(SqliteStmt * q, db.Prepare("SELECT purpose, granted FROM "
+                                                "dim_customer_consent WHERE source = ? AND "
+                                                "customer_id = ?"));
+    q->Bind(1, source).Bind(2, customer);
+    RETURN_IF_ERROR(q->ForEachRow([&] { stated[std::string(q->Text(0))] = q->Int(1) != 0; }));
+    std::vector<std::string> out;
+    for (const ConsentRule& r : policies_->consent()) {
+      auto it = stated.find(r.purpose);
+      if (!(it == stated.end() ? r.default_granted : it->second)) out.push_back(r.purpose);
+    }
+    return out;
+  }
+
+  // What the rules remove for one person without the consent they need: the texts of
+  // their tickets' messages and of their own, and their name, email and phone.
+  Status ApplyConsent(const std::string& source, const std::string& customer) {
+    ASSIGN_OR_RETURN(std::vector<std::string> withheld, Withheld(*w_, source, customer));
+    bool bodies = false, identifiers = false;
+    for (const ConsentRule& r : policies_->consent()) {
+      if (std::find(withheld.begin(), withheld.end(), r.purpose) == withheld.end()) continue;
+      bodies = bodies || r.drop_message_bodies;
+      identifiers = identifiers || r.drop_identifiers;
+    }
+    if (bodies) {
+      ASSIGN_OR_RETURN(
+          SqliteStmt * m,
+          w_->Prepare("UPDATE fact_message SET body = NULL WHERE source = ?1 AND body IS NOT "
+                      "NULL AND (author_id = ?2 OR ticket_id IN (SELECT ticket_id FROM "
+                      "fact_ticket WHERE source = ?1 AND requester_id = ?2))"));
+      m->Bind(1, source).Bind(2, customer);
+      RETURN_IF_ERROR(m->Run());
+    }
+    if (identifiers) {
+      ASSIGN_OR_RETURN(SqliteStmt * c,
+                       w_->Prepare("UPDATE dim_customer SET email = NULL, name = NULL, phone = "
+                                   "NULL WHERE source = ? AND customer_id = ? AND (email IS NOT "
+                                   "NULL OR name IS NOT NULL OR phone IS NOT NULL)"));
+      c->Bind(1, source).Bind(2, customer);
+      RETURN_IF_ERROR(c->Run());
+    }
+    return Status::Ok();
   }
 
   // One context event into fact_customer_event (a replay rewrites its row).
@@ -1567,13 +1756,14 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 6) return Status::Ok();
+  if (version >= 7) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
   if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
   if (st.ok() && version < 4) st = db.Exec(kMigrationV4);
   if (st.ok() && version < 5) st = db.Exec(kMigrationV5);
-  if (st.ok()) st = db.Exec(kMigrationV6);
+  if (st.ok() && version < 6) st = db.Exec(kMigrationV6);
+  if (st.ok()) st = db.Exec(kMigrationV7);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
