@@ -140,6 +140,17 @@ struct StatusFlags {
 };
 int RunStatus(const StatusFlags& flags);
 
+struct ReconcileFlags {
+  StorageFlags storage;
+  std::string source;
+  std::string from, to;
+  std::string file;           // an export file; default: the source's API
+  std::string export_format;  // of the file (zendesk-tickets, zendesk-csv, csv, ...)
+  bool repair = false;
+  std::string format = "table";
+};
+int RunReconcile(const ReconcileFlags& flags);
+
 struct ProcessingReportFlags {
   StorageFlags storage;
   std::string format = "markdown";

@@ -183,6 +183,27 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   ln->callback([&] { code = RunLineage(lineage); });
 
+  ReconcileFlags reconcile;
+  auto* rcn = app.add_subcommand(
+      "reconcile",
+      "Compare the warehouse with the source of truth (the vendor's API or an export file) "
+      "and list missing, extra and diverging tickets; --repair backfills them");
+  AddStorageFlags(rcn, &reconcile.storage);
+  rcn->add_option("-s,--source", reconcile.source, "The source to reconcile")->required();
+  rcn->add_option("--from", reconcile.from, "Tickets created at or after (date or RFC 3339)")
+      ->required();
+  rcn->add_option("--to", reconcile.to, "Tickets created before (date or RFC 3339)")->required();
+  rcn->add_option("--file", reconcile.file,
+                  "An export file to compare with (default: the source's API, for zendesk "
+                  "sources with api_url)");
+  rcn->add_option("--export-format", reconcile.export_format,
+                  "The file's format, as for import --format (default zendesk-tickets)");
+  rcn->add_flag("--repair", reconcile.repair,
+                "Backfill the missing and diverging tickets through the pipeline");
+  rcn->add_option("-f,--format", reconcile.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  rcn->callback([&] { code = RunReconcile(reconcile); });
+
   ProcessingReportFlags processing;
   auto* pr = app.add_subcommand(
       "processing-report",

@@ -22,6 +22,8 @@ class PipelineDriver {
   log::EventLog& log() { return *log_; }
   warehouse::Warehouse& warehouse() { return *warehouse_; }
   server::Worker& worker() { return *worker_; }
+  const sources::DecoderSet& decoders() { return *decoders_; }
+  const SystemClock& clock() const { return clock_; }
   // True when this process runs the stages; false when a server holds the worker lock.
   bool local() const { return local_; }
   // Blocks until every raw record is processed and loaded, showing progress.

@@ -97,6 +97,16 @@ Result<Health> ReadHealth(log::EventLog& log, warehouse::Warehouse& warehouse, c
                                         "SELECT COUNT(*) FROM fact_sla WHERE status = 'active' AND "
                                         "warning_at IS NOT NULL AND warning_at <= '" +
                                             FormatRfc3339(now) + "'"));
+  ASSIGN_OR_RETURN(warehouse::QueryResult runs,
+                   warehouse.Query("SELECT source, missing, extra, diverging, finished_at FROM "
+                                   "_reconciliation WHERE run_id IN (SELECT MAX(run_id) FROM "
+                                   "_reconciliation GROUP BY source)",
+                                   10000));
+  for (const auto& row : runs.rows) {
+    LastReconciliation r{row[0].s, row[1].i, row[2].i, row[3].i, 0};
+    if (auto at = ParseRfc3339(row[4].s); at.ok()) r.finished_at = *at;
+    h.reconciliations.push_back(std::move(r));
+  }
   ASSIGN_OR_RETURN(h.sla_breached,
                    Count(warehouse, "SELECT COUNT(*) FROM fact_sla WHERE status = 'breached'"));
   return h;

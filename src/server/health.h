@@ -34,6 +34,12 @@ struct DestinationHealth {
   double oldest_pending_s = 0;  // how long the oldest pending delivery has waited
 };
 
+struct LastReconciliation {
+  std::string source;
+  int64_t missing = 0, extra = 0, diverging = 0;
+  TimeMicros finished_at = 0;
+};
+
 struct Health {
   TimeMicros at = 0;
   uint64_t raw_last = 0;  // the highest offset of each stream
@@ -47,6 +53,7 @@ struct Health {
   int64_t sla_at_risk = 0;   // running instances past their warning instant
   int64_t sla_breached = 0;  // instances breached, all time
   std::vector<DestinationHealth> destinations;
+  std::vector<LastReconciliation> reconciliations;  // the last run per source
 
   const ConsumerLag* Lag(std::string_view consumer) const;
   // Age of the newest loaded event in seconds; nullopt before the first.

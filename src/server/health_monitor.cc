@@ -284,6 +284,35 @@ void HealthMonitor::RegisterGauges() {
                         return i < h.destinations.size() ? h.destinations[i].oldest_pending_s : 0.0;
                       }));
   }
+  for (const SourceConfig& source : config_.sources) {
+    const std::string name = source.name;
+    auto last = [name](const Health& h) -> const LastReconciliation* {
+      for (const LastReconciliation& r : h.reconciliations) {
+        if (r.source == name) return &r;
+      }
+      return nullptr;
+    };
+    for (const char* kind : {"missing", "extra", "diverging"}) {
+      const std::string k = kind;
+      metrics_.AddGauge(
+          "supportpipe_reconciliation_differences",
+          "Tickets the last reconciliation of a source found missing, extra or diverging; NaN "
+          "before the first.",
+          {{"source", name}, {"kind", kind}}, read([last, k](const Health& h) {
+            const LastReconciliation* r = last(h);
+            if (!r) return std::nan("");
+            return static_cast<double>(k == "missing" ? r->missing
+                                       : k == "extra" ? r->extra
+                                                      : r->diverging);
+          }));
+    }
+    metrics_.AddGauge("supportpipe_reconciliation_last_run_timestamp_seconds",
+                      "When the last reconciliation of a source finished (Unix seconds).",
+                      {{"source", name}}, read([last](const Health& h) {
+                        const LastReconciliation* r = last(h);
+                        return r ? static_cast<double>(r->finished_at) / 1e6 : std::nan("");
+                      }));
+  }
   for (const char* check : kChecks) {
     metrics_.AddGauge("supportpipe_alerts_firing", "Pipeline-health alerts firing, by check.",
                       {{"check", check}}, [this, check] {

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "common/clock.h"
@@ -90,6 +91,60 @@ Result<intake::FetchResponse> ZendeskSync::FetchWithRetries(const std::string& u
   }
 }
 
+Result<ZendeskSync::Page> ZendeskSync::FetchPage(const std::string& url,
+                                                 simdjson::dom::parser& parser,
+                                                 SyncProgress* progress) {
+  ASSIGN_OR_RETURN(intake::FetchResponse response, FetchWithRetries(url, progress));
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(response.body).get(doc)) {
+    return InvalidArgument(
+        fmt::format("{} did not answer JSON: {}", url, simdjson::error_message(err)));
+  }
+  Page page;
+  if (doc["tickets"].get(page.tickets)) {
+    return InvalidArgument(fmt::format("{} answered without a \"tickets\" array", url));
+  }
+  std::string_view after;
+  if (!doc["after_cursor"].get(after)) page.after = std::string(after);
+  if (doc["end_of_stream"].get(page.end)) page.end = false;
+  return page;
+}
+
+Result<std::vector<std::string>> ZendeskSync::ReadRange(TimeMicros from, TimeMicros to) {
+  SyncProgress progress;
+  const std::string base = opt_.api_url + "/api/v2/incremental/tickets/cursor.json";
+  std::string url = fmt::format("{}?start_time={}", base, from / 1000000);
+  std::map<std::string, std::string> newest;  // ticket id -> its JSON (the last page wins)
+  simdjson::dom::parser parser;
+  for (;;) {
+    ASSIGN_OR_RETURN(Page page, FetchPage(url, parser, &progress));
+    simdjson::dom::array tickets = page.tickets;
+    bool past = false;
+    for (simdjson::dom::element t : tickets) {
+      std::string_view updated;
+      if (!t["updated_at"].get(updated)) {
+        if (auto at = ParseRfc3339(updated); at.ok() && *at >= to) {
+          past = true;
+          continue;
+        }
+      }
+      std::string id;
+      if (int64_t n = 0; !t["id"].get(n)) {
+        id = std::to_string(n);
+      } else if (std::string_view s; !t["id"].get(s)) {
+        id = std::string(s);
+      }
+      if (!id.empty()) newest[id] = simdjson::minify(t);
+    }
+    if (past || page.end || page.after.empty()) break;
+    url = base + "?cursor=" + UrlEncode(page.after);
+  }
+  std::vector<std::string> out;
+  out.reserve(newest.size());
+  for (auto& [id, json] : newest) out.push_back(std::move(json));
+  return out;
+}
+
 Result<SyncProgress> ZendeskSync::Run(const std::function<void(const SyncProgress&)>& on_page) {
   SyncProgress progress;
   const std::string key = StateKey(opt_.source);
@@ -99,16 +154,8 @@ Result<SyncProgress> ZendeskSync::Run(const std::function<void(const SyncProgres
                            : fmt::format("{}?start_time={}", base, opt_.start_time);
   simdjson::dom::parser parser;
   for (;;) {
-    ASSIGN_OR_RETURN(intake::FetchResponse page, FetchWithRetries(url, &progress));
-    simdjson::dom::element doc;
-    if (auto err = parser.parse(page.body).get(doc)) {
-      return InvalidArgument(
-          fmt::format("{} did not answer JSON: {}", url, simdjson::error_message(err)));
-    }
-    simdjson::dom::array tickets;
-    if (doc["tickets"].get(tickets)) {
-      return InvalidArgument(fmt::format("{} answered without a \"tickets\" array", url));
-    }
+    ASSIGN_OR_RETURN(Page page, FetchPage(url, parser, &progress));
+    simdjson::dom::array tickets = page.tickets;
     std::vector<log::RawRecord> records;
     const TimeMicros now = SystemClock().Now();
     for (simdjson::dom::element t : tickets) {
@@ -135,19 +182,15 @@ Result<SyncProgress> ZendeskSync::Run(const std::function<void(const SyncProgres
     }
     progress.tickets += static_cast<int64_t>(records.size());
     ++progress.pages;
-    std::string_view after;
-    bool end = false;
-    if (doc["after_cursor"].get(after)) after = {};
-    if (doc["end_of_stream"].get(end)) end = false;
     // Only after the page is durable: a crash before this line re-fetches the page.
-    if (!after.empty()) RETURN_IF_ERROR(log_.PutState(key, after));
+    if (!page.after.empty()) RETURN_IF_ERROR(log_.PutState(key, page.after));
     if (on_page) on_page(progress);
-    if (end || after.empty()) {
+    if (page.end || page.after.empty()) {
       progress.end_of_stream = true;
       return progress;
     }
     if (opt_.max_pages && progress.pages >= opt_.max_pages) return progress;
-    url = base + "?cursor=" + UrlEncode(after);
+    url = base + "?cursor=" + UrlEncode(page.after);
   }
 }
 

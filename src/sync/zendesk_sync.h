@@ -12,6 +12,8 @@
 // 5xx and network errors with exponential backoff.
 #pragma once
 
+#include <simdjson.h>
+
 #include <functional>
 #include <string>
 
@@ -53,11 +55,24 @@ class ZendeskSync {
   // stored page.
   Result<SyncProgress> Run(const std::function<void(const SyncProgress&)>& on_page = {});
 
+  // Reads (without storing, and without touching the stored cursor) every ticket the
+  // export has from `from` on, until one was updated at or after `to` or the stream ends:
+  // each ticket's JSON, the newest version of each ticket once. For reconciliation.
+  Result<std::vector<std::string>> ReadRange(TimeMicros from, TimeMicros to);
+
   // The state key holding the cursor.
   static std::string StateKey(std::string_view source);
 
  private:
   Result<intake::FetchResponse> FetchWithRetries(const std::string& url, SyncProgress* progress);
+  // One page of the export: its tickets (valid until `parser` parses again) and cursor.
+  struct Page {
+    simdjson::dom::array tickets;
+    std::string after;
+    bool end = false;
+  };
+  Result<Page> FetchPage(const std::string& url, simdjson::dom::parser& parser,
+                         SyncProgress* progress);
 
   log::EventLog& log_;
   SyncOptions opt_;

@@ -91,6 +91,16 @@ struct ErasureCounts {
   int64_t events = 0;    // fact_ticket_event rows scrubbed or deleted
 };
 
+// A comparison of the warehouse with a source of truth (supportpipe reconcile).
+struct ReconciliationRun {
+  std::string source;
+  std::string truth;  // "api" or the file's path
+  TimeMicros from = 0, to = 0, started_at = 0, finished_at = 0;
+  int64_t truth_tickets = 0, warehouse_tickets = 0;
+  int64_t missing = 0, extra = 0, diverging = 0, repaired = 0;
+  std::string details;  // JSON array of the differences
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -156,6 +166,9 @@ class Warehouse {
   // Runs one read-only SQL statement. InvalidArgument for SQL that would write or does
   // not compile.
   virtual Result<QueryResult> Query(std::string_view sql, size_t max_rows) = 0;
+
+  // One reconciliation run's outcome, kept in _reconciliation (docs/warehouse.md).
+  virtual Status RecordReconciliation(const ReconciliationRun& run) = 0;
 };
 
 }  // namespace supportpipe::warehouse

@@ -401,6 +401,26 @@ CREATE TABLE _meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 UPDATE _schema SET version = 7;
 )sql";
 
+// Version 8: reconciliation runs (supportpipe reconcile).
+constexpr const char* kMigrationV8 = R"sql(
+CREATE TABLE _reconciliation(
+  run_id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  source            TEXT NOT NULL,
+  truth             TEXT NOT NULL,
+  range_from        TEXT NOT NULL,
+  range_to          TEXT NOT NULL,
+  started_at        TEXT NOT NULL,
+  finished_at       TEXT NOT NULL,
+  truth_tickets     INTEGER NOT NULL,
+  warehouse_tickets INTEGER NOT NULL,
+  missing           INTEGER NOT NULL,
+  extra             INTEGER NOT NULL,
+  diverging         INTEGER NOT NULL,
+  repaired          INTEGER NOT NULL,
+  details           TEXT NOT NULL);
+UPDATE _schema SET version = 8;
+)sql";
+
 // Reads fact_sla rows: the columns of kSlaColumns, in order.
 constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
@@ -761,6 +781,22 @@ class SqliteWarehouse final : public Warehouse {
       }
     }
     return Withheld(*r_, source, customer);
+  }
+
+  Status RecordReconciliation(const ReconciliationRun& run) override {
+    if (!w_) return PermissionDenied("the warehouse was opened read-only");
+    std::lock_guard lock(wmu_);
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("INSERT INTO _reconciliation(source, truth, range_from, range_to, "
+                    "started_at, finished_at, truth_tickets, warehouse_tickets, missing, extra, "
+                    "diverging, repaired, details) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    s->Bind(1, run.source).Bind(2, run.truth).Bind(3, FormatRfc3339(run.from));
+    s->Bind(4, FormatRfc3339(run.to)).Bind(5, FormatRfc3339(run.started_at));
+    s->Bind(6, FormatRfc3339(run.finished_at)).Bind(7, run.truth_tickets);
+    s->Bind(8, run.warehouse_tickets).Bind(9, run.missing).Bind(10, run.extra);
+    s->Bind(11, run.diverging).Bind(12, run.repaired).Bind(13, run.details);
+    return s->Run();
   }
 
   Result<int64_t> PurgeMessageBodies(TimeMicros before) override {
@@ -1756,14 +1792,15 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 7) return Status::Ok();
+  if (version >= 8) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
   if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
   if (st.ok() && version < 4) st = db.Exec(kMigrationV4);
   if (st.ok() && version < 5) st = db.Exec(kMigrationV5);
   if (st.ok() && version < 6) st = db.Exec(kMigrationV6);
-  if (st.ok()) st = db.Exec(kMigrationV7);
+  if (st.ok() && version < 7) st = db.Exec(kMigrationV7);
+  if (st.ok()) st = db.Exec(kMigrationV8);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
