@@ -240,36 +240,40 @@ Status ParseMapping(Checker& c, const toml::table& t, const std::string& where, 
 Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s) {
   const std::string where = fmt::format("source[{}]", index);
   s->line = static_cast<int>(t.source().begin.line);
-  RETURN_IF_ERROR(c.OnlyKeys(t, where, {"name",
-                                        "vendor",
-                                        "secret_env",
-                                        "secret_file",
-                                        "secret2_env",
-                                        "secret2_file",
-                                        "token_env",
-                                        "token_file",
-                                        "token2_env",
-                                        "token2_file",
-                                        "basic_auth_env",
-                                        "basic_auth_file",
-                                        "basic_auth2_env",
-                                        "basic_auth2_file",
-                                        "auth",
-                                        "auth_header",
-                                        "tolerance_s",
-                                        "legacy_order",
-                                        "public_url",
-                                        "schema_file",
-                                        "agent_ids",
-                                        "items",
-                                        "mapping",
-                                        "defaults",
-                                        "values",
-                                        "api_url",
-                                        "api_email",
-                                        "api_token_env",
-                                        "api_token_file",
-                                        "rate_limit_per_s"}));
+  RETURN_IF_ERROR(c.OnlyKeys(t, where,
+                             {"name",
+                              "vendor",
+                              "secret_env",
+                              "secret_file",
+                              "secret2_env",
+                              "secret2_file",
+                              "token_env",
+                              "token_file",
+                              "token2_env",
+                              "token2_file",
+                              "basic_auth_env",
+                              "basic_auth_file",
+                              "basic_auth2_env",
+                              "basic_auth2_file",
+                              "auth",
+                              "auth_header",
+                              "tolerance_s",
+                              "legacy_order",
+                              "public_url",
+                              "schema_file",
+                              "agent_ids",
+                              "items",
+                              "mapping",
+                              "defaults",
+                              "values",
+                              "api_url",
+                              "api_email",
+                              "api_token_env",
+                              "api_token_file",
+                              "rate_limit_per_s",
+                              "reconcile_every_h",
+                              "reconcile_days",
+                              "reconcile_repair"}));
   RETURN_IF_ERROR(
       c.Number(t, where, "rate_limit_per_s", 0, 1e6, kRequestRate, &s->rate_limit_per_s));
   RETURN_IF_ERROR(c.Get(t, where, "name", &s->name));
@@ -283,6 +287,21 @@ Status ParseSource(Checker& c, const toml::table& t, int index, SourceConfig* s)
   RETURN_IF_ERROR(c.Get(t, where, "api_url", &s->api_url));
   RETURN_IF_ERROR(c.Get(t, where, "api_email", &s->api_email));
   RETURN_IF_ERROR(c.Secret(t, where, "api_token", &s->api_token));
+  RETURN_IF_ERROR(c.Get(t, where, "reconcile_every_h", &s->reconcile_every_h));
+  RETURN_IF_ERROR(c.Get(t, where, "reconcile_days", &s->reconcile_days));
+  RETURN_IF_ERROR(c.Get(t, where, "reconcile_repair", &s->reconcile_repair));
+  if (s->reconcile_every_h < 0 || s->reconcile_every_h > 24 * 365) {
+    return c.Fail(t.get("reconcile_every_h"), where + ".reconcile_every_h",
+                  "must be a number of hours from 1 to 8760 (0 = only on demand)");
+  }
+  if (s->reconcile_days < 1 || s->reconcile_days > 3650) {
+    return c.Fail(t.get("reconcile_days"), where + ".reconcile_days",
+                  "must be a number of days from 1 to 3650");
+  }
+  if (s->reconcile_every_h > 0 && s->api_url.empty()) {
+    return c.Fail(t.get("reconcile_every_h"), where + ".reconcile_every_h",
+                  "scheduled reconciliation reads the vendor's API: set api_url (zendesk)");
+  }
   if (!s->api_url.empty()) {
     if (s->vendor != "zendesk") {
       return c.Fail(t.get("api_url"), where + ".api_url",

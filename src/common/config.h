@@ -84,6 +84,10 @@ struct SourceConfig {
   std::string api_url;
   std::string api_email;
   std::optional<std::string> api_token;
+  // Scheduled reconciliation against the API (docs/cli.md#reconcile).
+  int64_t reconcile_every_h = 0;  // 0 = only on demand
+  int64_t reconcile_days = 7;     // tickets created in the last this many days
+  bool reconcile_repair = false;  // backfill what is missing or diverging
   MappingConfig mapping;
   int line = 0;  // where it was declared, for messages
 };

@@ -1,4 +1,4 @@
-// Reconciliation (docs/operations.md#reconciliation): is the warehouse what the helpdesk says?
+// Reconciliation (docs/cli.md#reconcile): is the warehouse what the helpdesk says?
 // The truth — a vendor's export file, or its API through the Sources connectors — is decoded
 // exactly as the processor would, folded per ticket (created, status, messages), and
 // compared with fact_ticket for the tickets created in [from, to): missing, extra and

@@ -8,6 +8,7 @@
 #include "observe/dashboard.h"
 #include "observe/logging.h"
 #include "server/backends.h"
+#include "server/reconcile.h"
 
 namespace supportpipe::server {
 
@@ -69,6 +70,12 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   ASSIGN_OR_RETURN(s->http_, intake::HttpServer::Start(http, *s->routes_));
   s->intake_->SetReady(true);
   s->health_thread_ = std::thread([srv = s.get()] { srv->HealthLoop(); });
+  for (const SourceConfig& source : s->config_.sources) {
+    if (source.reconcile_every_h > 0) {
+      s->reconcile_thread_ = std::thread([srv = s.get(), &clock] { srv->ReconcileLoop(clock); });
+      break;
+    }
+  }
   if (s->config_.retention.enabled()) {
     s->retention_ = std::make_unique<Retention>(s->config_.retention, *s->log_, *s->warehouse_,
                                                 *s->security_, clock, s->metrics_);
@@ -170,6 +177,7 @@ void Server::Stop() {
   stop_cv_.notify_all();
   if (retention_thread_.joinable()) retention_thread_.join();
   if (health_thread_.joinable()) health_thread_.join();
+  if (reconcile_thread_.joinable()) reconcile_thread_.join();
   // Order matters: stop taking requests, let the committer answer everything queued
   // (durably), then stop the stages. The HTTP server object outlives the committer's
   // last callbacks, which post to its executor.
@@ -178,6 +186,44 @@ void Server::Stop() {
   committer_.reset();
   if (worker_) worker_->Stop();
   http_.reset();
+}
+
+void Server::ReconcileLoop(const Clock& clock) {
+  Reconciler reconciler(*log_, *warehouse_, *decoders_, clock);
+  std::map<std::string, TimeMicros> next;  // source -> when it is due
+  std::unique_lock lock(stop_mu_);
+  while (!stopped_) {
+    lock.unlock();
+    const TimeMicros now = clock.Now();
+    TimeMicros wake = now + 60LL * 1000000;  // look again in a minute at the latest
+    for (const SourceConfig& source : config_.sources) {
+      if (source.reconcile_every_h <= 0) continue;
+      TimeMicros& due = next[source.name];
+      if (now >= due && worker_->active()) {
+        due = now + source.reconcile_every_h * 3600LL * 1000000;
+        const TimeMicros from = now - source.reconcile_days * 86400LL * 1000000;
+        auto truth = ZendeskApiTruth(*log_, source, from, now);
+        auto run = truth.ok() ? reconciler.Run(source, *truth, from, now, source.reconcile_repair)
+                              : Result<warehouse::ReconciliationRun>(truth.status());
+        if (!run.ok()) {
+          observe::Log(spdlog::level::warn, "scheduled reconciliation failed",
+                       {{"source", source.name}, {"error", run.status().ToString()}});
+        } else {
+          observe::Log(spdlog::level::info, "scheduled reconciliation",
+                       {{"source", source.name},
+                        {"missing", std::to_string(run->missing)},
+                        {"extra", std::to_string(run->extra)},
+                        {"diverging", std::to_string(run->diverging)},
+                        {"repaired", std::to_string(run->repaired)}});
+          if (run->repaired) worker_->NotifyRaw();
+        }
+      }
+      if (due > now) wake = std::min(wake, due);
+    }
+    lock.lock();
+    stop_cv_.wait_for(lock, std::chrono::microseconds(std::max<TimeMicros>(wake - clock.Now(), 0)),
+                      [this] { return stopped_; });
+  }
 }
 
 void Server::RegisterGauges() {

@@ -61,6 +61,9 @@ class Server {
   void RetentionLoop();
   // Reads the health (and judges the alerts) every [alerts] check_interval_s until Stop.
   void HealthLoop();
+  // Reconciles the sources with reconcile_every_h against their API, at start and then on
+  // schedule, while this process runs the worker stages.
+  void ReconcileLoop(const Clock& clock);
 
   const Config config_;
   observe::Registry metrics_;
@@ -80,6 +83,7 @@ class Server {
   std::thread retention_thread_;
   std::unique_ptr<HealthMonitor> health_;
   std::thread health_thread_;
+  std::thread reconcile_thread_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopped_ = false;

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "harness.h"
 #include "intake/http.h"
@@ -122,6 +124,35 @@ api_token_env = "SP_ZD_TOKEN"
       << m;
   EXPECT_NE(m.find(R"(supportpipe_reconciliation_differences{source="zd",kind="missing"} 0)"),
             std::string::npos);
+}
+
+TEST(ReconcileIntegrationTest, TheServerReconcilesOnScheduleAndRepairs) {
+  FakeZendesk fake;
+  auto api = std::move(intake::HttpServer::Start({.host = "127.0.0.1", .port = 0}, fake)).value();
+  Harness h(fmt::format(R"(
+[[source]]
+name = "zd"
+vendor = "zendesk"
+secret_env = "SP_ZD_SECRET"
+api_url = "http://127.0.0.1:{}"
+api_token_env = "SP_ZD_TOKEN"
+reconcile_every_h = 24
+reconcile_days = 3650
+reconcile_repair = true
+)",
+                        api->port()),
+            {{"SP_ZD_SECRET", "s"}, {"SP_ZD_TOKEN", "zt-token"}});
+  ASSERT_TRUE(h.Start());
+  // At start: everything the API has is missing, and is backfilled.
+  for (int i = 0; i < 200 && h.Scalar("SELECT COUNT(*) FROM fact_ticket") != "11"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket"), "11");
+  EXPECT_EQ(h.Scalar("SELECT missing || ' ' || repaired FROM _reconciliation"), "11 11");
+  EXPECT_NE(
+      h.Get("/metrics")
+          .body.find(R"(supportpipe_reconciliation_differences{source="zd",kind="missing"} 11)"),
+      std::string::npos);
 }
 
 }  // namespace
