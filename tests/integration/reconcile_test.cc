@@ -54,20 +54,22 @@ class FakeZendesk : public intake::HttpHandler {
   }
 };
 
+// A zendesk source reading the fake API on `port`, plus `extra` keys.
+std::string ZendeskSource(uint16_t port, const std::string& extra) {
+  return fmt::format(
+      "[[source]]\nname = \"zd\"\nvendor = \"zendesk\"\nsecret_env = \"SP_ZD_SECRET\"\n"
+      "api_url = \"http://127.0.0.1:{}\"\napi_token_env = \"SP_ZD_TOKEN\"\n{}",
+      port, extra);
+}
+
+std::map<std::string, std::string> Env() {
+  return {{"SP_ZD_SECRET", "s"}, {"SP_ZD_TOKEN", "zt-token"}};
+}
+
 TEST(ReconcileIntegrationTest, FindsGapsDivergencesAndExtrasAndRepairsWithoutDuplicates) {
   FakeZendesk fake;
   auto api = std::move(intake::HttpServer::Start({.host = "127.0.0.1", .port = 0}, fake)).value();
-  Harness h(fmt::format(R"(
-[[source]]
-name = "zd"
-vendor = "zendesk"
-secret_env = "SP_ZD_SECRET"
-api_url = "http://127.0.0.1:{}"
-api_email = "support@acme.test"
-api_token_env = "SP_ZD_TOKEN"
-)",
-                        api->port()),
-            {{"SP_ZD_SECRET", "s"}, {"SP_ZD_TOKEN", "zt-token"}});
+  Harness h(ZendeskSource(api->port(), "api_email = \"support@acme.test\"\n"), Env());
   // The warehouse has tickets 1-10, all open.
   std::vector<std::string> loaded;
   for (int id = 1; id <= 10; ++id) loaded.push_back(Ticket(id, "open"));
@@ -129,19 +131,10 @@ api_token_env = "SP_ZD_TOKEN"
 TEST(ReconcileIntegrationTest, TheServerReconcilesOnScheduleAndRepairs) {
   FakeZendesk fake;
   auto api = std::move(intake::HttpServer::Start({.host = "127.0.0.1", .port = 0}, fake)).value();
-  Harness h(fmt::format(R"(
-[[source]]
-name = "zd"
-vendor = "zendesk"
-secret_env = "SP_ZD_SECRET"
-api_url = "http://127.0.0.1:{}"
-api_token_env = "SP_ZD_TOKEN"
-reconcile_every_h = 24
-reconcile_days = 3650
-reconcile_repair = true
-)",
-                        api->port()),
-            {{"SP_ZD_SECRET", "s"}, {"SP_ZD_TOKEN", "zt-token"}});
+  Harness h(
+      ZendeskSource(api->port(),
+                    "reconcile_every_h = 24\nreconcile_days = 3650\nreconcile_repair = true\n"),
+      Env());
   ASSERT_TRUE(h.Start());
   // At start: everything the API has is missing, and is backfilled.
   for (int i = 0; i < 200 && h.Scalar("SELECT COUNT(*) FROM fact_ticket") != "11"; ++i) {
