@@ -740,6 +740,7 @@ bool IsMappableField(std::string_view f) {
       "customer.phone",
       "customer.organization",
       "customer.tier",
+      "customer.external_id",
       "agent.id",
       "agent.name",
       "agent.email",
@@ -800,10 +801,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   Checker c(path);
   Config cfg;
   cfg.path = path;
-  RETURN_IF_ERROR(
-      c.OnlyKeys(root, "",
-                 {"server", "storage", "source", "reporting", "schedule", "sla_policy",
-                  "destination", "rule", "delivery", "surge", "privacy", "retention", "alerts"}));
+  RETURN_IF_ERROR(c.OnlyKeys(
+      root, "",
+      {"server", "storage", "source", "reporting", "schedule", "sla_policy", "destination", "rule",
+       "delivery", "surge", "privacy", "retention", "alerts", "identity"}));
   if (const toml::node* n = root.get("server")) {
     if (!n->is_table()) return c.Fail(n, "server", "must be a table: [server]");
     RETURN_IF_ERROR(ParseServer(c, *n->as_table(), &cfg.server));
@@ -876,6 +877,25 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     if (s.min_count < 1) return c.Fail(t.get("min_count"), "surge.min_count", "must be >= 1");
     if (s.cooldown_buckets < 0 || s.settle_s < 0) {
       return c.Fail(&t, "surge", "cooldown_buckets and settle_s must be >= 0");
+    }
+  }
+  if (const toml::node* n = root.get("identity")) {
+    if (!n->is_table()) return c.Fail(n, "identity", "must be a table: [identity]");
+    const toml::table& t = *n->as_table();
+    RETURN_IF_ERROR(c.OnlyKeys(t, "identity", {"match_on", "default_country_code"}));
+    RETURN_IF_ERROR(ParseStringList(c, t, "identity", "match_on", &cfg.identity.match_on));
+    for (const std::string& k : cfg.identity.match_on) {
+      if (k != "email" && k != "phone" && k != "external_id") {
+        return c.Fail(t.get("match_on"), "identity.match_on",
+                      fmt::format("\"{}\" is not a match key (email, phone, external_id)", k));
+      }
+    }
+    RETURN_IF_ERROR(
+        c.Get(t, "identity", "default_country_code", &cfg.identity.default_country_code));
+    const std::string& cc = cfg.identity.default_country_code;
+    if (!cc.empty() && (cc.size() > 3 || cc.find_first_not_of("0123456789") != std::string::npos)) {
+      return c.Fail(t.get("default_country_code"), "identity.default_country_code",
+                    "must be a country calling code of 1-3 digits, e.g. \"47\"");
     }
   }
   if (const toml::node* n = root.get("alerts")) {

@@ -157,6 +157,13 @@ struct RuleConfig {
 };
 
 // [surge] (docs/metrics.md#surge-detection). No table, or no dimensions: off.
+// [identity] (docs/warehouse.md#people): one person across sources, by match keys.
+struct IdentityConfig {
+  std::vector<std::string> match_on;  // email, phone, external_id; empty = off
+  std::string default_country_code;   // digits: phones written without + are in it
+  bool enabled() const { return !match_on.empty(); }
+};
+
 struct SurgeConfig {
   std::vector<std::string> dimensions;  // channel, tags, group
   int64_t bucket_s = 300;
@@ -239,6 +246,7 @@ struct Config {
   PrivacyConfig privacy;
   RetentionConfig retention;
   AlertsConfig alerts;
+  IdentityConfig identity;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

@@ -383,6 +383,8 @@ class Decoder {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.organization));
       } else if (k == "tier") {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.tier));
+      } else if (k == "external_id") {
+        RETURN_IF_ERROR(TextValue(x, ptr, &c.external_id));
       } else if (k == "consent") {
         if (!x.is_null()) RETURN_IF_ERROR(ConsentFlags(x, &c.consent));
       } else {
@@ -876,6 +878,7 @@ std::string EncodeEvent(const Event& e) {
     WriteOpt(w, "phone", c.phone);
     WriteOpt(w, "organization", c.organization);
     WriteOpt(w, "tier", c.tier);
+    WriteOpt(w, "external_id", c.external_id);
     if (!c.consent.empty()) {
       w.Key("consent");
       w.StartObject();

@@ -54,6 +54,7 @@ struct Consent {
 struct Customer {
   std::string id;
   std::optional<std::string> email, name, phone, organization, tier;
+  std::optional<std::string> external_id;  // an id the customer has in every system (a CRM's)
   std::vector<Consent> consent;
 };
 

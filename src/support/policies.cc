@@ -20,6 +20,7 @@ bool Matches(const std::vector<std::string>& allowed, const std::optional<std::s
 Result<std::unique_ptr<Policies>> Policies::Create(const Config& config) {
   std::unique_ptr<Policies> out(new Policies());
   out->consent_ = config.privacy.consent;
+  out->identity_ = config.identity;
   out->entries_.reserve(config.schedules.size());
   for (const ScheduleConfig& sc : config.schedules) {
     Result<Schedule> s = Schedule::Create(sc.name, sc.time_zone, sc.hours, sc.holidays);

@@ -35,6 +35,7 @@ class Policies {
 
   // [privacy.consent.*] rules, and a text that changes whenever they change.
   const std::vector<ConsentRule>& consent() const { return consent_; }
+  const IdentityConfig& identity() const { return identity_; }
   std::string ConsentFingerprint() const;
 
   // The local date ("YYYY-MM-DD") of an instant in [reporting] time_zone: the day the daily
@@ -53,6 +54,7 @@ class Policies {
   std::vector<SlaPolicy> sla_;
   bool sla_uses_tier_ = false;
   std::vector<ConsentRule> consent_;
+  IdentityConfig identity_;
 };
 
 }  // namespace supportpipe::support

@@ -31,6 +31,7 @@ MergedProfiles MergeProfiles(std::span<const LoadItem> items, uint64_t position)
       Newer(p.customer.phone, e.customer->phone);
       Newer(p.customer.organization, e.customer->organization);
       Newer(p.customer.tier, e.customer->tier);
+      Newer(p.customer.external_id, e.customer->external_id);
       p.updated_at = e.occurred_at;
       p.event_id = e.id;
       p.raw_offset = item->raw_offset;

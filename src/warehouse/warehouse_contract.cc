@@ -222,6 +222,72 @@ without = ["message_bodies", "identifiers"]
   EXPECT_EQ(body("T3") + email("c3"), "--");
 }
 
+TEST_P(WarehouseContract, OnePersonAcrossSourcesMergesAndSplits) {
+  auto config = ParseConfig(R"(
+[identity]
+match_on = ["email", "phone", "external_id"]
+default_country_code = "47"
+)",
+                            "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  policies_ = std::move(support::Policies::Create(*config)).value();
+  Reopen();
+  auto profile = [](const std::string& source, const std::string& id, const std::string& at,
+                    const std::string& fields) {
+    return R"({"spec":"supportpipe/v1","source":")" + source + R"(","id":")" + source + id + at +
+           R"(","type":"customer.upserted","occurred_at":")" + at + R"(","customer":{"id":")" + id +
+           "\"" + fields + "}}";
+  };
+  auto person = [&](const std::string& source, const std::string& id) {
+    return Scalar("SELECT person_key FROM person_link WHERE source = '" + source +
+                  "' AND customer_id = '" + id + "'");
+  };
+  // Three systems, three records: the helpdesk knows an email, the shop a national phone
+  // number, the CRM an external id.
+  LoadJson({profile("zd", "r1", "2025-11-01T00:00:00Z", R"(,"email":"Ana@Example.com")"),
+            profile("shop", "s1", "2025-11-01T00:00:01Z", R"(,"phone":"912 34 567")"),
+            profile("crm", "k1", "2025-11-01T00:00:02Z", R"(,"external_id":"CRM-7")"),
+            profile("zd", "r2", "2025-11-01T00:00:03Z", R"(,"email":"bob@example.com")")});
+  EXPECT_NE(person("zd", "r1"), person("shop", "s1"));
+  EXPECT_NE(person("zd", "r1"), person("zd", "r2"));
+  const std::string ana = person("zd", "r1");
+  // An Intercom contact carries the email, the phone in E.164 and the CRM id: one person.
+  LoadJson(
+      {profile("ic", "c1", "2025-11-02T00:00:00Z",
+               R"(,"email":"ana@example.com","phone":"+47 912 34 567","external_id":"CRM-7")")});
+  for (const auto& [source, id] : std::vector<std::pair<std::string, std::string>>{
+           {"zd", "r1"}, {"shop", "s1"}, {"crm", "k1"}, {"ic", "c1"}}) {
+    EXPECT_EQ(person(source, id), ana) << source << "/" << id;  // the oldest record's key
+  }
+  EXPECT_NE(person("zd", "r2"), ana);
+  EXPECT_EQ(
+      Scalar("SELECT records || ' ' || sources FROM dim_person WHERE person_key = '" + ana + "'"),
+      "4 4");
+  EXPECT_EQ(Scalar("SELECT group_concat(action || ':' || source || '/' || customer_id || ':' || "
+                   "matched_by, ' ') FROM (SELECT * FROM person_history WHERE to_person = '" +
+                   ana + "' ORDER BY id)"),
+            "link:zd/r1:itself merge:crm/k1:external_id link:ic/c1:email merge:shop/s1:phone");
+  // Tickets and orders of any of her records are hers, and meet in the views.
+  LoadJson(
+      {R"({"spec":"supportpipe/v1","source":"zd","id":"t1","type":"ticket.created","occurred_at":"2025-11-05T10:00:00Z","ticket":{"id":"T1","requester":"r1"}})",
+       R"({"spec":"supportpipe/v1","source":"shop","id":"o1","type":"order.created","occurred_at":"2025-11-04T10:00:00Z","customer":{"id":"s1"},"order":{"id":"O1","amount":10,"currency":"EUR"}})"});
+  EXPECT_EQ(Scalar("SELECT person_key FROM fact_ticket WHERE ticket_id = 'T1'"), ana);
+  EXPECT_EQ(Scalar("SELECT order_id || ' ' || days_after_order FROM ticket_orders"), "O1 1.0");
+
+  // The Intercom contact changes email, phone and id: it no longer links the others, so the
+  // shop and CRM records split off (each its own person again), the helpdesk keeps hers.
+  LoadJson({profile(
+      "ic", "c1", "2025-11-06T00:00:00Z",
+      R"(,"email":"other@example.com","phone":"+46 70 123 45 67","external_id":"CRM-9")")});
+  EXPECT_EQ(person("zd", "r1"), ana);
+  EXPECT_NE(person("ic", "c1"), ana);
+  EXPECT_NE(person("shop", "s1"), ana);
+  EXPECT_NE(person("crm", "k1"), ana);
+  EXPECT_NE(person("shop", "s1"), person("crm", "k1"));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM person_history WHERE action = 'split'"), "3");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM ticket_orders"), "0");  // her order is the shop's again
+}
+
 TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
   LoadJson(
       {Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),

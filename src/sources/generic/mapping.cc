@@ -212,6 +212,7 @@ class MappingDecoder final : public Decoder {
       ASSIGN_OR_RETURN(c.phone, get("customer.phone"));
       ASSIGN_OR_RETURN(c.organization, get("customer.organization"));
       ASSIGN_OR_RETURN(c.tier, get("customer.tier"));
+      ASSIGN_OR_RETURN(c.external_id, get("customer.external_id"));
     } else if (e->type == "customer.upserted") {
       return Missing(base, "customer.id");
     }

@@ -13,10 +13,12 @@
 #include <rapidjson/writer.h>
 
 #include "common/check.h"
+#include "common/crypto.h"
 #include "common/sqlite_db.h"
 #include "event/codec.h"
 #include "support/policies.h"
 #include "support/ticket_metrics.h"
+#include "warehouse/identity.h"
 #include "warehouse/profiles.h"
 #include "warehouse/ticket_state.h"
 
@@ -421,6 +423,61 @@ CREATE TABLE _reconciliation(
 UPDATE _schema SET version = 8;
 )sql";
 
+// Version 9: people across sources ([identity], docs/warehouse.md#people). Match keys on
+// each profile, each record's person, the history of links, merges and splits, and the
+// person on tickets and orders (so that they meet whatever source each came from).
+constexpr const char* kMigrationV9 = R"sql(
+ALTER TABLE dim_customer ADD COLUMN external_id TEXT;
+ALTER TABLE dim_customer ADD COLUMN email_key TEXT;
+ALTER TABLE dim_customer ADD COLUMN phone_key TEXT;
+CREATE INDEX dim_customer_by_email_key ON dim_customer(email_key) WHERE email_key IS NOT NULL;
+CREATE INDEX dim_customer_by_phone_key ON dim_customer(phone_key) WHERE phone_key IS NOT NULL;
+CREATE INDEX dim_customer_by_external_id ON dim_customer(external_id)
+  WHERE external_id IS NOT NULL;
+CREATE TABLE person_link(
+  source      TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  person_key  TEXT NOT NULL,
+  matched_by  TEXT NOT NULL,
+  linked_at   TEXT NOT NULL,
+  PRIMARY KEY(source, customer_id));
+CREATE INDEX person_link_by_person ON person_link(person_key);
+CREATE TABLE person_history(
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  from_person TEXT,
+  to_person   TEXT NOT NULL,
+  matched_by  TEXT NOT NULL);
+ALTER TABLE fact_ticket ADD COLUMN person_key TEXT;
+ALTER TABLE fact_order ADD COLUMN person_key TEXT;
+CREATE INDEX fact_ticket_by_person ON fact_ticket(person_key) WHERE person_key IS NOT NULL;
+CREATE INDEX fact_order_by_party ON fact_order(COALESCE(person_key, customer_id), created_us);
+DROP VIEW ticket_orders;
+CREATE VIEW ticket_orders AS
+  SELECT t.source, t.ticket_id, t.requester_id AS customer_id, t.person_key, t.created_at,
+         t.created_day, t.csat_rating, t.csat_positive,
+         o.source AS order_source, o.order_id, o.created_at AS order_created_at,
+         o.amount AS order_amount, o.currency AS order_currency, o.status AS order_status,
+         ROUND((julianday(t.created_at) - julianday(o.created_at)), 3) AS days_after_order
+  FROM fact_ticket t JOIN fact_order o
+    ON o.rowid = (SELECT o2.rowid FROM fact_order o2
+                  WHERE COALESCE(o2.person_key, o2.customer_id) =
+                        COALESCE(t.person_key, t.requester_id)
+                    AND o2.created_at <= t.created_at
+                  ORDER BY o2.created_us DESC LIMIT 1)
+  WHERE t.requester_id IS NOT NULL;
+CREATE VIEW dim_person AS
+  SELECT l.person_key, COUNT(*) AS records, COUNT(DISTINCT l.source) AS sources,
+         MIN(l.linked_at) AS first_linked_at,
+         (SELECT COUNT(*) FROM fact_ticket t WHERE t.person_key = l.person_key) AS tickets,
+         (SELECT COUNT(*) FROM fact_order o WHERE o.person_key = l.person_key) AS orders
+  FROM person_link l GROUP BY l.person_key;
+UPDATE _schema SET version = 9;
+)sql";
+
 // Reads fact_sla rows: the columns of kSlaColumns, in order.
 constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
@@ -503,12 +560,28 @@ class SqliteWarehouse final : public Warehouse {
     const MergedProfiles profiles = MergeProfiles(items, pos);
     for (const auto& [key, p] : profiles.customers)
       RETURN_IF_ERROR(UpsertCustomer(key.first, p, loaded_at));
+    if (policies_->identity().enabled() && !profiles.customers.empty()) {
+      std::vector<ProfileKey> seeds;
+      for (const auto& [key, p] : profiles.customers) seeds.push_back(key);
+      RETURN_IF_ERROR(Relink(seeds, loaded_at));
+    }
     for (const auto& [key, p] : profiles.agents)
       RETURN_IF_ERROR(UpsertAgent(key.first, p, loaded_at));
     const uint64_t last = std::max<uint64_t>(through, items.empty() ? 0 : items.back().offset);
     if (!touched.empty()) {
       ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
       RETURN_IF_ERROR(Recompute({touched.begin(), touched.end()}, loaded_at, seq));
+      if (policies_->identity().enabled()) {
+        ASSIGN_OR_RETURN(SqliteStmt * pk,
+                         w_->Prepare("UPDATE fact_ticket SET person_key = (SELECT person_key "
+                                     "FROM person_link l WHERE l.source = fact_ticket.source AND "
+                                     "l.customer_id = fact_ticket.requester_id) WHERE source = ? "
+                                     "AND ticket_id = ?"));
+        for (const auto& [source, ticket] : touched) {
+          pk->Bind(1, source).Bind(2, ticket);
+          RETURN_IF_ERROR(pk->Run());
+        }
+      }
       stats.tickets = touched.size();
     }
     if (consent_active) {
@@ -704,6 +777,12 @@ class SqliteWarehouse final : public Warehouse {
           run("UPDATE fact_order SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2 "
               "AND ?3 IS NOT NULL",
               source, id, &n.tickets));
+      RETURN_IF_ERROR(
+          run("DELETE FROM person_link WHERE source = ?1 AND customer_id = ?2 AND ?3 IS NOT NULL",
+              source, id, &n.profiles));
+      RETURN_IF_ERROR(
+          run("UPDATE person_history SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2",
+              source, id, &n.profiles));
       RETURN_IF_ERROR(
           run("DELETE FROM dim_customer_consent WHERE source = ?1 AND customer_id = ?2 AND ?3 "
               "IS NOT NULL",
@@ -1155,8 +1234,10 @@ class SqliteWarehouse final : public Warehouse {
     if (identifiers) {
       ASSIGN_OR_RETURN(SqliteStmt * c,
                        w_->Prepare("UPDATE dim_customer SET email = NULL, name = NULL, phone = "
-                                   "NULL WHERE source = ? AND customer_id = ? AND (email IS NOT "
-                                   "NULL OR name IS NOT NULL OR phone IS NOT NULL)"));
+                                   "NULL, email_key = NULL, phone_key = NULL, external_id = NULL "
+                                   "WHERE source = ? AND customer_id = ? AND (email IS NOT NULL "
+                                   "OR name IS NOT NULL OR phone IS NOT NULL OR external_id IS "
+                                   "NOT NULL)"));
       c->Bind(1, source).Bind(2, customer);
       RETURN_IF_ERROR(c->Run());
     }
@@ -1210,7 +1291,7 @@ class SqliteWarehouse final : public Warehouse {
             "AND order_id = ?2) "
             "INSERT OR REPLACE INTO fact_order(source, order_id, customer_id, status, amount, "
             "currency, items, created_at, created_us, created_day, updated_at, returns, "
-            "returned_items, returned_amount, loaded_at) "
+            "returned_items, returned_amount, loaded_at, person_key) "
             "SELECT ?1, ?2, "
             "(SELECT customer_id FROM ev ORDER BY occurred_us DESC, event_id DESC LIMIT 1), "
             "(SELECT status FROM ev WHERE status IS NOT NULL ORDER BY occurred_us DESC, "
@@ -1227,7 +1308,10 @@ class SqliteWarehouse final : public Warehouse {
             "event_id LIMIT 1), "
             "(SELECT day FROM ev WHERE type = 'order.created' ORDER BY occurred_us, event_id "
             "LIMIT 1), "
-            "(SELECT MAX(occurred_at) FROM ev), r.n, r.items, r.amount, ?3 FROM r "
+            "(SELECT MAX(occurred_at) FROM ev), r.n, r.items, r.amount, ?3, "
+            "(SELECT l.person_key FROM person_link l WHERE l.source = ?1 AND l.customer_id = "
+            "(SELECT customer_id FROM ev ORDER BY occurred_us DESC, event_id DESC LIMIT 1)) "
+            "FROM r "
             "WHERE EXISTS (SELECT 1 FROM ev)"));
     s->Bind(1, source).Bind(2, order).Bind(3, loaded_at);
     return s->Run();
@@ -1329,7 +1413,179 @@ class SqliteWarehouse final : public Warehouse {
     s->Bind(6, c.organization).Bind(7, c.tier).Bind(8, FormatRfc3339(p.updated_at));
     s->Bind(9, p.updated_at).Bind(10, p.event_id).Bind(11, static_cast<int64_t>(p.raw_offset));
     s->Bind(12, loaded_at);
-    return s->Run();
+    RETURN_IF_ERROR(s->Run());
+    if (!policies_->identity().enabled() && !c.external_id) return Status::Ok();
+    // The match keys follow what the profile now holds.
+    ASSIGN_OR_RETURN(SqliteStmt * now,
+                     w_->Prepare("SELECT email, phone FROM dim_customer WHERE source = ? AND "
+                                 "customer_id = ?"));
+    now->Bind(1, source).Bind(2, c.id);
+    std::optional<std::string> email_key, phone_key;
+    const std::string& cc = policies_->identity().default_country_code;
+    RETURN_IF_ERROR(now->ForEachRow([&] {
+      if (!now->IsNull(0)) email_key = NormalizeEmail(now->Text(0));
+      if (!now->IsNull(1)) phone_key = NormalizePhone(now->Text(1), cc);
+    }));
+    ASSIGN_OR_RETURN(SqliteStmt * keys,
+                     w_->Prepare("UPDATE dim_customer SET email_key = ?, phone_key = ?, "
+                                 "external_id = COALESCE(?, external_id) WHERE source = ? AND "
+                                 "customer_id = ?"));
+    keys->Bind(1, email_key).Bind(2, phone_key).Bind(3, c.external_id);
+    keys->Bind(4, source).Bind(5, c.id);
+    return keys->Run();
+  }
+
+  // Identity resolution: the people `seeds` belong to now. Records sharing a match key
+  // ([identity] match_on) are one person; a person's key names its oldest record, so adding
+  // records never changes it, and a merge keeps the older person's key. The people the seeds
+  // belonged to before are re-derived too, so a record that stops matching splits off.
+  Status Relink(const std::vector<ProfileKey>& seeds, const std::string& loaded_at) {
+    const std::vector<std::string>& kinds = policies_->identity().match_on;
+    auto column = [](const std::string& kind) {
+      return kind == "email" ? "email_key" : kind == "phone" ? "phone_key" : "external_id";
+    };
+    std::set<ProfileKey> affected(seeds.begin(), seeds.end());
+    std::map<ProfileKey, std::string> old;  // record -> person before
+    auto link_of = [&](const ProfileKey& k) -> Result<std::string> {
+      ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT person_key FROM person_link WHERE "
+                                                   "source = ? AND customer_id = ?"));
+      q->Bind(1, k.first).Bind(2, k.second);
+      std::string out;
+      RETURN_IF_ERROR(q->ForEachRow([&] { out = q->Text(0); }));
+      return out;
+    };
+    for (const ProfileKey& k : seeds) {
+      ASSIGN_OR_RETURN(std::string before, link_of(k));
+      if (before.empty()) continue;
+      ASSIGN_OR_RETURN(SqliteStmt * m, w_->Prepare("SELECT source, customer_id FROM person_link "
+                                                   "WHERE person_key = ?"));
+      m->Bind(1, before);
+      RETURN_IF_ERROR(m->ForEachRow([&] { affected.emplace(m->Text(0), m->Text(1)); }));
+    }
+    for (const ProfileKey& k : affected) {
+      ASSIGN_OR_RETURN(old[k], link_of(k));
+    }
+    // Oldest facts first, so that within a batch people are made in the order they were met.
+    std::vector<std::pair<int64_t, ProfileKey>> order;
+    ASSIGN_OR_RETURN(SqliteStmt * when, w_->Prepare("SELECT updated_us FROM dim_customer WHERE "
+                                                    "source = ? AND customer_id = ?"));
+    for (const ProfileKey& k : affected) {
+      int64_t at = std::numeric_limits<int64_t>::max();
+      when->Bind(1, k.first).Bind(2, k.second);
+      RETURN_IF_ERROR(when->ForEachRow([&] { at = when->Int(0); }));
+      order.emplace_back(at, k);
+    }
+    std::sort(order.begin(), order.end());
+    std::set<ProfileKey> done;
+    for (const auto& [unused, start] : order) {
+      if (done.count(start)) continue;
+      // The connected records, breadth first, with the key each was reached by.
+      std::map<ProfileKey, std::string> component = {{start, "itself"}};
+      std::vector<ProfileKey> queue = {start};
+      for (size_t i = 0; i < queue.size(); ++i) {
+        const ProfileKey at = queue[i];
+        for (const std::string& kind : kinds) {
+          ASSIGN_OR_RETURN(
+              SqliteStmt * q,
+              w_->Prepare(fmt::format("SELECT b.source, b.customer_id FROM dim_customer a JOIN "
+                                      "dim_customer b ON b.{0} = a.{0} WHERE a.source = ? AND "
+                                      "a.customer_id = ? AND a.{0} IS NOT NULL",
+                                      column(kind))));
+          q->Bind(1, at.first).Bind(2, at.second);
+          RETURN_IF_ERROR(q->ForEachRow([&] {
+            ProfileKey next(q->Text(0), q->Text(1));
+            if (!component.emplace(next, kind).second) return;
+            queue.push_back(next);
+            // The first record reached nothing before: it is linked by its first match.
+            if (component[at] == "itself") component[at] = kind;
+          }));
+        }
+      }
+      std::set<std::string> before;
+      for (const auto& [k, by] : component) {
+        done.insert(k);
+        auto it = old.find(k);
+        if (it == old.end()) {
+          ASSIGN_OR_RETURN(old[k], link_of(k));
+          it = old.find(k);
+        }
+        if (!it->second.empty()) before.insert(it->second);
+      }
+      // The person's key: of the people met here, the oldest whose first record (its anchor,
+      // the record its key was made from) is still among them; else a new one, made from
+      // the oldest record (the first profile stored).
+      std::string person;
+      ProfileKey anchor = start;
+      int64_t first_seen = std::numeric_limits<int64_t>::max();
+      for (const std::string& key : before) {
+        ASSIGN_OR_RETURN(
+            SqliteStmt * q,
+            w_->Prepare("SELECT source, customer_id, id FROM person_history WHERE "
+                        "to_person = ? AND matched_by = 'itself' ORDER BY id LIMIT 1"));
+        q->Bind(1, key);
+        RETURN_IF_ERROR(q->ForEachRow([&] {
+          ProfileKey first(q->Text(0), q->Text(1));
+          if (component.count(first) && q->Int(2) < first_seen) {
+            first_seen = q->Int(2);
+            person = key;
+            anchor = first;
+          }
+        }));
+      }
+      if (person.empty()) {
+        std::pair<int64_t, int64_t> oldest = {std::numeric_limits<int64_t>::max(), 0};
+        ASSIGN_OR_RETURN(SqliteStmt * age,
+                         w_->Prepare("SELECT updated_us, rowid FROM dim_customer WHERE source = "
+                                     "? AND customer_id = ?"));
+        for (const auto& [k, by] : component) {
+          age->Bind(1, k.first).Bind(2, k.second);
+          RETURN_IF_ERROR(age->ForEachRow([&] {
+            const std::pair<int64_t, int64_t> at = {age->Int(0), age->Int(1)};
+            if (at < oldest) {
+              oldest = at;
+              anchor = k;
+            }
+          }));
+        }
+        person = "p_" + HexEncode(Sha256(anchor.first + '\x1f' + anchor.second)).substr(0, 16);
+      }
+      for (const auto& [k, by] : component) {
+        const std::string& was = old[k];
+        if (was == person) continue;
+        const char* action = was.empty()                                 ? "link"
+                             : before.size() > 1 && before.count(person) ? "merge"
+                                                                         : "split";
+        const std::string matched = k == anchor ? std::string("itself") : by;
+        ASSIGN_OR_RETURN(
+            SqliteStmt * l,
+            w_->Prepare("INSERT INTO person_link(source, customer_id, person_key, matched_by, "
+                        "linked_at) VALUES(?,?,?,?,?) ON CONFLICT(source, customer_id) DO "
+                        "UPDATE SET person_key = excluded.person_key, matched_by = "
+                        "excluded.matched_by, linked_at = excluded.linked_at"));
+        l->Bind(1, k.first).Bind(2, k.second).Bind(3, person).Bind(4, matched);
+        l->Bind(5, loaded_at);
+        RETURN_IF_ERROR(l->Run());
+        ASSIGN_OR_RETURN(SqliteStmt * h,
+                         w_->Prepare("INSERT INTO person_history(at, action, source, customer_id, "
+                                     "from_person, to_person, matched_by) VALUES(?,?,?,?,?,?,?)"));
+        h->Bind(1, loaded_at).Bind(2, action).Bind(3, k.first).Bind(4, k.second);
+        if (was.empty()) {
+          h->BindNull(5);
+        } else {
+          h->Bind(5, was);
+        }
+        h->Bind(6, person).Bind(7, matched);
+        RETURN_IF_ERROR(h->Run());
+        for (const char* sql :
+             {"UPDATE fact_ticket SET person_key = ?1 WHERE source = ?2 AND requester_id = ?3",
+              "UPDATE fact_order SET person_key = ?1 WHERE source = ?2 AND customer_id = ?3"}) {
+          ASSIGN_OR_RETURN(SqliteStmt * u, w_->Prepare(sql));
+          u->Bind(1, person).Bind(2, k.first).Bind(3, k.second);
+          RETURN_IF_ERROR(u->Run());
+        }
+      }
+    }
+    return Status::Ok();
   }
 
   Status UpsertAgent(const std::string& source, const AgentProfile& p,
@@ -1792,7 +2048,7 @@ Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 8) return Status::Ok();
+  if (version >= 9) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
   if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
@@ -1800,7 +2056,8 @@ Status Migrate(SqliteDb& db) {
   if (st.ok() && version < 5) st = db.Exec(kMigrationV5);
   if (st.ok() && version < 6) st = db.Exec(kMigrationV6);
   if (st.ok() && version < 7) st = db.Exec(kMigrationV7);
-  if (st.ok()) st = db.Exec(kMigrationV8);
+  if (st.ok() && version < 8) st = db.Exec(kMigrationV8);
+  if (st.ok()) st = db.Exec(kMigrationV9);
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
