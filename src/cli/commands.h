@@ -130,7 +130,7 @@ int RunRetention(const RetentionFlags& flags);
 
 struct EraseFlags {
   StorageFlags storage;
-  std::string customer, email, source;
+  std::string customer, email, person, source;
 };
 int RunErase(const EraseFlags& flags);
 

@@ -243,6 +243,8 @@ int main(int argc, char** argv) {
   AddStorageFlags(er, &erase.storage);
   er->add_option("--customer", erase.customer, "Their customer id");
   er->add_option("--email", erase.email, "Their email address");
+  er->add_option("--person", erase.person,
+                 "Their person key ([identity]; every record linked to it, in every source)");
   er->add_option("--source", erase.source, "Only this source (default: every source)");
   er->callback([&] { code = RunErase(erase); });
 

@@ -158,19 +158,26 @@ int RunRetention(const RetentionFlags& flags) {
 }
 
 int RunErase(const EraseFlags& flags) {
-  if (flags.customer.empty() == flags.email.empty()) {
-    return Fail("erase", InvalidArgument("give --customer ID or --email ADDRESS", "erase"));
+  if (!flags.customer.empty() + !flags.email.empty() + !flags.person.empty() != 1) {
+    return Fail(
+        "erase",
+        InvalidArgument("give one of --customer ID, --email ADDRESS or --person KEY", "erase"));
   }
   // The audit entry names the erasure, never the person.
   auto cfg = ResolveConfigAudited(flags.storage, "erase.request",
-                                  flags.customer.empty() ? "by email" : "by customer id");
+                                  !flags.person.empty()    ? "by person"
+                                  : flags.customer.empty() ? "by email"
+                                                           : "by customer id");
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   SystemClock clock;
   Stores st;
   if (int rc = OpenStores(*cfg, clock, &st); rc != kExitOk) return rc;
   server::Eraser eraser(*cfg, *st.log, *st.warehouse, *st.security, clock);
-  auto receipt = eraser.Erase(
-      {.customer_id = flags.customer, .email = flags.email, .source = flags.source}, CliActor());
+  auto receipt = eraser.Erase({.customer_id = flags.customer,
+                               .email = flags.email,
+                               .person = flags.person,
+                               .source = flags.source},
+                              CliActor());
   if (!receipt.ok()) return Fail("erase", receipt.status());
   std::printf("%s\n", receipt->Json().c_str());
   return kExitOk;

@@ -40,17 +40,21 @@ std::string ErasureReceipt::Json() const {
 }
 
 Result<ErasureReceipt> Eraser::Erase(const ErasureRequest& req, std::string_view actor) {
-  if (req.customer_id.empty() == req.email.empty()) {
-    return InvalidArgument("name the person by customer id or by email, not both", "erase");
+  if (!req.customer_id.empty() + !req.email.empty() + !req.person.empty() != 1) {
+    return InvalidArgument("name the person by one of customer id, email or person key", "erase");
   }
   ErasureReceipt receipt;
   receipt.id = "er_" + HexEncode(RandomBytes(8));
   const std::string replacement = "erased:" + receipt.id;
 
   // Who: their profiles (and the strings that identify them), then the tickets they requested.
-  std::string where = req.customer_id.empty()
-                          ? "lower(email) = lower(" + SqlLiteral(req.email) + ")"
-                          : "customer_id = " + SqlLiteral(req.customer_id);
+  std::string where =
+      !req.person.empty()
+          ? "(source, customer_id) IN (SELECT source, customer_id FROM person_link WHERE "
+            "person_key = " +
+                SqlLiteral(req.person) + ")"
+      : req.customer_id.empty() ? "lower(email) = lower(" + SqlLiteral(req.email) + ")"
+                                : "customer_id = " + SqlLiteral(req.customer_id);
   if (!req.email.empty() && config_.privacy.pseudonymize_customer_email) {
     where += " OR email = " + SqlLiteral(security::Privacy(config_.privacy).Pseudonym(req.email));
   }
@@ -79,6 +83,30 @@ Result<ErasureReceipt> Eraser::Erase(const ErasureRequest& req, std::string_view
                              (req.source.empty() ? "" : " AND source = " + SqlLiteral(req.source)),
                          10000));
     for (const auto& r : sources.rows) customers.emplace(r[0].s, req.customer_id);
+  }
+  // One person across sources ([identity]): every record linked to the ones found.
+  for (size_t before = 0; before != customers.size();) {
+    before = customers.size();
+    std::string keys;
+    for (const auto& [source, id] : customers) {
+      keys +=
+          (keys.empty() ? "" : ",") + fmt::format("({},{})", SqlLiteral(source), SqlLiteral(id));
+    }
+    ASSIGN_OR_RETURN(
+        warehouse::QueryResult linked,
+        warehouse_.Query("SELECT c.source, c.customer_id, c.email, c.name, c.phone FROM "
+                         "person_link l JOIN person_link m ON m.person_key = l.person_key LEFT "
+                         "JOIN dim_customer c ON c.source = m.source AND c.customer_id = "
+                         "m.customer_id WHERE (l.source, l.customer_id) IN (VALUES " +
+                             keys + ") AND c.customer_id IS NOT NULL",
+                         100000));
+    for (const auto& r : linked.rows) {
+      customers.emplace(r[0].s, r[1].s);
+      for (int i = 2; i <= 4; ++i) {
+        if (r[i].kind == warehouse::Cell::Kind::kText && r[i].s.size() >= 4)
+          identifiers.insert(r[i].s);
+      }
+    }
   }
   if (customers.empty()) return NotFound("no customer matches; nothing was erased");
   std::set<std::pair<std::string, std::string>> tickets;

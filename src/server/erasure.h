@@ -23,8 +23,9 @@ namespace supportpipe::server {
 
 struct ErasureRequest {
   std::string customer_id;  // or
-  std::string email;
-  std::string source;  // "" = every source
+  std::string email;        // or
+  std::string person;       // a person key ([identity]): every record linked to it
+  std::string source;       // "" = every source
 };
 
 struct ErasureReceipt {

@@ -219,5 +219,39 @@ events = ["message.created"]
   EXPECT_NE(audit.out.find("processing-report"), std::string::npos) << audit.out;
 }
 
+TEST(ContextIntegrationTest, OnePersonAcrossThreeSourcesMeetsTheirOrdersAndIsErasedWhole) {
+  Harness h(R"(
+[identity]
+match_on = ["email", "phone"]
+default_country_code = "47"
+)");
+  std::ofstream(h.dir() + "/zd.jsonl") << Line(
+      "z1", "ticket.created", "2026-10-05T10:00:00Z",
+      R"("ticket":{"id":"T1","requester":"r1"},"customer":{"id":"r1","email":"Ana@Example.com","name":"Ana"})");
+  std::ofstream(h.dir() + "/ic.jsonl")
+      << Line("i1", "customer.upserted", "2026-10-01T10:00:00Z",
+              R"("customer":{"id":"c1","email":"ana@example.com","phone":"+47 912 34 567"})");
+  std::ofstream(h.dir() + "/shop.jsonl") << Line(
+      "s1", "order.created", "2026-10-03T10:00:00Z",
+      R"("customer":{"id":"s1","phone":"912 34 567"},"order":{"id":"A-1","amount":99,"currency":"NOK"})");
+  for (const char* src : {"zd", "ic", "shop"}) {
+    ASSERT_EQ(h.Cli({"import", "-s", src, std::string(src) + ".jsonl"}).exit_code, 0) << src;
+  }
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) || ' ' || MAX(records) || ' ' || MAX(sources) || ' ' || "
+                     "MAX(tickets) || ' ' || MAX(orders) FROM dim_person"),
+            "1 3 3 1 1");
+  EXPECT_EQ(h.Scalar("SELECT ticket_id || '>' || order_source || '/' || order_id FROM "
+                     "ticket_orders"),
+            "T1>shop/A-1");
+  const std::string person = h.Scalar("SELECT person_key FROM dim_person");
+  auto erased = h.Cli({"erase", "--person", person});
+  ASSERT_EQ(erased.exit_code, 0) << erased.err;
+  EXPECT_NE(erased.out.find(R"("customers":3)"), std::string::npos) << erased.out;
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM dim_customer"), "0");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM person_link"), "0");
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_order"), "1");  // the order stays, anonymous
+  EXPECT_EQ(h.Scalar("SELECT customer_id LIKE 'erased:%' FROM fact_order"), "1");
+}
+
 }  // namespace
 }  // namespace supportpipe::testing_support
