@@ -221,6 +221,11 @@ Result<ProcessingReport> BuildProcessingReport(const Config& config, log::EventL
       {"fact_ticket_event", {kIds, kCsat, "ticket snapshots"}, "until erased"},
       {"fact_customer_event", {kIds, kPurchases}, "until erased"},
       {"fact_order", {kIds, kPurchases}, "until erased"},
+      {"dim_customer_consent", {kIds, "consent statements"}, "until erased"},
+      {"person_link", {kIds, "links between a person's records in different sources"},
+       "until erased"},
+      {"person_history", {kIds, "how records were linked, merged and split"},
+       "until erased (ids replaced on erasure)"},
   };
   for (const Table& t : tables) {
     ASSIGN_OR_RETURN(int64_t n, rows(t.name));
