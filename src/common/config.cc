@@ -885,9 +885,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     RETURN_IF_ERROR(c.OnlyKeys(t, "identity", {"match_on", "default_country_code"}));
     RETURN_IF_ERROR(ParseStringList(c, t, "identity", "match_on", &cfg.identity.match_on));
     for (const std::string& k : cfg.identity.match_on) {
-      if (k != "email" && k != "phone" && k != "external_id") {
+      if (k != "email" && k != "verified_email" && k != "phone" && k != "external_id") {
         return c.Fail(t.get("match_on"), "identity.match_on",
-                      fmt::format("\"{}\" is not a match key (email, phone, external_id)", k));
+                      fmt::format("\"{}\" is not a match key (email, verified_email, phone, "
+                                  "external_id)",
+                                  k));
       }
     }
     RETURN_IF_ERROR(

@@ -159,8 +159,10 @@ struct RuleConfig {
 // [surge] (docs/metrics.md#surge-detection). No table, or no dimensions: off.
 // [identity] (docs/warehouse.md#people): one person across sources, by match keys.
 struct IdentityConfig {
-  std::vector<std::string> match_on;  // email, phone, external_id; empty = off
-  std::string default_country_code;   // digits: phones written without + are in it
+  // email, verified_email (only addresses the producer marked verified), phone, external_id;
+  // empty = off
+  std::vector<std::string> match_on;
+  std::string default_country_code;  // digits: phones written without + are in it
   bool enabled() const { return !match_on.empty(); }
 };
 

@@ -385,6 +385,11 @@ class Decoder {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.tier));
       } else if (k == "external_id") {
         RETURN_IF_ERROR(TextValue(x, ptr, &c.external_id));
+      } else if (k == "email_verified") {
+        if (!x.is_null()) {
+          if (!x.is_bool()) return Bad(ptr, "must be true or false");
+          c.email_verified = x.get_bool().value();
+        }
       } else if (k == "consent") {
         if (!x.is_null()) RETURN_IF_ERROR(ConsentFlags(x, &c.consent));
       } else {
@@ -879,6 +884,10 @@ std::string EncodeEvent(const Event& e) {
     WriteOpt(w, "organization", c.organization);
     WriteOpt(w, "tier", c.tier);
     WriteOpt(w, "external_id", c.external_id);
+    if (c.email_verified) {
+      w.Key("email_verified");
+      w.Bool(*c.email_verified);
+    }
     if (!c.consent.empty()) {
       w.Key("consent");
       w.StartObject();

@@ -55,6 +55,7 @@ struct Customer {
   std::string id;
   std::optional<std::string> email, name, phone, organization, tier;
   std::optional<std::string> external_id;  // an id the customer has in every system (a CRM's)
+  std::optional<bool> email_verified;      // the producer checked the address belongs to them
   std::vector<Consent> consent;
 };
 

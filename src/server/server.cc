@@ -199,7 +199,11 @@ void Server::ReconcileLoop(const Clock& clock) {
     for (const SourceConfig& source : config_.sources) {
       if (source.reconcile_every_h <= 0) continue;
       TimeMicros& due = next[source.name];
-      if (now >= due && worker_->active()) {
+      if (now >= due && !worker_->active()) {
+        wake = std::min(wake, now + 1000000);  // another process runs the stages: ask again soon
+        continue;
+      }
+      if (now >= due) {
         due = now + source.reconcile_every_h * 3600LL * 1000000;
         const TimeMicros from = now - source.reconcile_days * 86400LL * 1000000;
         auto truth = ZendeskApiTruth(*log_, source, from, now);

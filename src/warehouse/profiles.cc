@@ -32,6 +32,7 @@ MergedProfiles MergeProfiles(std::span<const LoadItem> items, uint64_t position)
       Newer(p.customer.organization, e.customer->organization);
       Newer(p.customer.tier, e.customer->tier);
       Newer(p.customer.external_id, e.customer->external_id);
+      if (e.customer->email_verified) p.customer.email_verified = e.customer->email_verified;
       p.updated_at = e.occurred_at;
       p.event_id = e.id;
       p.raw_offset = item->raw_offset;

@@ -288,6 +288,23 @@ default_country_code = "47"
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM ticket_orders"), "0");  // her order is the shop's again
 }
 
+TEST_P(WarehouseContract, VerifiedEmailsOnlyLinkWhenBothAreVerified) {
+  auto config = ParseConfig("[identity]\nmatch_on = [\"verified_email\"]\n", "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  policies_ = std::move(support::Policies::Create(*config)).value();
+  Reopen();
+  auto profile = [](const std::string& source, const std::string& verified) {
+    return R"({"spec":"supportpipe/v1","source":")" + source +
+           R"(","id":"p","type":"customer.upserted","occurred_at":"2025-11-01T00:00:00Z","customer":{"id":"x","email":"ana@example.com")" +
+           verified + "}}";
+  };
+  LoadJson({profile("a", R"(,"email_verified":true)"), profile("b", "")});
+  EXPECT_EQ(Scalar("SELECT COUNT(DISTINCT person_key) FROM person_link"), "2");
+  LoadJson(
+      {R"({"spec":"supportpipe/v1","source":"b","id":"p2","type":"customer.upserted","occurred_at":"2025-11-02T00:00:00Z","customer":{"id":"x","email_verified":true}})"});
+  EXPECT_EQ(Scalar("SELECT COUNT(DISTINCT person_key) FROM person_link"), "1");
+}
+
 TEST_P(WarehouseContract, LateEventsLandWhereTheyOccurred) {
   LoadJson(
       {Ev("e1", "ticket.created", "2025-11-01T10:00:00Z", R"("ticket":{"id":"T1","status":"new"})"),

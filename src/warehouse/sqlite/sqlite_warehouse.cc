@@ -428,6 +428,7 @@ UPDATE _schema SET version = 8;
 // person on tickets and orders (so that they meet whatever source each came from).
 constexpr const char* kMigrationV9 = R"sql(
 ALTER TABLE dim_customer ADD COLUMN external_id TEXT;
+ALTER TABLE dim_customer ADD COLUMN email_verified INTEGER;
 ALTER TABLE dim_customer ADD COLUMN email_key TEXT;
 ALTER TABLE dim_customer ADD COLUMN phone_key TEXT;
 CREATE INDEX dim_customer_by_email_key ON dim_customer(email_key) WHERE email_key IS NOT NULL;
@@ -1414,17 +1415,30 @@ class SqliteWarehouse final : public Warehouse {
     s->Bind(9, p.updated_at).Bind(10, p.event_id).Bind(11, static_cast<int64_t>(p.raw_offset));
     s->Bind(12, loaded_at);
     RETURN_IF_ERROR(s->Run());
+    if (c.email_verified) {
+      ASSIGN_OR_RETURN(SqliteStmt * v, w_->Prepare("UPDATE dim_customer SET email_verified = ? "
+                                                   "WHERE source = ? AND customer_id = ?"));
+      v->Bind(1, int64_t{*c.email_verified}).Bind(2, source).Bind(3, c.id);
+      RETURN_IF_ERROR(v->Run());
+    }
     if (!policies_->identity().enabled() && !c.external_id) return Status::Ok();
     // The match keys follow what the profile now holds.
     ASSIGN_OR_RETURN(SqliteStmt * now,
-                     w_->Prepare("SELECT email, phone FROM dim_customer WHERE source = ? AND "
-                                 "customer_id = ?"));
+                     w_->Prepare("SELECT email, phone, COALESCE(email_verified, 0) FROM "
+                                 "dim_customer WHERE source = ? AND customer_id = ?"));
     now->Bind(1, source).Bind(2, c.id);
     std::optional<std::string> email_key, phone_key;
-    const std::string& cc = policies_->identity().default_country_code;
+    const IdentityConfig& identity = policies_->identity();
+    const auto uses = [&](std::string_view k) {
+      return std::find(identity.match_on.begin(), identity.match_on.end(), k) !=
+             identity.match_on.end();
+    };
     RETURN_IF_ERROR(now->ForEachRow([&] {
-      if (!now->IsNull(0)) email_key = NormalizeEmail(now->Text(0));
-      if (!now->IsNull(1)) phone_key = NormalizePhone(now->Text(1), cc);
+      // With verified_email only, unverified addresses match nothing.
+      if (!now->IsNull(0) && (uses("email") || now->Int(2) != 0)) {
+        email_key = NormalizeEmail(now->Text(0));
+      }
+      if (!now->IsNull(1)) phone_key = NormalizePhone(now->Text(1), identity.default_country_code);
     }));
     ASSIGN_OR_RETURN(SqliteStmt * keys,
                      w_->Prepare("UPDATE dim_customer SET email_key = ?, phone_key = ?, "
@@ -1442,7 +1456,9 @@ class SqliteWarehouse final : public Warehouse {
   Status Relink(const std::vector<ProfileKey>& seeds, const std::string& loaded_at) {
     const std::vector<std::string>& kinds = policies_->identity().match_on;
     auto column = [](const std::string& kind) {
-      return kind == "email" ? "email_key" : kind == "phone" ? "phone_key" : "external_id";
+      return kind == "email" || kind == "verified_email" ? "email_key"
+             : kind == "phone"                           ? "phone_key"
+                                                         : "external_id";
     };
     std::set<ProfileKey> affected(seeds.begin(), seeds.end());
     std::map<ProfileKey, std::string> old;  // record -> person before
