@@ -105,7 +105,9 @@ Result<warehouse::ReconciliationRun> Reconciler::Run(const SourceConfig& source,
                     field.empty() ? "null" : event::JsonQuote(field), event::JsonQuote(truth_value),
                     event::JsonQuote(held_value));
   };
-  for (const auto& [id, t] : told) {
+  for (const auto& entry : told) {
+    const std::string& id = entry.first;
+    const Seen& t = entry.second;
     auto it = held.find(id);
     if (it == held.end()) {
       ++run.missing;

@@ -43,7 +43,8 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
       rule_runner_(log, warehouse, rules_, clock, metrics),
       dispatcher_(log, config, clock, metrics,
                   [&warehouse](const event::Event& e) -> Result<std::vector<std::string>> {
-                    const std::string_view customer = e.customer ? e.customer->id : "";
+                    const std::string_view customer =
+                        e.customer ? std::string_view(e.customer->id) : std::string_view();
                     if (customer.empty() && e.TicketId().empty()) {
                       return std::vector<std::string>();  // about nobody (a surge, an alert)
                     }

@@ -586,7 +586,9 @@ class SqliteWarehouse final : public Warehouse {
       stats.tickets = touched.size();
     }
     if (consent_active) {
-      for (const auto& [source, ticket] : consent_tickets) {
+      for (const auto& key : consent_tickets) {
+        const std::string& source = key.first;
+        const std::string& ticket = key.second;
         ASSIGN_OR_RETURN(SqliteStmt * q, w_->Prepare("SELECT requester_id FROM fact_ticket WHERE "
                                                      "source = ? AND ticket_id = ? AND "
                                                      "requester_id IS NOT NULL"));
@@ -1553,7 +1555,8 @@ class SqliteWarehouse final : public Warehouse {
         ASSIGN_OR_RETURN(SqliteStmt * age,
                          w_->Prepare("SELECT updated_us, rowid FROM dim_customer WHERE source = "
                                      "? AND customer_id = ?"));
-        for (const auto& [k, by] : component) {
+        for (const auto& entry : component) {
+          const ProfileKey& k = entry.first;
           age->Bind(1, k.first).Bind(2, k.second);
           RETURN_IF_ERROR(age->ForEachRow([&] {
             const std::pair<int64_t, int64_t> at = {age->Int(0), age->Int(1)};
