@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "event/codec.h"
+#include "pipeline/derived.h"
 
 namespace supportpipe::pipeline {
 
@@ -27,15 +28,7 @@ void SlaClock::Collect(const warehouse::SlaRow& row, TimeMicros now,
     e.received_at = now;  // how late it was recorded: destinations skip old news
     e.ticket.emplace().id = row.ticket_id;
     e.sla = event::Sla{i.policy, i.metric, i.instance, i.target_s, i.due_at};
-    log::EventRecord r;
-    r.source = row.source;
-    r.event_id = e.id;
-    r.ticket_id = row.ticket_id;
-    r.type = e.type;
-    r.occurred_at = at;
-    r.raw_offset = 0;  // derived: the first one recorded stands
-    r.payload = event::EncodeEvent(e);
-    out->push_back(std::move(r));
+    out->push_back(DerivedRecord(e));
   };
   add("applied", i.applied_at);
   if (i.warning_at && *i.warning_at <= now) add("warning", *i.warning_at);

@@ -8,6 +8,7 @@
 
 #include "delivery/dispatcher.h"
 #include "event/codec.h"
+#include "pipeline/derived.h"
 #include "pipeline/loader.h"
 #include "pipeline/processor.h"
 #include "triggers/rule_runner.h"
@@ -34,14 +35,7 @@ log::EventRecord AlertEvent(const Alert& a, std::string_view state, TimeMicros f
                   {"threshold", fmt::format("{}", a.threshold)},
                   {"fired_at", event::JsonQuote(FormatRfc3339(fired_at))},
                   {"message", event::JsonQuote(a.message)}};
-  log::EventRecord r;
-  r.source = e.source;
-  r.event_id = e.id;
-  r.type = e.type;
-  r.occurred_at = e.occurred_at;
-  r.raw_offset = 0;  // derived: the first one recorded stands
-  r.payload = event::EncodeEvent(e);
-  return r;
+  return pipeline::DerivedRecord(e);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "event/codec.h"
+#include "pipeline/derived.h"
 
 namespace supportpipe::triggers {
 
@@ -58,14 +59,7 @@ Result<SurgeDetector::StepResult> SurgeDetector::Step() {
       e.id = fmt::format("surge:{}:{}:{}", dimension, c.value, c.bucket * config_.bucket_s);
       e.surge = event::Surge{dimension, c.value,      e.occurred_at,    config_.bucket_s,
                              c.count,   signal->mean, signal->variance, signal->score};
-      log::EventRecord r;
-      r.source = e.source;
-      r.event_id = e.id;
-      r.type = e.type;
-      r.occurred_at = e.occurred_at;
-      r.raw_offset = 0;  // derived: the first one recorded stands
-      r.payload = event::EncodeEvent(e);
-      events.push_back(std::move(r));
+      events.push_back(pipeline::DerivedRecord(e));
     }
     // Every value sees every bucket, empty ones included.
     for (auto& [key, s] : series_) {
