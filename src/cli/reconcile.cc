@@ -77,15 +77,15 @@ int RunReconcile(const ReconcileFlags& flags) {
     if (d.local()) d.worker().NotifyRaw();
     if (Status st = d.WaitUntilLoaded(); !st.ok()) return Fail("waiting for the repair", st);
   }
-  // The differences, one row each, from the run's JSON details.
-  auto rows = d.warehouse().Query(
-      "SELECT json_extract(value, '$.ticket') AS ticket, json_extract(value, '$.difference') AS "
-      "difference, json_extract(value, '$.field') AS field, json_extract(value, '$.truth') AS "
-      "truth, json_extract(value, '$.warehouse') AS warehouse FROM _reconciliation, "
-      "json_each(details) WHERE run_id = (SELECT MAX(run_id) FROM _reconciliation)",
-      1000000);
-  if (!rows.ok()) return Fail("reconcile", rows.status());
-  PrintTable(*rows, flags.format);
+  // The differences, one row each.
+  warehouse::QueryResult rows;
+  rows.columns = {"ticket", "difference", "field", "truth", "warehouse"};
+  for (const warehouse::ReconciliationDifference& x : run->differences) {
+    rows.rows.push_back({TextCell(x.ticket), TextCell(x.difference),
+                         x.field.empty() ? warehouse::Cell{} : TextCell(x.field), TextCell(x.truth),
+                         TextCell(x.warehouse)});
+  }
+  PrintTable(rows, flags.format);
   const bool clean = run->missing == 0 && run->extra == 0 && run->diverging == 0;
   return clean || flags.repair ? kExitOk : kExitPartial;
 }

@@ -1,8 +1,10 @@
 #include "delivery/dispatcher.h"
 
 #include <fmt/format.h>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <optional>
 
 #include <algorithm>
 
@@ -112,31 +114,22 @@ Result<size_t> Dispatcher::Step() {
     e->source = r.source;
     const TimeMicros recorded = e->received_at ? e->received_at : now;
     const bool stale = recorded - e->occurred_at > config_.delivery.max_age_s * 1000000;
-    // Consent needed by some wanted destination, and withheld by the event's customer.
-    std::vector<std::string> withheld;
-    if (withheld_) {
-      bool needed = false;
-      for (const ConsentRule& rule : config_.privacy.consent) {
-        for (const DestinationConfig& d : config_.destinations) {
-          needed = needed || (Wants(d, r.type) && std::count(rule.destinations.begin(),
-                                                             rule.destinations.end(), d.name) > 0);
-        }
-      }
-      if (needed) {
-        ASSIGN_OR_RETURN(withheld, withheld_(*e));
-      }
-    }
-    auto refused_by = [&](const DestinationConfig& d) -> std::string {
-      for (const ConsentRule& rule : config_.privacy.consent) {
-        if (std::count(rule.destinations.begin(), rule.destinations.end(), d.name) &&
-            std::count(withheld.begin(), withheld.end(), rule.purpose)) {
-          return rule.purpose;
-        }
-      }
-      return "";
-    };
+    // The consents the event's customer withheld, asked once, when a wanted destination
+    // needs one.
+    std::optional<std::vector<std::string>> withheld;
     for (const DestinationConfig& d : config_.destinations) {
       if (!Wants(d, r.type)) continue;
+      std::string refused_by;  // the purpose whose consent is missing
+      if (auto needs = consent_needed_.find(d.name); needs != consent_needed_.end() && withheld_) {
+        if (!withheld) {
+          ASSIGN_OR_RETURN(withheld, withheld_(*e));
+        }
+        for (const std::string& purpose : needs->second) {
+          if (refused_by.empty() && std::count(withheld->begin(), withheld->end(), purpose)) {
+            refused_by = purpose;
+          }
+        }
+      }
       log::Delivery x;
       x.destination = d.name;
       x.source = r.source;
@@ -149,12 +142,12 @@ Result<size_t> Dispatcher::Step() {
       x.created_at = now;
       x.event_received_at = recorded;
       x.updated_at = now;
-      if (const std::string purpose = refused_by(d); !purpose.empty()) {
+      if (!refused_by.empty()) {
         x.state = "skipped";
         x.last_error = fmt::format(
             "the customer has not given {} consent ([privacy.consent.{}] destinations): kept, "
             "not sent",
-            purpose, purpose);
+            refused_by, refused_by);
       } else if (stale) {
         x.state = "skipped";
         x.last_error = fmt::format(

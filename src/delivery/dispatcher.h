@@ -12,6 +12,7 @@
 // Thread-safety: one thread calls Step at a time.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,7 +52,11 @@ class Dispatcher {
         config_(config),
         clock_(clock),
         metrics_(metrics),
-        withheld_(std::move(withheld)) {}
+        withheld_(std::move(withheld)) {
+    for (const ConsentRule& rule : config.privacy.consent) {
+      for (const std::string& d : rule.destinations) consent_needed_[d].push_back(rule.purpose);
+    }
+  }
 
   // Dispatches one batch after the cursor and commits it. Returns the number of events
   // read; 0 means caught up. The first step of a new log position starts at the log's
@@ -64,6 +69,8 @@ class Dispatcher {
   const Clock& clock_;
   observe::Registry& metrics_;
   WithheldConsents withheld_;
+  // Destination -> the consent purposes it needs ([privacy.consent.*] destinations).
+  std::map<std::string, std::vector<std::string>> consent_needed_;
 };
 
 }  // namespace supportpipe::delivery

@@ -1,5 +1,7 @@
 #include "server/health.h"
 
+#include <map>
+
 #include "delivery/dispatcher.h"
 #include "event/codec.h"
 #include "pipeline/loader.h"
@@ -68,19 +70,27 @@ Result<Health> ReadHealth(log::EventLog& log, warehouse::Warehouse& warehouse, c
     ASSIGN_OR_RETURN(log::Offset dispatched, log.GetCursor(delivery::kDispatcherConsumer));
     readers.emplace_back(delivery::kDispatcherConsumer, dispatched);
   }
+  // Consumers often stand at the same offset: each event is read and decoded once.
+  std::map<log::Offset, TimeMicros> received_after;
+  auto received = [&](log::Offset after) -> Result<TimeMicros> {
+    auto it = received_after.find(after);
+    if (it != received_after.end()) return it->second;
+    ASSIGN_OR_RETURN(TimeMicros at, EventReceivedAfter(log, after));
+    return received_after[after] = at;
+  };
   for (const auto& [consumer, at] : readers) {
     ConsumerLag l{std::string(consumer), "events"};
     l.records = h.events_last - std::min(h.events_last, at);
     if (l.records > 0) {
-      ASSIGN_OR_RETURN(TimeMicros waiting_since, EventReceivedAfter(log, at));
+      ASSIGN_OR_RETURN(TimeMicros waiting_since, received(at));
       l.seconds = Seconds(waiting_since, now);
     }
     h.lags.push_back(std::move(l));
   }
   // The newest loaded event is the one at the loader's position.
   if (loaded > 0) {
-    ASSIGN_OR_RETURN(TimeMicros received, EventReceivedAfter(log, loaded - 1));
-    if (received > 0) h.newest_loaded_received_at = received;
+    ASSIGN_OR_RETURN(TimeMicros newest, received(loaded - 1));
+    if (newest > 0) h.newest_loaded_received_at = newest;
   }
 
   ASSIGN_OR_RETURN(h.dead_letters_open, log.CountDeadLetters("open"));

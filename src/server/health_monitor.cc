@@ -144,13 +144,17 @@ std::vector<Alert> HealthMonitor::Judge(const Health& h) {
 
 Status HealthMonitor::Record(const std::vector<Alert>& now_firing, TimeMicros now) {
   std::vector<log::EventRecord> events;
+  std::vector<std::pair<std::string, const char*>> transitions;  // (check, state) per event
   std::map<std::string, std::pair<Alert, TimeMicros>> next;
   {
     std::lock_guard lock(mu_);
     for (const Alert& a : now_firing) {
       auto it = firing_.find(a.Key());
       const TimeMicros fired_at = it == firing_.end() ? now : it->second.second;
-      if (it == firing_.end()) events.push_back(AlertEvent(a, "firing", fired_at, now));
+      if (it == firing_.end()) {
+        events.push_back(AlertEvent(a, "firing", fired_at, now));
+        transitions.emplace_back(a.check, "firing");
+      }
       next.emplace(a.Key(), std::make_pair(a, fired_at));
     }
     for (const auto& [key, f] : firing_) {
@@ -158,30 +162,27 @@ Status HealthMonitor::Record(const std::vector<Alert>& now_firing, TimeMicros no
       Alert resolved = f.first;
       resolved.message = fmt::format("resolved: {}", f.first.message);
       events.push_back(AlertEvent(resolved, "resolved", f.second, now));
+      transitions.emplace_back(f.first.check, "resolved");
     }
   }
-  if (events.empty()) {
-    std::lock_guard lock(mu_);
-    firing_ = std::move(next);  // values move; the set is the same
-    return Status::Ok();
-  }
-  // The events first: after a crash between the two, the next check finds the same alerts
-  // firing under the same ids (fired_at is kept), so nothing is recorded twice.
-  std::vector<log::AppendResult> results;
-  RETURN_IF_ERROR(log_.AppendEvents(events, &results));
-  std::string state;
-  for (const auto& [key, f] : next) {
-    state += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", f.first.check, f.first.subject, f.second,
-                         f.first.value, f.first.threshold, f.first.message);
-  }
-  RETURN_IF_ERROR(log_.PutState(kFiringState, state));
-  for (const log::EventRecord& e : events) {
-    metrics_
-        .GetCounter("supportpipe_alerts_total",
-                    "pipeline.alert events recorded, by check and state.",
-                    {{"check", e.event_id.substr(6, e.event_id.find(':', 6) - 6)},
-                     {"state", e.event_id.ends_with(":resolved") ? "resolved" : "firing"}})
-        .Inc();
+  if (!events.empty()) {
+    // The events first: after a crash between the two, the next check finds the same alerts
+    // firing under the same ids (fired_at is kept), so nothing is recorded twice.
+    std::vector<log::AppendResult> results;
+    RETURN_IF_ERROR(log_.AppendEvents(events, &results));
+    std::string state;
+    for (const auto& [key, f] : next) {
+      state += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", f.first.check, f.first.subject, f.second,
+                           f.first.value, f.first.threshold, f.first.message);
+    }
+    RETURN_IF_ERROR(log_.PutState(kFiringState, state));
+    for (const auto& [check, state_name] : transitions) {
+      metrics_
+          .GetCounter("supportpipe_alerts_total",
+                      "pipeline.alert events recorded, by check and state.",
+                      {{"check", check}, {"state", state_name}})
+          .Inc();
+    }
   }
   std::lock_guard lock(mu_);
   firing_ = std::move(next);

@@ -95,15 +95,11 @@ Result<warehouse::ReconciliationRun> Reconciler::Run(const SourceConfig& source,
   run.truth_tickets = static_cast<int64_t>(told.size());
   run.warehouse_tickets = static_cast<int64_t>(held.size());
 
-  std::string details;
   std::vector<size_t> to_repair;
   auto note = [&](const std::string& ticket, std::string_view kind, std::string_view field,
                   const std::string& truth_value, const std::string& held_value) {
-    details +=
-        fmt::format(R"({}{{"ticket":{},"difference":"{}","field":{},"truth":{},"warehouse":{}}})",
-                    details.empty() ? "" : ",", event::JsonQuote(ticket), kind,
-                    field.empty() ? "null" : event::JsonQuote(field), event::JsonQuote(truth_value),
-                    event::JsonQuote(held_value));
+    run.differences.push_back(
+        {ticket, std::string(kind), std::string(field), truth_value, held_value});
   };
   for (const auto& entry : told) {
     const std::string& id = entry.first;
@@ -138,7 +134,6 @@ Result<warehouse::ReconciliationRun> Reconciler::Run(const SourceConfig& source,
     ++run.extra;
     note(id, "extra", "", "", w.status);
   }
-  run.details = "[" + details + "]";
 
   if (repair && !to_repair.empty()) {
     std::sort(to_repair.begin(), to_repair.end());

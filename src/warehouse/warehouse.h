@@ -91,6 +91,14 @@ struct ErasureCounts {
   int64_t events = 0;    // fact_ticket_event rows scrubbed or deleted
 };
 
+// One ticket on which the warehouse and the source of truth disagree.
+struct ReconciliationDifference {
+  std::string ticket;
+  std::string difference;  // missing | extra | diverging
+  std::string field;       // status, created_at, messages (diverging only)
+  std::string truth, warehouse;
+};
+
 // A comparison of the warehouse with a source of truth (supportpipe reconcile).
 struct ReconciliationRun {
   std::string source;
@@ -98,7 +106,7 @@ struct ReconciliationRun {
   TimeMicros from = 0, to = 0, started_at = 0, finished_at = 0;
   int64_t truth_tickets = 0, warehouse_tickets = 0;
   int64_t missing = 0, extra = 0, diverging = 0, repaired = 0;
-  std::string details;  // JSON array of the differences
+  std::vector<ReconciliationDifference> differences;  // stored as JSON in `details`
 };
 
 class Warehouse {

@@ -877,7 +877,15 @@ class SqliteWarehouse final : public Warehouse {
     s->Bind(4, FormatRfc3339(run.to)).Bind(5, FormatRfc3339(run.started_at));
     s->Bind(6, FormatRfc3339(run.finished_at)).Bind(7, run.truth_tickets);
     s->Bind(8, run.warehouse_tickets).Bind(9, run.missing).Bind(10, run.extra);
-    s->Bind(11, run.diverging).Bind(12, run.repaired).Bind(13, run.details);
+    std::string details;
+    for (const ReconciliationDifference& d : run.differences) {
+      details +=
+          fmt::format(R"({}{{"ticket":{},"difference":"{}","field":{},"truth":{},"warehouse":{}}})",
+                      details.empty() ? "" : ",", event::JsonQuote(d.ticket), d.difference,
+                      d.field.empty() ? "null" : event::JsonQuote(d.field),
+                      event::JsonQuote(d.truth), event::JsonQuote(d.warehouse));
+    }
+    s->Bind(11, run.diverging).Bind(12, run.repaired).Bind(13, "[" + details + "]");
     return s->Run();
   }
 
