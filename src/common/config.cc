@@ -104,11 +104,12 @@ constexpr std::string_view kRequestRate =
     "must be a number of requests per second from 0 (no limit) to 1000000";
 
 Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
-  RETURN_IF_ERROR(c.OnlyKeys(t, "server",
-                             {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends",
-                              "threads", "ingest_token_env", "ingest_token_file", "admin_token_env",
-                              "admin_token_file", "tls_cert_file", "tls_key_file",
-                              "allow_plain_http", "client_rate_limit_per_s", "max_url_bytes"}));
+  RETURN_IF_ERROR(
+      c.OnlyKeys(t, "server",
+                 {"listen", "max_body_bytes", "max_header_bytes", "max_pending_appends",
+                  "max_pending_requests", "threads", "ingest_token_env", "ingest_token_file",
+                  "admin_token_env", "admin_token_file", "tls_cert_file", "tls_key_file",
+                  "allow_plain_http", "client_rate_limit_per_s", "max_url_bytes"}));
   RETURN_IF_ERROR(c.Get(t, "server", "max_url_bytes", &s->max_url_bytes));
   if (s->max_url_bytes < 256 || s->max_url_bytes > (1 << 20)) {
     return c.Fail(t.get("max_url_bytes"), "server.max_url_bytes",
@@ -120,6 +121,7 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
   RETURN_IF_ERROR(c.Get(t, "server", "max_body_bytes", &s->max_body_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_header_bytes", &s->max_header_bytes));
   RETURN_IF_ERROR(c.Get(t, "server", "max_pending_appends", &s->max_pending_appends));
+  RETURN_IF_ERROR(c.Get(t, "server", "max_pending_requests", &s->max_pending_requests));
   RETURN_IF_ERROR(c.Get(t, "server", "threads", &s->threads));
   RETURN_IF_ERROR(c.Secret(t, "server", "ingest_token", &s->ingest_token));
   RETURN_IF_ERROR(c.Secret(t, "server", "admin_token", &s->admin_token));
@@ -143,6 +145,9 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
   }
   if (s->max_pending_appends < 1) {
     return c.Fail(t.get("max_pending_appends"), "server.max_pending_appends", "must be >= 1");
+  }
+  if (s->max_pending_requests < 1) {
+    return c.Fail(t.get("max_pending_requests"), "server.max_pending_requests", "must be >= 1");
   }
   if (s->threads < 1 || s->threads > 64) {
     return c.Fail(t.get("threads"), "server.threads", "must be between 1 and 64");

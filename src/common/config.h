@@ -25,6 +25,9 @@ struct ServerConfig {
   int64_t max_header_bytes = 16 * 1024;
   // Appends waiting for the group commit; beyond it intake answers 429.
   int64_t max_pending_appends = 20000;
+  // Requests waiting for the group commit; beyond it intake answers 429 at once, so that
+  // under overload senders are told early instead of waiting in a growing queue.
+  int64_t max_pending_requests = 256;
   int threads = 2;
   // When set, POST /v1/events needs "Authorization: Bearer <token>"; when unset it is
   // open to loopback clients only.

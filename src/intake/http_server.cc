@@ -22,6 +22,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// Each thread runs its own single-threaded io_context and owns the connections accepted for
+// it: no strands, no polymorphic executors, no handler hopping between threads (decision 0017).
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using PlainStream = beast::basic_stream<tcp, Executor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+
 const char* ReasonJson(int status) {
   switch (status) {
     case 400:
@@ -37,13 +44,13 @@ const char* ReasonJson(int status) {
   }
 }
 
-// One connection: plain (beast::tcp_stream) or TLS (beast::ssl_stream over it).
+// One connection: plain (PlainStream) or TLS (TlsStream).
 template <typename Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  Session(tcp::socket socket, asio::ssl::context* tls, HttpHandler& handler,
+  Session(Socket socket, asio::ssl::context* tls, HttpHandler& handler,
           const HttpServerOptions& options)
       : stream_(MakeStream(std::move(socket), tls)), handler_(handler), options_(options) {}
 
@@ -63,15 +70,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
-  static Stream MakeStream(tcp::socket socket, asio::ssl::context* tls) {
+  static Stream MakeStream(Socket socket, asio::ssl::context* tls) {
     if constexpr (kTls) {
-      return Stream(beast::tcp_stream(std::move(socket)), *tls);
+      return Stream(PlainStream(std::move(socket)), *tls);
     } else {
       (void)tls;
       return Stream(std::move(socket));
     }
   }
-  static beast::tcp_stream& Lowest(Stream& s) { return beast::get_lowest_layer(s); }
+  static PlainStream& Lowest(Stream& s) { return beast::get_lowest_layer(s); }
   auto self() { return this->shared_from_this(); }
 
   void Abort() {
@@ -198,7 +205,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 class BeastServer final : public HttpServer {
  public:
   BeastServer(const HttpServerOptions& options, HttpHandler& handler)
-      : options_(options), handler_(handler), ioc_(options.threads), acceptor_(ioc_) {}
+      : options_(options),
+        handler_(handler),
+        iocs_(MakeContexts(options.threads)),
+        acceptor_(*iocs_.front()) {}
 
   // TLS 1.2 and later with the configured certificate chain and key.
   Status LoadTls() {
@@ -241,7 +251,10 @@ class BeastServer final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     Accept();
-    for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& ioc : iocs_) {
+      work_.push_back(asio::make_work_guard(*ioc));
+      threads_.emplace_back([&ioc = *ioc] { ioc.run(); });
+    }
     return Status::Ok();
   }
 
@@ -249,26 +262,27 @@ class BeastServer final : public HttpServer {
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
-    asio::post(ioc_, [this] {
+    asio::post(*iocs_.front(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
     });
-    ioc_.stop();
+    work_.clear();
+    for (auto& ioc : iocs_) ioc->stop();
     for (auto& t : threads_) t.join();
   }
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+    // Connections go to the threads in turn.
+    asio::io_context& owner = *iocs_[next_++ % iocs_.size()];
+    acceptor_.async_accept(owner, [this](beast::error_code ec, Socket s) {
       if (!acceptor_.is_open()) return;
       if (!ec) {
         s.set_option(tcp::no_delay(true), ec);
         if (tls_) {
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(s), &*tls_,
-                                                                          handler_, options_)
-              ->Start();
+          std::make_shared<Session<TlsStream>>(std::move(s), &*tls_, handler_, options_)->Start();
         } else {
-          std::make_shared<Session<beast::tcp_stream>>(std::move(s), nullptr, handler_, options_)
+          std::make_shared<Session<PlainStream>>(std::move(s), nullptr, handler_, options_)
               ->Start();
         }
       }
@@ -279,7 +293,15 @@ class BeastServer final : public HttpServer {
   const HttpServerOptions options_;
   HttpHandler& handler_;
   std::optional<asio::ssl::context> tls_;
-  asio::io_context ioc_;
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, n); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  std::vector<asio::executor_work_guard<Executor>> work_;
+  size_t next_ = 0;  // the acceptor's thread only
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;

@@ -20,10 +20,12 @@ Status GroupCommitter::Submit(std::vector<RawRecord> records, Callback done) {
   {
     std::lock_guard lock(mu_);
     if (stop_) return Unavailable("the log is shutting down");
-    if (pending_ + records.size() > options_.max_pending) {
+    if (pending_ + records.size() > options_.max_pending ||
+        pending_requests_ >= options_.max_requests) {
       return ResourceExhausted("the append queue is full");
     }
     pending_ += records.size();
+    ++pending_requests_;
     queue_.push_back({std::move(records), std::move(done)});
   }
   cv_.notify_one();
@@ -62,6 +64,7 @@ void GroupCommitter::Run() {
     {
       std::lock_guard lock(mu_);
       pending_ -= records.size();
+      pending_requests_ -= batch.size();
     }
     if (st.ok() && options_.on_commit) options_.on_commit(records, results);
     size_t pos = 0;

@@ -2,8 +2,9 @@
 //
 // Intake threads Submit() the records of one request and get a callback once they are
 // on stable storage; a single commit thread drains everything queued since the last
-// commit into one EventLog::AppendRaw (one transaction, one fsync). The queue is bounded:
-// when full, Submit refuses at once so that intake can answer 429 instead of growing.
+// commit into one EventLog::AppendRaw (one transaction, one fsync). The queue is bounded in
+// records and in requests (queued or being committed): when either bound is reached, Submit
+// refuses at once so that intake can answer 429 instead of growing.
 //
 //   GroupCommitter gc(log, {.max_pending = 20000});
 //   Status st = gc.Submit(std::move(records), [](Status s, std::vector<AppendResult> r) {...});
@@ -28,6 +29,7 @@ class GroupCommitter {
   using Callback = std::function<void(const Status&, std::vector<AppendResult>)>;
   struct Options {
     size_t max_pending = 20000;  // records queued and not yet committed
+    size_t max_requests = 256;   // requests queued or being committed
     size_t max_batch = 4096;     // records per commit
     // After each durable commit, on the commit thread: what was appended and how.
     std::function<void(std::span<const RawRecord>, std::span<const AppendResult>)> on_commit;
@@ -55,7 +57,8 @@ class GroupCommitter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> queue_;
-  size_t pending_ = 0;
+  size_t pending_ = 0;           // records
+  size_t pending_requests_ = 0;  // requests
   bool stop_ = false;
   std::thread thread_;
 };

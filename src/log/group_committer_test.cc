@@ -35,7 +35,7 @@ TEST_F(GroupCommitterTest, EveryCallbackSeesItsOwnDurableResults) {
   std::atomic<int> commits{0};
   std::vector<std::future<std::vector<AppendResult>>> futures;
   {
-    GroupCommitter gc(*log_, {.on_commit = [&](auto, auto) { ++commits; }});
+    GroupCommitter gc(*log_, {.max_requests = 300, .on_commit = [&](auto, auto) { ++commits; }});
     for (int i = 0; i < 300; ++i) {
       auto p = std::make_shared<std::promise<std::vector<AppendResult>>>();
       futures.push_back(p->get_future());
@@ -63,6 +63,36 @@ TEST_F(GroupCommitterTest, FullQueueRefusesInsteadOfGrowing) {
   std::vector<RawRecord> three = {Rec("a"), Rec("b"), Rec("c")};
   Status st = gc.Submit(std::move(three), [](const Status&, std::vector<AppendResult>) {});
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(GroupCommitterTest, RequestsWaitingForTheLogAreBounded) {
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  std::atomic<int> answered{0};
+  {
+    GroupCommitter gc(*log_, {.max_requests = 2});
+    // The first request's answer holds the commit thread, so the next ones wait.
+    ASSERT_TRUE(gc.Submit({Rec("a")}, [&](const Status&, std::vector<AppendResult>) {
+                    entered.set_value();
+                    released.wait();
+                    ++answered;
+                  }).ok());
+    entered.get_future().wait();
+    ASSERT_TRUE(gc.Submit({Rec("b")}, [&](const Status&, auto) { ++answered; }).ok());
+    ASSERT_TRUE(gc.Submit({Rec("c")}, [&](const Status&, auto) { ++answered; }).ok());
+    EXPECT_EQ(gc.Submit({Rec("x")}, [&](const Status&, auto) { ++answered; }).code(),
+              StatusCode::kResourceExhausted);
+    release.set_value();
+  }
+  EXPECT_EQ(answered.load(), 3);
+  // Once answered, requests are taken again.
+  GroupCommitter gc(*log_, {.max_requests = 1});
+  std::promise<void> done;
+  ASSERT_TRUE(gc.Submit({Rec("d")}, [&](const Status&, auto) { done.set_value(); }).ok());
+  done.get_future().wait();
+  std::promise<void> done2;
+  EXPECT_TRUE(gc.Submit({Rec("e")}, [&](const Status&, auto) { done2.set_value(); }).ok());
+  done2.get_future().wait();
 }
 
 }  // namespace

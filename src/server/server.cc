@@ -46,6 +46,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   s->committer_ = std::make_unique<log::GroupCommitter>(
       *s->log_, log::GroupCommitter::Options{
                     .max_pending = static_cast<size_t>(s->config_.server.max_pending_appends),
+                    .max_requests = static_cast<size_t>(s->config_.server.max_pending_requests),
                     .on_commit = on_commit});
   ASSIGN_OR_RETURN(s->intake_, intake::Intake::Create(s->config_, *s->committer_, clock,
                                                       s->metrics_, s->auth_.get()));

@@ -208,7 +208,10 @@ void Worker::Run(Stage& stage, const char* name, const std::function<Result<size
   // Intake answers senders who time out in seconds; the stages only have to keep up on
   // average. Under a burst the CPU goes to intake first and the stages catch up after
   // (the lag shows in supportpipe_consumer_lag_records).
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+  // SCHED_IDLE: the lowest weight the scheduler has (below nice 19); a stage still runs at
+  // once whenever a core is free, so at ordinary rates it sees no delay (decision 0017).
+  const sched_param idle{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
   int backoff_ms = 100;
   while (!stop_) {
     if (!active_) TryActivate();
