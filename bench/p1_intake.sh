@@ -3,11 +3,12 @@
 # wrk -t1 -c64, every 202 fsync'd before it is sent, side by side in the same run with the
 # Node + Express + PostgreSQL peer and the nginx `return 204` ceiling from ../shared/peers.
 # Setups alternate; each run gets freshly signed, never-repeated requests; medians printed.
+# Then P5's overload: OVERLOAD_CONNS (1024) connections against supportpipe alone.
 #   RUNS=2 DURATION=15s CONNS=64 bench/p1_intake.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-RUNS=${RUNS:-2}; DURATION=${DURATION:-15s}; CONNS=${CONNS:-64}; NREQ=${NREQ:-300000}
+RUNS=${RUNS:-2}; DURATION=${DURATION:-15s}; CONNS=${CONNS:-64}; OVERLOAD_CONNS=${OVERLOAD_CONNS:-1024}; NREQ=${NREQ:-600000}
 peers_src=${PEERS:-$root/../shared/peers}
 [[ -d $peers_src ]] || { echo "P1 needs the peers folder (set PEERS=...)" >&2; exit 2; }
 scripts/deps.sh bench >/dev/null
@@ -71,6 +72,23 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$sp_pid"/status)
+
+# P5: ten times the connections. Answers beyond server.max_pending_requests are 429s (counted
+# from /metrics); anything else that is not a 2xx, and any socket error or timeout, is an error.
+answered() {  # "accepted refused other": webhook answers so far, by status, from /metrics
+  curl -s "http://127.0.0.1:18095/metrics" | awk '/^supportpipe_http_requests_total\{/ && /route="webhooks"/ {
+    if ($0 ~ /status="20[02]"/) a += $NF; else if ($0 ~ /status="429"/) r += $NF; else o += $NF }
+    END { print a + 0, r + 0, o + 0 }'
+}
+read -r a0 r0 o0 < <(answered)
+"$PYTHON_DEB" loadgen/gen_requests.py --count "$NREQ" --format canonical --out run/reqs.tsv 2>/dev/null
+read -r orps op99 ostatus oerr < <(WEBHOOK_REQS=run/reqs.tsv WRK_THREADS=1 WEBHOOK_PATH=/v1/webhooks/bench \
+  wrk -t1 -c"$OVERLOAD_CONNS" -d"$DURATION" --timeout 10s --latency -s loadgen/signed.lua "http://127.0.0.1:18095/" |
+  awk '/^RESULT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+                   print r["rps"], r["p99_us"], r["err_status"], r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"] }')
+read -r a1 r1 o1 < <(answered)
+accepted=$((a1 - a0)); refused=$((r1 - r0)); other=$((o1 - o0))
+overload_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$sp_pid"/status)
 median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 o=$(median ${rps[ours]}); n=$(median ${rps[node]}); x=$(median ${rps[nginx]})
 op=$(median ${p99[ours]}); np=$(median ${p99[node]})
@@ -79,4 +97,8 @@ awk -v o="$o" -v n="$n" -v x="$x" -v op="$op" -v np="$np" -v c="$CONNS" -v d="$D
   printf "P1 intake wrk -t1 -c%d -d%s, median of %d: supportpipe %.0f req/s, p99 %.1f ms, %d errors, peak RSS %.0f MiB\n", c, d, runs, o, op/1000, e, rss/1024
   printf "P1 peer node-express-pg: %.0f req/s, p99 %.1f ms; ours/node = %.1fx (target >= 10x)\n", n, np/1000, o/n
   printf "P1 ceiling nginx return 204: %.0f req/s; ours/nginx = %.2fx (target >= 0.3x)\n", x, o/x
+}'
+awk -v c="$OVERLOAD_CONNS" -v d="$DURATION" -v rps="$orps" -v p99="$op99" -v acc="$accepted" -v ref="$refused" \
+    -v other="$other" -v serr="$oerr" -v rss="$overload_rss_kb" 'BEGIN {
+  printf "P5 overload wrk -c%d -d%s: %.0f answers/s (%d accepted, %d refused 429 + Retry-After), p99 %.1f ms, %d other non-2xx, %d socket errors/timeouts; peak RSS over P1 and overload %.0f MiB (target <= 256 MiB)\n", c, d, rps, acc, ref, p99/1000, other, serr, rss/1024
 }'

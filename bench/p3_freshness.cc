@@ -92,6 +92,7 @@ secret_file = "{}/secret"
   const pid_t pid = fork();
   if (pid == 0) {
     const std::string cfg = dir + "/sp.toml", ready = dir + "/ready";
+    if (!std::freopen((dir + "/serve.log").c_str(), "w", stderr)) _exit(127);
     execl(argv[1], argv[1], "serve", "--config", cfg.c_str(), "--ready-file", ready.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);

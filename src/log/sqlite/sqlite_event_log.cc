@@ -675,9 +675,9 @@ class SqliteEventLog final : public EventLog {
   std::shared_ptr<const PayloadCipher> cipher_;
 };
 
-Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema) {
+Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema, int cache_mib) {
   auto db = std::make_unique<Db>();
-  ASSIGN_OR_RETURN(db->w, SqliteDb::Open(path, {}));
+  ASSIGN_OR_RETURN(db->w, SqliteDb::Open(path, {.cache_mib = cache_mib}));
   RETURN_IF_ERROR(db->w->Exec(schema));
   // Readers scan recent records in order: a small cache is enough.
   ASSIGN_OR_RETURN(db->r, SqliteDb::Open(path, {.read_only = true, .cache_mib = 4}));
@@ -688,8 +688,11 @@ Result<std::unique_ptr<Db>> OpenDb(const std::string& path, const char* schema) 
 
 Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir,
                                                      const SqliteLogOptions& options) {
-  ASSIGN_OR_RETURN(auto raw, OpenDb(dir + "/raw.db", kRawSchema));
-  ASSIGN_OR_RETURN(auto events, OpenDb(dir + "/events.db", kEventsSchema));
+  // Raw records are only appended (and their keys looked up in a small index): the writer
+  // needs little cache. Events are looked up by key when re-derived and the outbox is
+  // updated in place: the default.
+  ASSIGN_OR_RETURN(auto raw, OpenDb(dir + "/raw.db", kRawSchema, 8));
+  ASSIGN_OR_RETURN(auto events, OpenDb(dir + "/events.db", kEventsSchema, 32));
   {
     ASSIGN_OR_RETURN(SqliteStmt * cols, events->w->Prepare("SELECT COUNT(*) FROM "
                                                            "pragma_table_info('outbox') WHERE "
