@@ -1144,11 +1144,54 @@ std::optional<std::string> JsonUnquote(std::string_view json) {
   return std::string(v);
 }
 
+void AppendJsonQuoted(std::string* out, std::string_view s) {
+  // The escapes RapidJSON's writer makes: quote, backslash and control characters; bytes
+  // from 0x20 up (UTF-8 included) as they are.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out->reserve(out->size() + s.size() + 2);
+  out->push_back('"');
+  size_t run = 0;  // start of the bytes not copied yet
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+  out->push_back('"');
+}
+
 std::string JsonQuote(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return std::string(buf.GetString(), buf.GetSize());
+  std::string out;
+  AppendJsonQuoted(&out, s);
+  return out;
 }
 
 Change TextChange(std::string field, const std::optional<std::string>& from,

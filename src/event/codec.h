@@ -72,6 +72,7 @@ std::optional<std::vector<std::string>> DecodeStringList(std::string_view json);
 
 // A JSON string literal with quotes and escapes, and back (nullopt: not a string literal).
 std::string JsonQuote(std::string_view s);
+void AppendJsonQuoted(std::string* out, std::string_view s);  // JsonQuote(s) added to *out
 std::optional<std::string> JsonUnquote(std::string_view json);
 // A change whose values are texts (nullopt = null).
 Change TextChange(std::string field, const std::optional<std::string>& from,

@@ -1,6 +1,8 @@
 #include "event/codec.h"
 
 #include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace supportpipe::event {
 namespace {
@@ -265,6 +267,29 @@ TEST(SplitBatchTest, UnterminatedArrayIsAnError) {
   EXPECT_FALSE(SplitBatch("{not json", {}).error.ok());
   // Without the check the one item is left for the decoder to reject.
   EXPECT_EQ(SplitBatch("{not json", {.check_single_object = false}).items.size(), 1u);
+}
+
+// JsonQuote writes what RapidJSON's writer writes (stored JSON built by either must agree).
+TEST(JsonQuoteTest, EscapesLikeRapidJson) {
+  auto rapid = [](std::string_view s) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return std::string(buf.GetString(), buf.GetSize());
+  };
+  std::string every_byte;
+  for (int c = 1; c < 256; ++c) every_byte.push_back(static_cast<char>(c));
+  for (std::string_view s :
+       {std::string_view(""), std::string_view("plain"),
+        std::string_view("a\"b\\c/d\x01\x1f\x7f\n\r\t\b\f"),
+        std::string_view("caf\xc3\xa9 \xe2\x82\xac"), std::string_view(every_byte)}) {
+    EXPECT_EQ(JsonQuote(s), rapid(s));
+  }
+  std::string out = "x=";
+  AppendJsonQuoted(&out, "q\"");
+  EXPECT_EQ(out, R"(x="q\"")");
+  const std::string ascii = every_byte.substr(0, 127);  // the rest is not UTF-8
+  EXPECT_EQ(JsonUnquote(JsonQuote(ascii)), ascii);
 }
 
 }  // namespace

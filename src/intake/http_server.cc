@@ -129,10 +129,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     req.body = std::move(msg.body());
-    beast::error_code ignored;
-    const auto remote = Lowest(stream_).socket().remote_endpoint(ignored);
-    req.from_loopback = !ignored && remote.address().is_loopback();
-    if (!ignored) req.remote_ip = remote.address().to_string();
+    if (!peer_known_) {  // once per connection, not one system call per request
+      beast::error_code ec;
+      const auto remote = Lowest(stream_).socket().remote_endpoint(ec);
+      peer_known_ = true;
+      peer_loopback_ = !ec && remote.address().is_loopback();
+      if (!ec) peer_ip_ = remote.address().to_string();
+    }
+    req.from_loopback = peer_loopback_;
+    req.remote_ip = peer_ip_;
     Lowest(stream_).expires_never();  // the handler decides how long; it always answers
     handler_.Handle(std::move(req), [self = self()](HttpResponse resp) {
       asio::post(self->stream_.get_executor(),
@@ -199,6 +204,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   HttpHandler& handler_;
   const HttpServerOptions& options_;
   bool keep_alive_ = true;
+  bool peer_known_ = false, peer_loopback_ = false;
+  std::string peer_ip_;
   std::array<char, 16384> discard_;
 };
 

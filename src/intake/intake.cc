@@ -102,12 +102,20 @@ void Intake::Handle(HttpRequest req, Responder respond) {
 
 void Intake::Finish(std::string_view route, std::string_view source, const Responder& respond,
                     HttpResponse resp, TimeMicros started) {
-  metrics_
-      .GetCounter("supportpipe_http_requests_total", "Intake requests by route, source and status.",
-                  {{"route", std::string(route)},
-                   {"source", std::string(source)},
-                   {"status", std::to_string(resp.status)}})
-      .Inc();
+  {
+    const std::string key = fmt::format("{}/{}/{}", route, source, resp.status);
+    std::lock_guard lock(answered_mu_);
+    auto it = answered_.find(key);
+    if (it == answered_.end()) {
+      observe::Counter* c = &metrics_.GetCounter("supportpipe_http_requests_total",
+                                                 "Intake requests by route, source and status.",
+                                                 {{"route", std::string(route)},
+                                                  {"source", std::string(source)},
+                                                  {"status", std::to_string(resp.status)}});
+      it = answered_.emplace(key, c).first;
+    }
+    it->second->Inc();
+  }
   if (route != "other") {
     requests_.fetch_add(1, std::memory_order_relaxed);
     if (resp.status >= 400) errors_.fetch_add(1, std::memory_order_relaxed);
@@ -176,7 +184,9 @@ std::string Intake::KeptHeaders(const HttpRequest& req) const {
     if (k == "authorization" || k == "cookie" || k == "proxy-authorization") continue;
     if (!first) out += ",";
     first = false;
-    out += event::JsonQuote(k) + ":" + event::JsonQuote(v);
+    event::AppendJsonQuoted(&out, k);
+    out += ':';
+    event::AppendJsonQuoted(&out, v);
   }
   return out + "}";
 }
