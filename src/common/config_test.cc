@@ -99,6 +99,11 @@ TEST(ConfigTest, WrongTypeAndBadValuesAreErrors) {
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"nohostport\"\n", "c").ok());
   EXPECT_FALSE(ParseConfig("[storage]\nlog = \"kafka\"\n", "c").ok());
   EXPECT_FALSE(ParseConfig("[server\n", "c").ok());
+  EXPECT_EQ(ParseConfig("[server]\nmax_pending_requests = 0\n", "c").status().field(),
+            "c:2: server.max_pending_requests");
+  EXPECT_EQ(ParseConfig("[server]\nmax_pending_requests = 64\n", "c")->server.max_pending_requests,
+            64);
+  EXPECT_EQ(ParseConfig("", "c")->server.max_pending_requests, 256);
 }
 
 TEST(ConfigTest, SourceNeedsItsSecretAndAKnownVendor) {

@@ -1,8 +1,13 @@
 // Drives the real binary over HTTP and the CLI, and checks what lands in the warehouse.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "common/clock.h"
 #include "common/sqlite_db.h"
@@ -178,6 +183,47 @@ TEST(IntegrationTest, FullQueueAnswers429WithRetryAfter) {
                    Ev("a", "customer.upserted", "2026-11-01T10:00:00Z", R"("customer":{"id":"1"})"))
                 .status,
             202);
+}
+
+// Many senders at once against a low max_pending_requests: the ones beyond it are told to
+// retry at once (429 + Retry-After), every 202 is kept, and nothing else goes wrong.
+TEST(IntegrationTest, RequestsBeyondThePendingBoundAreRefusedEarly) {
+  Harness h("[server]\n", {});
+  std::ofstream(h.config_path())
+      << "[server]\nlisten = \"127.0.0.1:0\"\nmax_pending_requests = 2\n[storage]\ndata_dir = \""
+      << h.dir() << "/data\"\n";
+  ASSERT_TRUE(h.Start());
+  constexpr int kThreads = 16, kEach = 12, kPerRequest = 20;
+  std::atomic<int> accepted{0}, refused{0}, other{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int r = 0; r < kEach; ++r) {
+        std::string body = "[";
+        for (int k = 0; k < kPerRequest; ++k) {
+          const std::string id = fmt::format("c-{}-{}-{}", t, r, k);
+          body += (k ? "," : "") + Ev(id, "customer.upserted", "2026-11-01T10:00:00Z",
+                                      R"("customer":{"id":")" + id + R"("})");
+        }
+        auto res = h.Post("/v1/events", body + "]");
+        if (res.status == 202) {
+          ++accepted;
+        } else if (res.status == 429 && res.headers["retry-after"] == "1") {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_GT(accepted.load(), 0);
+  ASSERT_TRUE(h.WaitForLoaded());
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM dim_customer"),
+            std::to_string(accepted.load() * kPerRequest));
+  EXPECT_TRUE(h.Stop());
 }
 
 TEST(IntegrationTest, IngestTokenGuardsEventsAndSourcesAreChecked) {

@@ -484,47 +484,6 @@ constexpr const char* kSlaColumns =
     "source, ticket_id, policy, metric, instance, target_s, business_hours, applied_at, due_at, "
     "fulfilled_at, breached_at, warning_at, elapsed_s, status, change_seq";
 
-// fact_ticket's columns after (source, ticket_id): the folded state, then the metrics.
-constexpr const char* kStateColumns[] = {
-    "status",     "priority",    "channel",          "subject",
-    "group_name", "assignee_id", "requester_id",     "organization_id",
-    "brand",      "tags",        "custom_fields",    "merged_into",
-    "created_at", "updated_at",  "created_us",       "created_seen",
-    "updated_us", "event_count", "last_occurred_us", "last_sequence",
-    "event_id",   "raw_offset",  "loaded_at"};
-constexpr const char* kMetricColumns[] = {"schedule",
-                                          "agent_created",
-                                          "first_reply_at",
-                                          "first_reply_s",
-                                          "first_reply_business_s",
-                                          "first_solved_at",
-                                          "first_resolution_s",
-                                          "first_resolution_business_s",
-                                          "last_solved_at",
-                                          "full_resolution_s",
-                                          "full_resolution_business_s",
-                                          "reopens",
-                                          "agent_replies",
-                                          "customer_messages",
-                                          "internal_notes",
-                                          "requester_wait_s",
-                                          "requester_wait_business_s",
-                                          "agent_work_s",
-                                          "agent_work_business_s",
-                                          "agent_wait_s",
-                                          "agent_wait_business_s",
-                                          "on_hold_s",
-                                          "on_hold_business_s",
-                                          "assignee_stations",
-                                          "group_stations",
-                                          "resolution_touches",
-                                          "csat_rating",
-                                          "csat_positive",
-                                          "initial_status",
-                                          "created_day",
-                                          "customer_tier",
-                                          "sla_breaches"};
-
 class SqliteWarehouse final : public Warehouse {
  public:
   SqliteWarehouse(std::unique_ptr<SqliteDb> writer, std::unique_ptr<SqliteDb> reader,
@@ -1826,7 +1785,8 @@ class SqliteWarehouse final : public Warehouse {
       d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
       FormatSla(d);
     }
-    RETURN_IF_ERROR(WriteTicket(d, loaded_at));
+    RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
+    RETURN_IF_ERROR(WriteMetrics(d));
     RETURN_IF_ERROR(WriteStatusChanges(d));
     return WriteSla(d, change_seq, loaded_at);
   }
@@ -1953,10 +1913,23 @@ class SqliteWarehouse final : public Warehouse {
     return Status::Ok();
   }
 
-  // Binds the metric columns of fact_ticket (kMetricColumns), with the day, the tier and the
-  // SLA breaches, from parameter `i` + 1 on.
-  void BindMetrics(SqliteStmt* s, const Derivation& d, int i) {
+  // The metric columns of fact_ticket, with the day, the tier and the SLA breaches.
+  Status WriteMetrics(const Derivation& d) {
     const std::optional<support::TicketMetrics>& metrics = d.metrics;
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare("UPDATE fact_ticket SET schedule = ?, agent_created = ?, first_reply_at = ?, "
+                    "first_reply_s = ?, first_reply_business_s = ?, first_solved_at = ?, "
+                    "first_resolution_s = ?, first_resolution_business_s = ?, last_solved_at = "
+                    "?, full_resolution_s = ?, full_resolution_business_s = ?, reopens = ?, "
+                    "agent_replies = ?, customer_messages = ?, internal_notes = ?, "
+                    "requester_wait_s = ?, requester_wait_business_s = ?, agent_work_s = ?, "
+                    "agent_work_business_s = ?, agent_wait_s = ?, agent_wait_business_s = ?, "
+                    "on_hold_s = ?, on_hold_business_s = ?, assignee_stations = ?, "
+                    "group_stations = ?, resolution_touches = ?, csat_rating = ?, csat_positive "
+                    "= ?, initial_status = ?, created_day = ?, customer_tier = ?, sla_breaches = "
+                    "? WHERE source = ? AND ticket_id = ?"));
+    int i = 0;
     auto bind_time = [&](const std::optional<TimeMicros>& t) {
       t ? s->Bind(++i, FormatRfc3339(*t)) : s->BindNull(++i);
     };
@@ -2002,6 +1975,9 @@ class SqliteWarehouse final : public Warehouse {
       });
     }
     bind_int(breaches);
+    s->Bind(++i, d.source);
+    s->Bind(++i, d.ticket_id);
+    return s->Run();
   }
 
   // The day columns and the status changes the daily views read.
@@ -2041,26 +2017,28 @@ class SqliteWarehouse final : public Warehouse {
     return Status::Ok();
   }
 
-  // fact_ticket in one upsert: the ticket's state (kStateColumns) and its metrics.
-  Status WriteTicket(const Derivation& d, const std::string& loaded_at) {
-    static const std::string sql = [] {
-      std::string cols = "source, ticket_id", params = "?,?", set;
-      for (const char* c : kStateColumns) {
-        cols += fmt::format(", {}", c);
-        params += ",?";
-        set += fmt::format("{}{} = excluded.{}", set.empty() ? "" : ", ", c, c);
-      }
-      for (const char* c : kMetricColumns) {
-        cols += fmt::format(", {}", c);
-        params += ",?";
-        set += fmt::format(", {} = excluded.{}", c, c);
-      }
-      return fmt::format(
-          "INSERT INTO fact_ticket({}) VALUES({}) ON CONFLICT(source, ticket_id) DO UPDATE SET {}",
-          cols, params, set);
-    }();
-    const TicketState& t = d.state;
-    ASSIGN_OR_RETURN(SqliteStmt * s, w_->Prepare(sql));
+  Status WriteTicket(const TicketState& t, const std::string& loaded_at) {
+    ASSIGN_OR_RETURN(
+        SqliteStmt * s,
+        w_->Prepare(
+            "INSERT INTO fact_ticket(source, ticket_id, status, priority, "
+            "channel, subject, group_name, assignee_id, requester_id, organization_id, "
+            "brand, tags, custom_fields, merged_into, created_at, updated_at, created_us, "
+            "created_seen, updated_us, event_count, last_occurred_us, last_sequence, "
+            "event_id, raw_offset, loaded_at) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, "
+            "ticket_id) "
+            "DO UPDATE SET status = excluded.status, priority = excluded.priority, channel = "
+            "excluded.channel, subject = excluded.subject, group_name = excluded.group_name, "
+            "assignee_id = excluded.assignee_id, requester_id = excluded.requester_id, "
+            "organization_id = excluded.organization_id, brand = excluded.brand, tags = "
+            "excluded.tags, custom_fields = excluded.custom_fields, merged_into = "
+            "excluded.merged_into, created_at = excluded.created_at, updated_at = "
+            "excluded.updated_at, created_us = excluded.created_us, created_seen = "
+            "excluded.created_seen, updated_us = excluded.updated_us, event_count = "
+            "excluded.event_count, last_occurred_us = excluded.last_occurred_us, "
+            "last_sequence = excluded.last_sequence, event_id = excluded.event_id, "
+            "raw_offset = excluded.raw_offset, loaded_at = excluded.loaded_at"));
     s->Bind(1, t.source).Bind(2, t.ticket_id).Bind(3, t.status).Bind(4, t.priority);
     s->Bind(5, t.channel).Bind(6, t.subject).Bind(7, t.group).Bind(8, t.assignee);
     s->Bind(9, t.requester).Bind(10, t.organization).Bind(11, t.brand);
@@ -2080,7 +2058,6 @@ class SqliteWarehouse final : public Warehouse {
     s->Bind(20, t.event_count).Bind(21, t.last.occurred_at).Bind(22, t.last.sequence);
     s->Bind(23, t.last.event_id).Bind(24, static_cast<int64_t>(t.last_raw_offset));
     s->Bind(25, loaded_at);
-    BindMetrics(s, d, 25);
     return s->Run();
   }
 
