@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <unordered_map>
 
 namespace supportpipe::support {
 namespace {
@@ -73,7 +75,9 @@ Schedule Schedule::Always() {
 Result<Schedule> Schedule::Create(std::string name, const std::string& time_zone,
                                   const std::vector<std::string>& hours,
                                   const std::vector<std::string>& holidays) {
+  static std::atomic<uint64_t> next_id{1};
   Schedule s;
+  s.id_ = next_id++;
   s.name_ = std::move(name);
   if (!cctz::load_time_zone(time_zone, &s.zone_)) {
     return InvalidArgument(fmt::format(
@@ -147,8 +151,7 @@ Result<Schedule> Schedule::Create(std::string name, const std::string& time_zone
   return s;
 }
 
-void Schedule::DayIntervals(const cctz::civil_day& day,
-                            std::vector<std::pair<TimeMicros, TimeMicros>>* out) const {
+void Schedule::DayIntervals(const cctz::civil_day& day, Intervals* out) const {
   out->clear();
   if (holidays_.count(day)) return;
   for (const Interval& i : weekly_[WeekdayIndex(cctz::get_weekday(day))]) {
@@ -163,17 +166,24 @@ void Schedule::DayIntervals(const cctz::civil_day& day,
   }
 }
 
+const Schedule::Intervals& Schedule::CachedDayIntervals(const cctz::civil_day& day) const {
+  thread_local std::unordered_map<uint64_t, Intervals> cache;  // (schedule, day) -> intervals
+  if (cache.size() > 16384) cache.clear();
+  const uint64_t key = (id_ << 32) ^ static_cast<uint32_t>(day - cctz::civil_day(1970, 1, 1));
+  auto [it, added] = cache.try_emplace(key);
+  if (added) DayIntervals(day, &it->second);
+  return it->second;
+}
+
 int64_t Schedule::BusinessMicros(TimeMicros t1, TimeMicros t2) const {
   if (t2 <= t1) return 0;
   if (always_) return t2 - t1;
   const cctz::civil_day first = cctz::civil_day(cctz::convert(FromMicros(t1), zone_));
   const cctz::civil_day last = cctz::civil_day(cctz::convert(FromMicros(t2), zone_));
   int64_t total = 0;
-  std::vector<std::pair<TimeMicros, TimeMicros>> intervals;
   // One day either side: an overnight interval or a zone shift may reach across midnight.
   for (cctz::civil_day d = first - 1; d <= last + 1; ++d) {
-    DayIntervals(d, &intervals);
-    for (const auto& [a, b] : intervals) {
+    for (const auto& [a, b] : CachedDayIntervals(d)) {
       const TimeMicros lo = std::max(a, t1), hi = std::min(b, t2);
       if (hi > lo) total += hi - lo;
     }
@@ -188,10 +198,8 @@ TimeMicros Schedule::AddBusiness(TimeMicros from, int64_t micros) const {
   for (const auto& day : weekly_) any = any || !day.empty();
   if (!any) return from;  // never open: unreachable; callers check Create's hours
   int64_t left = micros;
-  std::vector<std::pair<TimeMicros, TimeMicros>> intervals;
   for (cctz::civil_day d = cctz::civil_day(cctz::convert(FromMicros(from), zone_)) - 1;; ++d) {
-    DayIntervals(d, &intervals);
-    for (const auto& [a, b] : intervals) {
+    for (const auto& [a, b] : CachedDayIntervals(d)) {
       const TimeMicros lo = std::max(a, from);
       if (b <= lo) continue;
       if (b - lo >= left) return lo + left;

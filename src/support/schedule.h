@@ -48,15 +48,19 @@ class Schedule {
     int start_s;  // seconds after local midnight
     int end_s;    // exclusive, <= 86400
   };
+  using Intervals = std::vector<std::pair<TimeMicros, TimeMicros>>;
   // The absolute opening intervals of one local day, in order.
-  void DayIntervals(const cctz::civil_day& day,
-                    std::vector<std::pair<TimeMicros, TimeMicros>>* out) const;
+  void DayIntervals(const cctz::civil_day& day, Intervals* out) const;
+  // The same, remembered per thread (business time asks for the same days over and over):
+  // valid until the next call on this thread.
+  const Intervals& CachedDayIntervals(const cctz::civil_day& day) const;
 
   std::string name_;
   bool always_ = false;
   cctz::time_zone zone_;
   std::vector<Interval> weekly_[7];  // by cctz::weekday (monday = 0)
   std::set<cctz::civil_day> holidays_;
+  uint64_t id_ = 0;  // set by Create; copies share it (and their days)
 };
 
 }  // namespace supportpipe::support
