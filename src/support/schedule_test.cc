@@ -61,6 +61,24 @@ TEST(ScheduleTest, OvernightListsAndAddBusiness) {
   EXPECT_EQ(s.AddBusiness(At("2026-11-30T10:00:00Z"), 0), At("2026-11-30T10:00:00Z"));
 }
 
+// Each schedule's days are remembered on their own: asking two schedules in turn about the
+// same days, or a copy, gives each its own hours.
+TEST(ScheduleTest, RememberedDaysBelongToTheirSchedule) {
+  const Schedule full = Berlin();
+  const Schedule mornings =
+      std::move(Schedule::Create("am", "Europe/Berlin", {"mon-fri 08:00-12:00"}, {})).value();
+  const Schedule with_holiday = Berlin({"2026-11-30"});
+  const TimeMicros from = At("2026-11-30T00:00:00Z"), to = At("2026-12-01T00:00:00Z");
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(full.BusinessMicros(from, to), 8 * kHour);
+    EXPECT_EQ(mornings.BusinessMicros(from, to), 4 * kHour);
+    EXPECT_EQ(with_holiday.BusinessMicros(from, to), 0);
+    const Schedule copy = mornings;  // NOLINT(performance-unnecessary-copy-initialization)
+    EXPECT_EQ(copy.BusinessMicros(from, to), 4 * kHour);
+    EXPECT_EQ(mornings.AddBusiness(from, 5 * kHour), At("2026-12-01T08:00:00Z"));
+  }
+}
+
 TEST(ScheduleTest, BadDefinitionsAreClearErrors) {
   EXPECT_NE(Schedule::Create("x", "Mars/Olympus", {"mon 09:00-17:00"}, {})
                 .status()
