@@ -158,6 +158,11 @@ name = "std"
             t + R"(,"message":{"author_role":"agent"})");
   ASSERT_EQ(h.Cli({"import", "-s", "acme", "h.jsonl"}).exit_code, 0);
   EXPECT_EQ(h.Scalar("SELECT status || ' ' || target_s FROM fact_sla"), "fulfilled 3600");
+  // Nothing changed: a recompute leaves the decided row as it was (not even rewritten).
+  const std::string computed_at = h.Scalar("SELECT computed_at || change_seq FROM fact_sla");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(h.Cli({"recompute"}).exit_code, 0);
+  EXPECT_EQ(h.Scalar("SELECT computed_at || change_seq FROM fact_sla"), computed_at);
   // The target becomes 10 minutes; the stored tickets follow once recomputed.
   std::stringstream config;
   config << std::ifstream(h.config_path()).rdbuf();
@@ -170,6 +175,11 @@ name = "std"
   EXPECT_EQ(h.Scalar("SELECT status || ' ' || target_s || ' ' || breached_at FROM fact_sla"),
             "breached 600 2026-11-30T09:10:00.000000Z");
   EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE type = 'sla.breached'"), "1");
+  // Without the policy, its instances go.
+  text.erase(text.find("[[sla_policy]]"));
+  std::ofstream(h.config_path()) << text;
+  ASSERT_EQ(h.Cli({"recompute"}).exit_code, 0);
+  EXPECT_EQ(h.Scalar("SELECT COUNT(*) FROM fact_sla"), "0");
   EXPECT_EQ(h.Cli({"recompute", "--help"}).exit_code, 0);
 }
 

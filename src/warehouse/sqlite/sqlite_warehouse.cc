@@ -1856,24 +1856,53 @@ class SqliteWarehouse final : public Warehouse {
   // Upserts the ticket's SLA rows. A row keeps its change_seq unless something the clocks
   // act on changed (policy, target, an instant, the status), so that they re-read only
   // instances that moved; a decided row that did not change is not rewritten at all (its
-  // computed_at stays); instances that no longer exist are deleted.
+  // computed_at stays); instances that no longer exist are deleted. The stored rows are read
+  // first (one range), so that unchanged decided rows cost no statement at all and the delete
+  // runs only when there is something to delete: a recompute mostly finds nothing to do.
   Status WriteSla(const Derivation& d, uint64_t change_seq, const std::string& loaded_at) {
     const std::string& source = d.source;
     const std::string& ticket_id = d.ticket_id;
     const std::vector<support::SlaInstance>& rows = d.sla;
-    ASSIGN_OR_RETURN(
-        SqliteStmt * del,
-        w_->Prepare("DELETE FROM fact_sla WHERE source = ?1 AND ticket_id = ?2 AND instance > "
-                    "CASE metric WHEN 'first_reply_time' THEN ?3 WHEN 'next_reply_time' THEN ?4 "
-                    "WHEN 'requester_wait_time' THEN ?5 WHEN 'agent_work_time' THEN ?6 WHEN "
-                    "'total_resolution_time' THEN ?7 ELSE 0 END"));
-    del->Bind(1, source).Bind(2, ticket_id);
-    for (int m = 0; m < 5; ++m) {
-      int64_t n = 0;
-      for (const support::SlaInstance& r : rows) n += r.metric == support::kSlaMetrics[m];
-      del->Bind(3 + m, n);
+    int64_t counts[5] = {0, 0, 0, 0, 0};
+    for (const support::SlaInstance& r : rows) {
+      for (int m = 0; m < 5; ++m) counts[m] += r.metric == support::kSlaMetrics[m];
     }
-    RETURN_IF_ERROR(del->Run());
+    ASSIGN_OR_RETURN(
+        SqliteStmt * stored,
+        w_->Prepare("SELECT metric, instance, status = 'active', policy, target_s, business_hours, "
+                    "applied_at, due_at, fulfilled_at, breached_at, warning_at, elapsed_s, "
+                    "status, decided_day FROM fact_sla WHERE source = ? AND ticket_id = ?"));
+    stored->Bind(1, source).Bind(2, ticket_id);
+    bool stale = false;                      // a stored instance beyond the computed ones
+    std::vector<char> same(rows.size(), 0);  // decided, and stored exactly so
+    RETURN_IF_ERROR(stored->ForEachRow([&] {
+      const std::string_view metric = stored->Text(0);
+      const int64_t instance = stored->Int(1);
+      int64_t count = 0;
+      for (int m = 0; m < 5; ++m) {
+        if (metric == support::kSlaMetrics[m]) count = counts[m];
+      }
+      if (instance > count) {
+        stale = true;
+        return;
+      }
+      if (stored->Int(2) != 0) return;  // active: always rewritten
+      for (size_t k = 0; k < rows.size(); ++k) {
+        const support::SlaInstance& r = rows[k];
+        if (r.metric != metric || r.instance != instance) continue;
+        const Derivation::SlaText& x = d.sla_text[k];
+        auto text_is = [&](int col, const std::optional<std::string>& v) {
+          return stored->IsNull(col) ? !v : (v && stored->Text(col) == *v);
+        };
+        same[k] = stored->Text(3) == r.policy && stored->Int(4) == r.target_s &&
+                  stored->Int(5) == static_cast<int64_t>(r.business_hours) &&
+                  stored->Text(6) == x.applied && text_is(7, x.due) && text_is(8, x.fulfilled) &&
+                  text_is(9, x.breached) && text_is(10, x.warning) &&
+                  stored->Int(11) == r.elapsed_s && stored->Text(12) == r.status &&
+                  text_is(13, x.day);
+      }
+    }));
+    if (stale) RETURN_IF_ERROR(DeleteStaleSla(source, ticket_id, counts));
     ASSIGN_OR_RETURN(
         SqliteStmt * ins,
         w_->Prepare("INSERT INTO fact_sla(source, ticket_id, policy, metric, instance, target_s, "
@@ -1900,6 +1929,7 @@ class SqliteWarehouse final : public Warehouse {
                     "excluded.status OR decided_day IS NOT excluded.decided_day"));
     const std::string computed_at = FormatRfc3339(clock_.Now());
     for (size_t k = 0; k < rows.size(); ++k) {
+      if (same[k]) continue;
       const support::SlaInstance& r = rows[k];
       const Derivation::SlaText& x = d.sla_text[k];
       ins->Bind(1, source).Bind(2, ticket_id).Bind(3, r.policy).Bind(4, r.metric);
@@ -1911,6 +1941,21 @@ class SqliteWarehouse final : public Warehouse {
       RETURN_IF_ERROR(ins->Run());
     }
     return Status::Ok();
+  }
+
+  // Deletes the ticket's SLA instances beyond `counts` (per kSlaMetrics), and those of
+  // metrics that are not one of them.
+  Status DeleteStaleSla(const std::string& source, const std::string& ticket_id,
+                        const int64_t (&counts)[5]) {
+    ASSIGN_OR_RETURN(
+        SqliteStmt * del,
+        w_->Prepare("DELETE FROM fact_sla WHERE source = ?1 AND ticket_id = ?2 AND instance > "
+                    "CASE metric WHEN 'first_reply_time' THEN ?3 WHEN 'next_reply_time' THEN ?4 "
+                    "WHEN 'requester_wait_time' THEN ?5 WHEN 'agent_work_time' THEN ?6 WHEN "
+                    "'total_resolution_time' THEN ?7 ELSE 0 END"));
+    del->Bind(1, source).Bind(2, ticket_id);
+    for (int m = 0; m < 5; ++m) del->Bind(3 + m, counts[m]);
+    return del->Run();
   }
 
   // The metric columns of fact_ticket, with the day, the tier and the SLA breaches.
