@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <chrono>
+
 namespace supportpipe::log {
 
 GroupCommitter::GroupCommitter(EventLog& log, Options options)
@@ -60,13 +62,16 @@ void GroupCommitter::Run() {
     for (auto& req : batch) {
       for (auto& r : req.records) records.push_back(std::move(r));
     }
+    const auto started = std::chrono::steady_clock::now();
     const Status st = log_.AppendRaw(records, &results);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     {
       std::lock_guard lock(mu_);
       pending_ -= records.size();
       pending_requests_ -= batch.size();
     }
-    if (st.ok() && options_.on_commit) options_.on_commit(records, results);
+    if (st.ok() && options_.on_commit) options_.on_commit(records, results, seconds);
     size_t pos = 0;
     for (auto& req : batch) {
       const size_t n = req.records.size();

@@ -31,8 +31,10 @@ class GroupCommitter {
     size_t max_pending = 20000;  // records queued and not yet committed
     size_t max_requests = 256;   // requests queued or being committed
     size_t max_batch = 4096;     // records per commit
-    // After each durable commit, on the commit thread: what was appended and how.
-    std::function<void(std::span<const RawRecord>, std::span<const AppendResult>)> on_commit;
+    // After each durable commit, on the commit thread: what was appended and how, and how
+    // long the append took (seconds).
+    std::function<void(std::span<const RawRecord>, std::span<const AppendResult>, double)>
+        on_commit;
   };
 
   GroupCommitter(EventLog& log, Options options);

@@ -35,7 +35,8 @@ TEST_F(GroupCommitterTest, EveryCallbackSeesItsOwnDurableResults) {
   std::atomic<int> commits{0};
   std::vector<std::future<std::vector<AppendResult>>> futures;
   {
-    GroupCommitter gc(*log_, {.max_requests = 300, .on_commit = [&](auto, auto) { ++commits; }});
+    GroupCommitter gc(*log_,
+                      {.max_requests = 300, .on_commit = [&](auto, auto, double) { ++commits; }});
     for (int i = 0; i < 300; ++i) {
       auto p = std::make_shared<std::promise<std::vector<AppendResult>>>();
       futures.push_back(p->get_future());

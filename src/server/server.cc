@@ -27,9 +27,20 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
                                         s->config_);
   Worker* worker = s->worker_.get();
   observe::Registry* metrics = &s->metrics_;
-  auto on_commit = [worker, metrics](std::span<const log::RawRecord> records,
-                                     std::span<const log::AppendResult> results) {
+  // What durability costs intake: records per group commit, and how long each took.
+  observe::Histogram* batch = &metrics->GetHistogram(
+      "supportpipe_group_commit_records", "Records per group commit of the raw log.", {},
+      {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096});
+  observe::Histogram* took = &metrics->GetHistogram(
+      "supportpipe_group_commit_seconds",
+      "Time of each group commit of the raw log (the transaction and its fsync).", {},
+      observe::Registry::LatencyBuckets());
+  auto on_commit = [worker, metrics, batch, took](std::span<const log::RawRecord> records,
+                                                  std::span<const log::AppendResult> results,
+                                                  double seconds) {
     worker->NotifyRaw();
+    batch->Observe(static_cast<double>(records.size()));
+    took->Observe(seconds);
     std::map<std::pair<std::string, bool>, int64_t> counts;  // (source, duplicate) -> n
     for (size_t i = 0; i < records.size(); ++i) {
       ++counts[{records[i].source, results[i].outcome == log::AppendOutcome::kDuplicate}];

@@ -17,6 +17,8 @@ REQUIRED = {
     "supportpipe_raw_records": "counter",
     "supportpipe_http_requests": "counter",
     "supportpipe_stage_latency_seconds": "histogram",
+    "supportpipe_group_commit_records": "histogram",
+    "supportpipe_group_commit_seconds": "histogram",
     "supportpipe_consumer_lag_records": "gauge",
     "supportpipe_consumer_lag_seconds": "gauge",
     "supportpipe_warehouse_freshness_seconds": "gauge",

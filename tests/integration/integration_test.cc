@@ -157,6 +157,10 @@ TEST(IntegrationTest, StandardWebhooksStatusCodes) {
             std::string::npos);
   EXPECT_NE(metrics.find(R"(supportpipe_raw_records_total{source="acme",outcome="duplicate"} 1)"),
             std::string::npos);
+  // The four stored requests (acme's three and crm's) came one by one: a commit each.
+  EXPECT_NE(metrics.find("supportpipe_group_commit_records_sum 4\n"), std::string::npos);
+  EXPECT_NE(metrics.find("supportpipe_group_commit_records_count 4\n"), std::string::npos);
+  EXPECT_NE(metrics.find("supportpipe_group_commit_seconds_count 4\n"), std::string::npos);
   // The unusable body is kept exactly and visible in the dead-letter queue.
   auto dlq = h.Cli({"dlq", "list", "--config", h.config_path(), "--format", "csv"});
   EXPECT_EQ(dlq.exit_code, 0) << dlq.err;
