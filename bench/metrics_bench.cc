@@ -98,10 +98,11 @@ int main(int argc, char** argv) {
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("P6 engine SLA (%s): %d tickets / %lld events, five SLA metrics, in %.2f s = %.0f "
-                "events/s [checksum %lld]\n",
-                s->name().c_str(), tickets, static_cast<long long>(tickets) * per, secs,
-                tickets * per / secs, static_cast<long long>(breached));
+    std::printf(
+        "P6 engine SLA (%s): %d tickets / %lld events, five SLA metrics, in %.2f s = %.0f "
+        "events/s [checksum %lld]\n",
+        s->name().c_str(), tickets, static_cast<long long>(tickets) * per, secs,
+        tickets * per / secs, static_cast<long long>(breached));
   }
   return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_util.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/sqlite_db.h"
@@ -37,16 +38,6 @@ namespace {
 
 constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr int kSenders = 8;
-
-std::string Percentiles(std::vector<int64_t> l) {
-  std::sort(l.begin(), l.end());
-  auto pct = [&](double p) {
-    const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(l.size())));
-    return static_cast<double>(l[std::max<size_t>(rank, 1) - 1]) / 1000.0;
-  };
-  return fmt::format("p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms", pct(0.5), pct(0.99),
-                     static_cast<double>(l.back()) / 1000.0);
-}
 
 // Event i: ticket i/5 is created by event 5k and gets a customer message from the others.
 std::string Body(int i, TimeMicros now) {
@@ -89,28 +80,13 @@ secret_file = "{}/secret"
 )",
                                                  dir, dir);
   std::ofstream(dir + "/secret") << kSecret << "\n";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string cfg = dir + "/sp.toml", ready = dir + "/ready";
-    if (!std::freopen((dir + "/serve.log").c_str(), "w", stderr)) _exit(127);
-    execl(argv[1], argv[1], "serve", "--config", cfg.c_str(), "--ready-file", ready.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int port = 0;
-  for (int i = 0; i < 300 && !port; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream(dir + "/ready") >> port;
-  }
-  if (!port) {
-    std::fprintf(stderr, "the server did not start\n");
-    kill(pid, SIGKILL);
-    return 1;
-  }
+  const bench::Served served = bench::Serve(argv[1], dir);
+  const int port = served.port;
+  if (!port) return 1;
   auto db = SqliteDb::Open(dir + "/data/warehouse.db", {.read_only = true, .cache_mib = 8});
   if (!db.ok()) {
     std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
-    kill(pid, SIGKILL);
+    served.Stop();
     return 1;
   }
 
@@ -125,7 +101,8 @@ secret_file = "{}/secret"
   for (int t = 0; t < kSenders; ++t) {
     senders.emplace_back([&, t] {
       for (int i = t; i < n; i += kSenders) {
-        std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t{i} * 1000000 / rate));
+        std::this_thread::sleep_until(start +
+                                      std::chrono::microseconds(int64_t{i} * 1000000 / rate));
         const TimeMicros now = clock.Now();
         const std::string body = Body(i, now), id = fmt::format("msg_p3_{}", i);
         const std::string ts = std::to_string(now / 1000000);
@@ -157,14 +134,14 @@ secret_file = "{}/secret"
         const TimeMicros now = clock.Now();
         (*q)->Bind(1, after);
         (*q)->ForEachRow([&] {
-               after = (*q)->Int(0);
-               const std::string_view id = (*q)->Text(1);
-               const int i = std::atoi(std::string(id.substr(3)).c_str());
-               if (id.rfind("p3-", 0) == 0 && i >= 0 && i < n && !seen[i]) {
-                 seen[i] = now;
-                 ++found;
-               }
-             })
+              after = (*q)->Int(0);
+              const std::string_view id = (*q)->Text(1);
+              const int i = std::atoi(std::string(id.substr(3)).c_str());
+              if (id.rfind("p3-", 0) == 0 && i >= 0 && i < n && !seen[i]) {
+                seen[i] = now;
+                ++found;
+              }
+            })
             .IgnoreError();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -175,8 +152,7 @@ secret_file = "{}/secret"
   const double sent_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   watcher.join();
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  served.Stop();
   db->reset();
   std::filesystem::remove_all(dir);
 
@@ -198,6 +174,6 @@ secret_file = "{}/secret"
   std::printf(
       "P3 freshness at %d webhooks/s for %d s (achieved %.0f/s, %d refused, %d never seen): "
       "202 -> row visible in the warehouse %s (target: p50 <= 100 ms, p99 <= 500 ms)\n",
-      rate, seconds, n / sent_s, failed.load(), missing, Percentiles(lat).c_str());
+      rate, seconds, n / sent_s, failed.load(), missing, bench::Percentiles(lat).c_str());
   return failed == 0 && missing == 0 ? 0 : 1;
 }

@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_util.h"
 #include "common/clock.h"
 #include "common/time.h"
 #include "intake/http.h"
@@ -67,17 +68,6 @@ class Receiver : public intake::HttpHandler {
   std::vector<int64_t> breach_us_, escalation_us_;
 };
 
-// "p50 ... p99 ... max" of latencies in microseconds, as milliseconds.
-std::string Percentiles(std::vector<int64_t> l) {
-  std::sort(l.begin(), l.end());
-  auto pct = [&](double p) {
-    const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(l.size())));
-    return static_cast<double>(l[std::max<size_t>(rank, 1) - 1]) / 1000.0;
-  };
-  return fmt::format("p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms", pct(0.5), pct(0.99),
-                     static_cast<double>(l.back()) / 1000.0);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,23 +102,9 @@ rate_limit_per_s = 10000
 )",
                                                  dir, (*server)->port(), dir);
   std::ofstream(dir + "/secret") << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string cfg = dir + "/sp.toml", ready = dir + "/ready";
-    execl(argv[1], argv[1], "serve", "--config", cfg.c_str(), "--ready-file", ready.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int port = 0;
-  for (int i = 0; i < 300 && !port; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream(dir + "/ready") >> port;
-  }
-  if (!port) {
-    std::fprintf(stderr, "the server did not start\n");
-    kill(pid, SIGKILL);
-    return 1;
-  }
+  const bench::Served served = bench::Serve(argv[1], dir);
+  const int port = served.port;
+  if (!port) return 1;
   SystemClock clock;
   for (int i = 0; i < n; ++i) {
     const std::string body = fmt::format(
@@ -150,8 +126,7 @@ rate_limit_per_s = 10000
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  served.Stop();
   (*server)->Stop();
   std::filesystem::remove_all(dir);
   const std::vector<int64_t> e = receiver.escalations(), b = receiver.breaches();
@@ -162,10 +137,10 @@ rate_limit_per_s = 10000
   std::printf(
       "P4 event -> escalation rule -> signed delivery received: %zu/%d delivered, %s (target: "
       "p99 <= 100 ms after the event)\n",
-      e.size(), n, Percentiles(e).c_str());
+      e.size(), n, bench::Percentiles(e).c_str());
   std::printf(
       "P4 SLA breach -> signed delivery received: %zu/%d delivered, %s (target: p99 <= 100 ms "
       "after the breach instant)\n",
-      b.size(), n, Percentiles(b).c_str());
+      b.size(), n, bench::Percentiles(b).c_str());
   return e.size() == static_cast<size_t>(n) && b.size() == static_cast<size_t>(n) ? 0 : 1;
 }
