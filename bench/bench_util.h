@@ -19,6 +19,9 @@
 
 namespace supportpipe::bench {
 
+// The Standard Webhooks secret the benchmarks configure and sign with (public, bench only).
+inline constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 // "p50 ... ms, p99 ... ms, max ... ms" of latencies in microseconds (nearest rank).
 inline std::string Percentiles(std::vector<int64_t> l) {
   std::sort(l.begin(), l.end());

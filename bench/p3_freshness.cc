@@ -5,9 +5,6 @@
 // threads, and watches fact_ticket_event through a read-only connection every millisecond.
 // Prints p50 / p99 / max of (first seen in the warehouse − 202 received). One line.
 //   build/release/bench/p3_freshness build/release/src/cli/supportpipe [RATE] [SECONDS]
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -36,7 +33,6 @@ using namespace supportpipe;
 
 namespace {
 
-constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr int kSenders = 8;
 
 // Event i: ticket i/5 is created by event 5k and gets a customer message from the others.
@@ -79,7 +75,7 @@ vendor = "standard"
 secret_file = "{}/secret"
 )",
                                                  dir, dir);
-  std::ofstream(dir + "/secret") << kSecret << "\n";
+  std::ofstream(dir + "/secret") << bench::kSecret << "\n";
   const bench::Served served = bench::Serve(argv[1], dir);
   const int port = served.port;
   if (!port) return 1;
@@ -91,7 +87,7 @@ secret_file = "{}/secret"
   }
 
   SystemClock clock;
-  const std::string key = *Base64Decode(std::string_view(kSecret).substr(6));
+  const std::string key = *Base64Decode(std::string_view(bench::kSecret).substr(6));
   const std::string url = fmt::format("http://127.0.0.1:{}/v1/webhooks/p3", port);
   std::vector<TimeMicros> acked(n, 0), seen(n, 0);
   std::atomic<int> failed{0};

@@ -6,9 +6,6 @@
 // prints the p50 / p99 / max of (received − the escalated event's occurred_at) and of
 // (received − breach instant). One line each.
 //   build/release/bench/p4_action build/release/src/cli/supportpipe [N]
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -101,7 +98,7 @@ events = ["sla.breached", "ticket.escalated"]
 rate_limit_per_s = 10000
 )",
                                                  dir, (*server)->port(), dir);
-  std::ofstream(dir + "/secret") << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
+  std::ofstream(dir + "/secret") << bench::kSecret << "\n";
   const bench::Served served = bench::Serve(argv[1], dir);
   const int port = served.port;
   if (!port) return 1;

@@ -29,6 +29,13 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using PlainStream = beast::basic_stream<tcp, Executor>;
 using TlsStream = beast::ssl_stream<PlainStream>;
 
+// n single-threaded contexts (concurrency hint 1), at least one.
+std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+  std::vector<std::unique_ptr<asio::io_context>> out;
+  for (int i = 0; i < std::max(1, n); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+  return out;
+}
+
 const char* ReasonJson(int status) {
   switch (status) {
     case 400:
@@ -300,12 +307,6 @@ class BeastServer final : public HttpServer {
   const HttpServerOptions options_;
   HttpHandler& handler_;
   std::optional<asio::ssl::context> tls_;
-  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
-    std::vector<std::unique_ptr<asio::io_context>> out;
-    for (int i = 0; i < std::max(1, n); ++i) out.push_back(std::make_unique<asio::io_context>(1));
-    return out;
-  }
-
   std::vector<std::unique_ptr<asio::io_context>> iocs_;
   std::vector<asio::executor_work_guard<Executor>> work_;
   size_t next_ = 0;  // the acceptor's thread only

@@ -102,20 +102,12 @@ void Intake::Handle(HttpRequest req, Responder respond) {
 
 void Intake::Finish(std::string_view route, std::string_view source, const Responder& respond,
                     HttpResponse resp, TimeMicros started) {
-  {
-    const std::string key = fmt::format("{}/{}/{}", route, source, resp.status);
-    std::lock_guard lock(answered_mu_);
-    auto it = answered_.find(key);
-    if (it == answered_.end()) {
-      observe::Counter* c = &metrics_.GetCounter("supportpipe_http_requests_total",
-                                                 "Intake requests by route, source and status.",
-                                                 {{"route", std::string(route)},
-                                                  {"source", std::string(source)},
-                                                  {"status", std::to_string(resp.status)}});
-      it = answered_.emplace(key, c).first;
-    }
-    it->second->Inc();
-  }
+  metrics_
+      .GetCounter("supportpipe_http_requests_total", "Intake requests by route, source and status.",
+                  {{"route", std::string(route)},
+                   {"source", std::string(source)},
+                   {"status", std::to_string(resp.status)}})
+      .Inc();
   if (route != "other") {
     requests_.fetch_add(1, std::memory_order_relaxed);
     if (resp.status >= 400) errors_.fetch_add(1, std::memory_order_relaxed);

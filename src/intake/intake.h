@@ -88,10 +88,6 @@ class Intake final : public HttpHandler {
   std::map<std::string, TokenBucket, std::less<>> source_limits_;  // sources with a limit
   std::unordered_map<std::string, TokenBucket> client_limits_;     // by client address
   std::atomic<bool> ready_{false};
-  // supportpipe_http_requests_total by "route/source/status", so that answering a request
-  // does not render labels and search the registry each time.
-  std::mutex answered_mu_;
-  std::map<std::string, observe::Counter*, std::less<>> answered_;
 };
 
 }  // namespace supportpipe::intake

@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
