@@ -9,10 +9,10 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache
       libboost-dev libboost-system-dev libsimdjson-dev rapidjson-dev libtomlplusplus-dev
       libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev ca-certificates
       libcctz-dev tzdata libre2-dev libsodium-dev
-      libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev)
+      libgtest-dev libgmock-dev libbenchmark-dev libvalijson-dev libpq-dev libnats-dev)
 if [[ $what == test || $what == bench ]]; then
   pkgs+=(clang libclang-rt-14-dev curl sqlite3 openssl
-         chromium nodejs npm python3 python3-prometheus-client)
+         chromium nodejs npm python3 python3-prometheus-client postgresql-15 nats-server)
 fi
 if [[ $what == bench ]]; then
   pkgs+=(wrk jq python3 postgresql-15 postgresql-client-15 nginx nodejs npm)
@@ -35,7 +35,8 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   echo "deps: installing ${missing[*]}" >&2
   sudo=""
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  # Debian's nginx/postgresql post-install scripts would start system services; keep them off.
+  # Debian's nginx/postgresql/nats-server post-install scripts would start system services;
+  # keep them off (tests start their own: scripts/pg.sh, scripts/nats.sh).
   tmp_policy=0
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null

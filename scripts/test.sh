@@ -2,7 +2,9 @@
 # The whole test suite from a fresh Debian 12 machine: installs what is missing, builds
 # with -Wall -Wextra -Werror, runs every test (unit, contract, integration, crash), runs
 # the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and runs each
-# fuzz target briefly. Exits non-zero on any failure.
+# fuzz target briefly. The scale-out backends' suites run against a private PostgreSQL and
+# a 3-node NATS JetStream cluster that it starts (scripts/pg.sh, scripts/nats.sh) and
+# stops. Exits non-zero on any failure.
 #   FUZZ_SECONDS=30 (per target)   SKIP_SANITIZERS=1   SKIP_FUZZ=1
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,20 @@ scripts/deps.sh test
 
 step "the dashboard test's npm packages (playwright-core, which drives Debian's chromium)"
 (cd tests/dashboard && npm ci --no-audit --no-fund --loglevel=error)
+
+step "private PostgreSQL and a 3-node NATS JetStream cluster for the scale-out backends"
+servers=$(mktemp -d)
+chmod 755 "$servers"  # the server runs as user postgres when we are root
+stop_servers() {
+  scripts/nats.sh stop "$servers/nats" || true
+  scripts/pg.sh stop "$servers/pg" || true
+  rm -rf "$servers"
+}
+trap stop_servers EXIT
+SUPPORTPIPE_TEST_PG_URL=$(scripts/pg.sh start "$servers/pg")
+SUPPORTPIPE_TEST_NATS_URL=$(scripts/nats.sh start "$servers/nats" 3)
+export SUPPORTPIPE_TEST_PG_URL SUPPORTPIPE_TEST_NATS_URL SUPPORTPIPE_TEST_REQUIRE_SERVERS=1
+echo "PostgreSQL $SUPPORTPIPE_TEST_PG_URL; NATS $SUPPORTPIPE_TEST_NATS_URL"
 
 step "build (release, -Werror)"
 scripts/build.sh release

@@ -11,7 +11,8 @@
 //   ... process ...
 //   RETURN_IF_ERROR(log.CommitCursor("processor", batch.back().offset));
 //
-// Backends: sqlite/ (embedded). All implementations pass event_log_contract.h.
+// Backends: sqlite/ (embedded), jetstream/ (NATS JetStream + PostgreSQL, for several
+// processes). All implementations pass event_log_contract.h.
 // Thread-safety: implementations may be called from several threads at once.
 #pragma once
 
@@ -196,7 +197,8 @@ class EventLog {
   virtual Result<int64_t> PurgeDeadLetters(TimeMicros before) = 0;
   // Offers every event that occurred before `before` and whose payload contains `needle` to
   // `rewrite`, which returns the new payload (nullopt: leave it); the rest of the record stays.
-  // Returns how many were rewritten.
+  // Returns how many were rewritten. A backend that cannot change a stored record (JetStream)
+  // appends the rewritten event again and erases the old one, as for a re-derived event.
   virtual Result<int64_t> RewriteEvents(
       TimeMicros before, std::string_view needle,
       const std::function<std::optional<std::string>(const EventRecord&)>& rewrite) = 0;

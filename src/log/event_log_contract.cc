@@ -1,7 +1,10 @@
 #include "log/event_log_contract.h"
 
 #include <filesystem>
+#include <map>
 #include <thread>
+
+#include "common/test_servers.h"
 
 namespace supportpipe::log {
 namespace {
@@ -32,7 +35,15 @@ EventRecord Ev(std::string id, Offset raw_offset, std::string payload) {
 
 }  // namespace
 
-void EventLogContract::SetUp() { log_ = Reopen(); }
+void EventLogContract::SetUp() {
+  if (GetParam().unavailable) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+      if (TestServersRequired()) FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+  }
+  log_ = Reopen();
+}
 
 void EventLogContract::TearDown() { log_.reset(); }
 
@@ -316,9 +327,14 @@ TEST_P(EventLogContract, RetentionPurgesOnlyWhatIsOldEnoughAndProcessed) {
   EXPECT_EQ(offered, std::vector<std::string>{"e1"});
   auto events = log_->ReadEvents(0, 10);
   ASSERT_TRUE(events.ok());
-  EXPECT_EQ((*events)[0].payload, R"({"message":{}})");
-  EXPECT_EQ((*events)[0].event_id, "e1");  // the rest of the record stays
-  EXPECT_EQ((*events)[2].payload, R"({"message":{"body":"later"}})");
+  ASSERT_EQ(events->size(), 3u);  // each once, wherever a backend keeps the rewritten one
+  std::map<std::string, EventRecord> by_id;
+  for (EventRecord& e : *events) by_id[e.event_id] = e;
+  EXPECT_EQ(by_id["e1"].payload, R"({"message":{}})");
+  EXPECT_EQ(by_id["e1"].raw_offset, 1u);  // the rest of the record stays
+  EXPECT_EQ(by_id["e1"].occurred_at, 100);
+  EXPECT_EQ(by_id["e2"].payload, R"({"ticket":{"id":"t1"}})");
+  EXPECT_EQ(by_id["e3"].payload, R"({"message":{"body":"later"}})");
 }
 
 }  // namespace supportpipe::log

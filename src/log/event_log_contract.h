@@ -19,6 +19,9 @@ struct EventLogFactory {
   std::string name;
   // Creates an empty log in `dir` (a fresh temporary directory), or reopens the one there.
   std::function<Result<std::unique_ptr<EventLog>>(const std::string& dir)> open;
+  // Why this backend cannot be tested here ("" = it can): the suite is skipped, or fails
+  // when the servers are required (common/test_servers.h).
+  std::function<std::string()> unavailable;
 };
 
 class EventLogContract : public testing::TestWithParam<EventLogFactory> {

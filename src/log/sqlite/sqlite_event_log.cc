@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "common/sqlite_db.h"
+#include "log/raw_seal.h"
 
 namespace supportpipe::log {
 namespace {
@@ -222,7 +223,7 @@ class SqliteEventLog final : public EventLog {
         ins->Bind(1, r.source).Bind(2, r.kind).Bind(3, r.vendor).Bind(4, r.delivery_id);
         ins->Bind(5, r.received_at).Bind(6, r.headers);
         if (cipher_) {
-          ins->BindBlob(7, cipher_->Seal(r.body, SealContext(r)));
+          ins->BindBlob(7, cipher_->Seal(r.body, RawSealContext(r)));
         } else {
           ins->BindBlob(7, r.body);
         }
@@ -646,27 +647,10 @@ class SqliteEventLog final : public EventLog {
     return deleted;
   }
 
-  // What a sealed body is bound to: moving it to another record does not open.
-  static std::string SealContext(const RawRecord& r) {
-    return r.source + std::string(1, '\0') + r.delivery_id;
-  }
-
   // Opens sealed bodies as they are read.
   Result<std::vector<RawRecord>> Unsealed(Result<std::vector<RawRecord>> rows) const {
     if (!rows.ok()) return rows;
-    for (RawRecord& r : *rows) {
-      if (!LooksSealed(r.body)) continue;
-      if (!cipher_) {
-        return InvalidArgument(fmt::format(
-            "raw record {} is encrypted: set [privacy] encryption_key_file to read it", r.offset));
-      }
-      Result<std::string> plain = cipher_->Open(r.body, SealContext(r));
-      if (!plain.ok()) {
-        return Status(plain.status().code(),
-                      fmt::format("raw record {}: {}", r.offset, plain.status().message()));
-      }
-      r.body = std::move(plain).value();
-    }
+    for (RawRecord& r : *rows) RETURN_IF_ERROR(OpenRawBody(cipher_.get(), &r));
     return rows;
   }
 

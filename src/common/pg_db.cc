@@ -1,0 +1,165 @@
+#include "common/pg_db.h"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+namespace supportpipe {
+
+PgRows::PgRows(pg_result* r) : r_(r) {}
+PgRows::~PgRows() { PQclear(r_); }
+PgRows& PgRows::operator=(PgRows&& o) noexcept {
+  if (this != &o) {
+    PQclear(r_);
+    r_ = o.r_;
+    o.r_ = nullptr;
+  }
+  return *this;
+}
+int PgRows::size() const { return r_ ? PQntuples(r_) : 0; }
+int PgRows::columns() const { return r_ ? PQnfields(r_) : 0; }
+std::string_view PgRows::ColumnName(int col) const { return PQfname(r_, col); }
+uint32_t PgRows::ColumnType(int col) const { return PQftype(r_, col); }
+bool PgRows::IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+std::string_view PgRows::Text(int row, int col) const {
+  return {PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col))};
+}
+int64_t PgRows::Int(int row, int col) const {
+  return IsNull(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+}
+double PgRows::Real(int row, int col) const {
+  return IsNull(row, col) ? 0 : std::strtod(PQgetvalue(r_, row, col), nullptr);
+}
+int64_t PgRows::Affected() const {
+  const char* n = r_ ? PQcmdTuples(r_) : "";
+  return *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+namespace {
+
+// "host:port" of a connection, for messages (never the password).
+std::string WhereOf(pg_conn* c) {
+  const char* host = PQhost(c);
+  const char* port = PQport(c);
+  return fmt::format("{}:{}", host ? host : "?", port ? port : "?");
+}
+
+Status ConnectError(pg_conn* c) {
+  return Unavailable(fmt::format(
+      "cannot connect to PostgreSQL at {}: {}: check that the server runs and the URL in "
+      "the config ([storage]) is right",
+      WhereOf(c), PQerrorMessage(c)));
+}
+
+}  // namespace
+
+PgDb::PgDb(pg_conn* conn, std::string url)
+    : conn_(conn), url_(std::move(url)), where_(WhereOf(conn)) {}
+
+PgDb::~PgDb() { PQfinish(conn_); }
+
+Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& url) {
+  pg_conn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    Status s = ConnectError(c);
+    PQfinish(c);
+    return s;
+  }
+  std::unique_ptr<PgDb> db(new PgDb(c, url));
+  // Quiet NOTICEs ("relation already exists, skipping") and UTC timestamps everywhere.
+  RETURN_IF_ERROR(db->Script("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
+  return db;
+}
+
+Status PgDb::Reconnect() {
+  PQreset(conn_);
+  prepared_.clear();
+  if (PQstatus(conn_) != CONNECTION_OK) return ConnectError(conn_);
+  return Script("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+}
+
+Status PgDb::ErrorOf(pg_result* r, std::string_view sql) {
+  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const bool lost = PQstatus(conn_) != CONNECTION_OK;
+  PQclear(r);
+  if (lost) {
+    prepared_.clear();
+    return Unavailable(fmt::format("PostgreSQL at {}: connection lost: {}", where_, msg));
+  }
+  std::string_view head = sql.substr(0, 80);
+  std::string text =
+      fmt::format("PostgreSQL: {} (in: {}{})", msg, head, sql.size() > 80 ? "…" : "");
+  // Class 40 (serialization failure, deadlock) and 53/57/08 (resources, shutdown,
+  // connection) are worth retrying; 42 (syntax, undefined) is the caller's error.
+  if (state && (std::string_view(state).substr(0, 2) == "40" ||
+                std::string_view(state).substr(0, 2) == "53" ||
+                std::string_view(state).substr(0, 2) == "57" ||
+                std::string_view(state).substr(0, 2) == "08")) {
+    return Unavailable(std::move(text));
+  }
+  if (state && std::string_view(state).substr(0, 2) == "42")
+    return InvalidArgument(std::move(text));
+  return Internal(std::move(text));
+}
+
+Result<PgRows> PgDb::Exec(std::string_view sql, const std::vector<PgParam>& params) {
+  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+  std::string key(sql);
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    std::string name = fmt::format("s{}", prepared_.size());
+    pg_result* r = PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorOf(r, sql);
+    PQclear(r);
+    it = prepared_.emplace(std::move(key), std::move(name)).first;
+  }
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  pg_result* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                                values.data(), nullptr, nullptr, 0);
+  const ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(r, sql);
+  return PgRows(r);
+}
+
+Status PgDb::Script(std::string_view sql) {
+  if (PQstatus(conn_) != CONNECTION_OK && sql != "ROLLBACK") RETURN_IF_ERROR(Reconnect());
+  pg_result* r = PQexec(conn_, std::string(sql).c_str());
+  const ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(r, sql);
+  PQclear(r);
+  return Status::Ok();
+}
+
+Status PgPool::Acquire(std::unique_ptr<PgDb>* db) {
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !free_.empty() || open_ < size_; });
+    if (!free_.empty()) {
+      *db = std::move(free_.back());
+      free_.pop_back();
+      return Status::Ok();
+    }
+    ++open_;
+  }
+  Result<std::unique_ptr<PgDb>> opened = PgDb::Open(url_);
+  if (!opened.ok()) {
+    std::lock_guard lock(mu_);
+    --open_;
+    cv_.notify_one();
+    return opened.status();
+  }
+  *db = std::move(opened).value();
+  return Status::Ok();
+}
+
+void PgPool::Release(std::unique_ptr<PgDb> db) {
+  std::lock_guard lock(mu_);
+  free_.push_back(std::move(db));
+  cv_.notify_one();
+}
+
+}  // namespace supportpipe
