@@ -156,14 +156,43 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
 }
 
 Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
-  RETURN_IF_ERROR(c.OnlyKeys(t, "storage", {"data_dir", "log", "warehouse"}));
+  RETURN_IF_ERROR(c.OnlyKeys(
+      t, "storage", {"data_dir", "log", "warehouse", "state", "log_name", "log_replicas"}));
   RETURN_IF_ERROR(c.Get(t, "storage", "data_dir", &s->data_dir));
   RETURN_IF_ERROR(c.Get(t, "storage", "log", &s->log));
   RETURN_IF_ERROR(c.Get(t, "storage", "warehouse", &s->warehouse));
+  RETURN_IF_ERROR(c.Get(t, "storage", "state", &s->state));
+  RETURN_IF_ERROR(c.Get(t, "storage", "log_name", &s->log_name));
+  RETURN_IF_ERROR(c.Get(t, "storage", "log_replicas", &s->log_replicas));
   if (s->data_dir.empty())
     return c.Fail(t.get("data_dir"), "storage.data_dir", "must not be empty");
-  if (s->log != "sqlite") {
-    return c.Fail(t.get("log"), "storage.log", "this build supports only \"sqlite\"");
+  if (s->log != "sqlite" && !s->jetstream()) {
+    return c.Fail(t.get("log"), "storage.log",
+                  "must be \"sqlite\" or NATS JetStream URLs (\"nats://host:4222,...\")");
+  }
+  if (s->jetstream()) {
+    for (size_t start = 0; start < s->log.size();) {
+      const size_t comma = std::min(s->log.find(',', start), s->log.size());
+      if (!std::string_view(s->log).substr(start, comma - start).starts_with("nats://")) {
+        return c.Fail(t.get("log"), "storage.log", "every server URL must start with nats://");
+      }
+      start = comma + 1;
+    }
+    if (!s->state.starts_with("postgresql://") && !s->state.starts_with("postgres://")) {
+      return c.Fail(t.get("state") ? t.get("state") : t.get("log"), "storage.state",
+                    "a JetStream log needs a PostgreSQL URL (postgresql://user@host:5432/db) "
+                    "for the state its processes share");
+    }
+  } else if (!s->state.empty()) {
+    return c.Fail(t.get("state"), "storage.state", "only used with a JetStream log");
+  }
+  if (s->log_name.empty() || s->log_name.size() > 48 ||
+      s->log_name.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos) {
+    return c.Fail(t.get("log_name"), "storage.log_name", "must be 1-48 letters, digits or '_'");
+  }
+  if (s->log_replicas != 1 && s->log_replicas != 3 && s->log_replicas != 5) {
+    return c.Fail(t.get("log_replicas"), "storage.log_replicas", "must be 1, 3 or 5");
   }
   if (s->warehouse != "sqlite") {
     return c.Fail(t.get("warehouse"), "storage.warehouse", "this build supports only \"sqlite\"");

@@ -47,8 +47,16 @@ struct ServerConfig {
 
 struct StorageConfig {
   std::string data_dir = "./data";
+  // "sqlite", or NATS JetStream: "nats://host:4222[,nats://host2:4222...]".
   std::string log = "sqlite";
   std::string warehouse = "sqlite";
+  // With a JetStream log: the PostgreSQL URL holding what processes share (idempotency keys,
+  // cursors, dead letters, outbox, the worker lock).
+  std::string state;
+  std::string log_name = "supportpipe";  // JetStream streams <NAME>_RAW/_EVENTS, schema <name>
+  int64_t log_replicas = 1;              // replicas of the streams when they are created
+
+  bool jetstream() const { return log.starts_with("nats://"); }
 };
 
 // A configured mapping from a vendor's JSON to canonical fields (vendors generic,

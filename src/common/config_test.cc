@@ -98,6 +98,27 @@ TEST(ConfigTest, WrongTypeAndBadValuesAreErrors) {
             "c:2: server.max_body_bytes");
   EXPECT_FALSE(ParseConfig("[server]\nlisten = \"nohostport\"\n", "c").ok());
   EXPECT_FALSE(ParseConfig("[storage]\nlog = \"kafka\"\n", "c").ok());
+  // A JetStream log, with the PostgreSQL URL for the state its processes share.
+  auto js = ParseConfig(
+      "[storage]\nlog = \"nats://10.0.0.1:4222,nats://10.0.0.2:4222\"\n"
+      "state = \"postgresql://sp@10.0.0.9/support\"\nlog_replicas = 3\nlog_name = \"acme\"\n",
+      "c");
+  ASSERT_TRUE(js.ok()) << js.status().ToString();
+  EXPECT_TRUE(js->storage.jetstream());
+  EXPECT_EQ(js->storage.log_replicas, 3);
+  EXPECT_EQ(js->storage.log_name, "acme");
+  auto no_state = ParseConfig("[storage]\nlog = \"nats://10.0.0.1:4222\"\n", "c");
+  ASSERT_FALSE(no_state.ok());
+  EXPECT_NE(no_state.status().ToString().find("storage.state"), std::string::npos);
+  EXPECT_FALSE(ParseConfig("[storage]\nlog = \"nats://a:4222,http://b\"\n"
+                           "state = \"postgresql://x/y\"\n",
+                           "c")
+                   .ok());
+  EXPECT_FALSE(ParseConfig("[storage]\nlog = \"nats://a:4222\"\nstate = \"postgresql://x/y\"\n"
+                           "log_replicas = 2\n",
+                           "c")
+                   .ok());
+  EXPECT_FALSE(ParseConfig("[storage]\nstate = \"postgresql://x/y\"\n", "c").ok());
   EXPECT_FALSE(ParseConfig("[server\n", "c").ok());
   EXPECT_EQ(ParseConfig("[server]\nmax_pending_requests = 0\n", "c").status().field(),
             "c:2: server.max_pending_requests");

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -127,6 +128,16 @@ struct DeliveryFilter {
 class EventLog {
  public:
   virtual ~EventLog() = default;
+
+  // A held exclusive role; destroying it (or the process ending) lets it go.
+  class Lease {
+   public:
+    virtual ~Lease() = default;
+  };
+  // Takes the lock `name` ("worker": the one process that runs the pipeline's stages) when
+  // no other holder has it, in this process or any other using the same log: the lease, or
+  // null while another holds it.
+  virtual Result<std::unique_ptr<Lease>> TryLock(std::string_view name) = 0;
 
   // Appends raw records in one durable step: when OK is returned every record is on
   // stable storage. A record whose (source, delivery_id) is already present is not

@@ -337,4 +337,25 @@ TEST_P(EventLogContract, RetentionPurgesOnlyWhatIsOldEnoughAndProcessed) {
   EXPECT_EQ(by_id["e3"].payload, R"({"message":{"body":"later"}})");
 }
 
+TEST_P(EventLogContract, OneHolderOfALockAtATime) {
+  auto held = log_->TryLock("worker");
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_NE(*held, nullptr);
+  // Another opening of the same log (as another process would) cannot take it...
+  std::unique_ptr<EventLog> other = Reopen();
+  ASSERT_NE(other, nullptr);
+  auto second = other->TryLock("worker");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, nullptr);
+  // ...another lock is independent...
+  auto different = other->TryLock("other-role");
+  ASSERT_TRUE(different.ok());
+  EXPECT_NE(*different, nullptr);
+  // ...and once the holder lets go, it is free.
+  held->reset();
+  auto third = other->TryLock("worker");
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(*third, nullptr);
+}
+
 }  // namespace supportpipe::log

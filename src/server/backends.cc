@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "log/jetstream/jetstream_event_log.h"
 #include "log/sqlite/sqlite_event_log.h"
 #include "security/raw_cipher.h"
 #include "warehouse/sqlite/sqlite_warehouse.h"
@@ -34,6 +35,13 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const Config& config) {
   if (storage.log == "sqlite") {
     RETURN_IF_ERROR(EnsureDir(storage.data_dir));
     return log::OpenSqliteEventLog(storage.data_dir, options);
+  }
+  if (storage.jetstream()) {
+    return log::OpenJetStreamEventLog({.nats_urls = storage.log,
+                                       .state_url = storage.state,
+                                       .name = storage.log_name,
+                                       .replicas = static_cast<int>(storage.log_replicas),
+                                       .cipher = std::move(options.cipher)});
   }
   return InvalidArgument("unknown log backend \"" + storage.log + "\"");
 }

@@ -1,5 +1,6 @@
 // The one place that maps storage settings to backend implementations.
 //   "sqlite" (log)       -> log::OpenSqliteEventLog(data_dir): raw.db and events.db
+//   "nats://..." (log)   -> log::OpenJetStreamEventLog(log, state): JetStream + PostgreSQL
 //   "sqlite" (warehouse) -> warehouse::OpenSqliteWarehouse(data_dir/warehouse.db)
 //   security (tokens, audit log) -> security::OpenSqliteStore(data_dir/security.db)
 #pragma once

@@ -1,32 +1,15 @@
 #include "server/worker.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "security/raw_cipher.h"
 
 namespace supportpipe::server {
-
-Result<std::unique_ptr<FileLock>> FileLock::TryAcquire(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Unavailable("cannot open " + path + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return std::unique_ptr<FileLock>();
-  }
-  return std::unique_ptr<FileLock>(new FileLock(fd));
-}
-
-FileLock::~FileLock() { ::close(fd_); }
 
 Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
                const sources::DecoderSet& decoders, const Clock& clock, observe::Registry& metrics,
@@ -49,8 +32,7 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
                     }
                     return warehouse.WithheldConsents(e.source, customer, e.TicketId());
                   }),
-      surge_(log, warehouse, config.surge, clock, metrics),
-      lock_path_(config.storage.data_dir + "/worker.lock") {
+      surge_(log, warehouse, config.surge, clock, metrics) {
   for (const DestinationConfig& d : config.destinations) {
     deliverers_.push_back(std::make_unique<delivery::Deliverer>(log, d, clock, metrics));
     const delivery::Deliverer* deliverer = deliverers_.back().get();
@@ -82,11 +64,15 @@ Status Worker::Validate(const Config& config) {
 bool Worker::TryActivate() {
   std::lock_guard lock(lock_mu_);
   if (active_) return true;
-  auto l = FileLock::TryAcquire(lock_path_);
-  if (!l.ok() || !*l) return false;
+  auto l = log_.TryLock("worker");
+  if (!l.ok()) {
+    spdlog::warn("worker: cannot take the worker lock: {}", l.status().ToString());
+    return false;
+  }
+  if (!*l) return false;
   lock_ = std::move(l).value();
   active_ = true;
-  spdlog::info("worker: processing stages running (holding {})", lock_path_);
+  spdlog::info("worker: processing stages running (this process holds the worker lock)");
   return true;
 }
 

@@ -38,18 +38,6 @@
 
 namespace supportpipe::server {
 
-// An exclusive advisory lock on a file, released on destruction (or process death).
-class FileLock {
- public:
-  // nullopt when another process holds it.
-  static Result<std::unique_ptr<FileLock>> TryAcquire(const std::string& path);
-  ~FileLock();
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
 class Worker {
  public:
   // Whether `config`'s destinations, rules and key files can be used: InvalidArgument naming
@@ -98,8 +86,7 @@ class Worker {
   delivery::Dispatcher dispatcher_;
   triggers::SurgeDetector surge_;
   std::vector<std::unique_ptr<delivery::Deliverer>> deliverers_;
-  const std::string lock_path_;
-  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<log::EventLog::Lease> lock_;  // the "worker" lock of the log
   std::mutex lock_mu_;
   std::atomic<bool> active_{false};
   std::atomic<bool> stop_{false};

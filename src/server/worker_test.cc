@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common/file_lock.h"
 #include "common/test_dir.h"
 #include "log/sqlite/sqlite_event_log.h"
 #include "sources/decoder.h"

@@ -19,6 +19,8 @@ namespace {
 constexpr int kPartitions = 64;  // event subjects: <name>.events.0 .. 63
 constexpr size_t kPoolSize = 4;
 constexpr int64_t kRequestWaitMs = 10000;
+constexpr int64_t kCreateWaitMs = 1000;  // a reading consumer's creation, per attempt
+constexpr int kCreateAttempts = 8;
 
 // PostgreSQL's part: keys that make appends idempotent beyond JetStream's window, cursors,
 // dead letters, drift, outbox and connectors' state. In the schema set by search_path.
@@ -376,6 +378,7 @@ class JetStreamEventLog final : public EventLog {
       : nc_(nc),
         js_(js),
         pg_(std::move(pg)),
+        state_url_(o.state_url),
         prefix_(Lower(o.name)),
         raw_stream_(Upper(o.name) + "_RAW"),
         events_stream_(Upper(o.name) + "_EVENTS"),
@@ -393,6 +396,21 @@ class JetStreamEventLog final : public EventLog {
   static std::string Upper(std::string s) {
     for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
+  }
+
+  // A PostgreSQL advisory lock, held by a connection of its own for the lease's life: when
+  // the process dies, its connection closes and the lock goes with it.
+  Result<std::unique_ptr<Lease>> TryLock(std::string_view name) override {
+    struct PgLease : Lease {
+      std::unique_ptr<PgDb> db;
+    };
+    ASSIGN_OR_RETURN(auto db, PgDb::Open(state_url_));
+    ASSIGN_OR_RETURN(PgRows r, db->Exec("SELECT pg_try_advisory_lock(hashtext($1))",
+                                        {Pg(prefix_ + ":lock:" + std::string(name))}));
+    if (r.Text(0, 0) != "t") return std::unique_ptr<Lease>();
+    auto lease = std::make_unique<PgLease>();
+    lease->db = std::move(db);
+    return std::unique_ptr<Lease>(std::move(lease));
   }
 
   Status AppendRaw(std::span<const RawRecord> records,
@@ -971,9 +989,17 @@ class JetStreamEventLog final : public EventLog {
     so.Config.DeliverPolicy = js_DeliverByStartSequence;
     so.Config.OptStartSeq = after + 1;
     so.Config.AckPolicy = js_AckNone;
+    // The short-lived consumer lands on one of the stream's servers. While one of them is
+    // down, a creation placed there gets no answer: ask again soon rather than wait long.
+    jsOptions quick;
+    jsOptions_Init(&quick);
+    quick.Wait = kCreateWaitMs;
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_PullSubscribe(&sub, js_, subject.c_str(), nullptr, nullptr, &so, &jerr);
+    natsStatus s = NATS_TIMEOUT;
+    for (int attempt = 0; attempt < kCreateAttempts && s == NATS_TIMEOUT; ++attempt) {
+      s = js_PullSubscribe(&sub, js_, subject.c_str(), nullptr, &quick, &so, &jerr);
+    }
     if (s != NATS_OK) return NatsError("read from " + stream, s, jerr);
     Status out;
     size_t got = 0;
@@ -1042,6 +1068,7 @@ class JetStreamEventLog final : public EventLog {
   natsConnection* nc_;
   jsCtx* js_;
   std::unique_ptr<PgPool> pg_;
+  const std::string state_url_;
   const std::string prefix_;         // subjects: <prefix>.raw, <prefix>.events.<p>
   const std::string raw_stream_;     // <NAME>_RAW
   const std::string events_stream_;  // <NAME>_EVENTS

@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "common/file_lock.h"
 #include "common/sqlite_db.h"
 #include "log/raw_seal.h"
 
@@ -207,9 +208,24 @@ Status InWriteTxn(Db& db, Fn body) {
 
 class SqliteEventLog final : public EventLog {
  public:
-  SqliteEventLog(std::unique_ptr<Db> raw, std::unique_ptr<Db> events,
+  SqliteEventLog(std::string dir, std::unique_ptr<Db> raw, std::unique_ptr<Db> events,
                  std::shared_ptr<const PayloadCipher> cipher)
-      : raw_(std::move(raw)), ev_(std::move(events)), cipher_(std::move(cipher)) {}
+      : dir_(std::move(dir)),
+        raw_(std::move(raw)),
+        ev_(std::move(events)),
+        cipher_(std::move(cipher)) {}
+
+  // A lock file beside the databases: <dir>/<name>.lock.
+  Result<std::unique_ptr<Lease>> TryLock(std::string_view name) override {
+    struct FileLease : Lease {
+      std::unique_ptr<FileLock> lock;
+    };
+    ASSIGN_OR_RETURN(auto lock, FileLock::TryAcquire(dir_ + "/" + std::string(name) + ".lock"));
+    if (!lock) return std::unique_ptr<Lease>();
+    auto lease = std::make_unique<FileLease>();
+    lease->lock = std::move(lock);
+    return std::unique_ptr<Lease>(std::move(lease));
+  }
 
   Status AppendRaw(std::span<const RawRecord> records,
                    std::vector<AppendResult>* results) override {
@@ -654,6 +670,7 @@ class SqliteEventLog final : public EventLog {
     return rows;
   }
 
+  const std::string dir_;
   std::unique_ptr<Db> raw_;  // raw.db
   std::unique_ptr<Db> ev_;   // events.db
   std::shared_ptr<const PayloadCipher> cipher_;
@@ -687,7 +704,7 @@ Result<std::unique_ptr<EventLog>> OpenSqliteEventLog(const std::string& dir,
     if (!has) RETURN_IF_ERROR(events->w->Exec(kOutboxUpgrade));
   }
   return std::unique_ptr<EventLog>(
-      new SqliteEventLog(std::move(raw), std::move(events), options.cipher));
+      new SqliteEventLog(dir, std::move(raw), std::move(events), options.cipher));
 }
 
 }  // namespace supportpipe::log

@@ -1,0 +1,160 @@
+// The JetStream log end to end: two `supportpipe serve` processes share one 3-node NATS
+// JetStream cluster (streams with 3 replicas) and one PostgreSQL. Clients post to both; in
+// the middle one NATS server is killed, then the process running the pipeline (the worker
+// lock's holder) is killed with -9. The other process takes the lock over and catches up:
+// every acknowledged event must be in its warehouse exactly once, and its tickets must
+// equal those of an embedded (SQLite) run fed the same events.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/test_servers.h"
+#include "harness.h"
+
+namespace supportpipe::testing_support {
+namespace {
+
+// Runs a project script (scripts/nats.sh ...) and returns its first line of output.
+std::string Script(const std::string& args) {
+  const std::string cmd = std::string(SP_SCRIPTS_DIR) + "/" + args;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return "";
+  char buf[4096] = {};
+  std::string out = fgets(buf, sizeof buf, p) ? buf : "";
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// Status changes of 40 tickets at times fixed by the id, so the final state depends on
+// what arrived, not in what order.
+std::string Event(int client, int i) {
+  static const char* kStatus[] = {"open", "pending", "solved"};
+  const int ticket = (client * 7 + i) % 40;
+  char when[32];
+  std::snprintf(when, sizeof when, "2026-11-01T%02d:%02d:%02dZ", 10 + client, (i / 60) % 60,
+                i % 60);
+  return R"({"spec":"supportpipe/v1","id":"c)" + std::to_string(client) + "-" + std::to_string(i) +
+         R"(","type":"ticket.updated","occurred_at":")" + when + R"(","ticket":{"id":"T)" +
+         std::to_string(ticket) + R"(","status":")" + kStatus[i % 3] +
+         R"(","subject":"scale-out"}})";
+}
+
+bool HoldsWorkerLock(Harness& h) {
+  return h.Get("/metrics").body.find("supportpipe_worker_active 1\n") != std::string::npos;
+}
+
+// Tickets as the warehouse has them, without load times and lineage.
+std::vector<std::string> Tickets(Harness& h) {
+  return h.Column(
+      "SELECT ticket_id || '|' || status || '|' || event_count || '|' || last_occurred_us || '|' "
+      "|| COALESCE(first_resolution_s, '') || '|' || COALESCE(full_resolution_s, '') || '|' || "
+      "reopens FROM fact_ticket ORDER BY ticket_id");
+}
+
+TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
+  const std::string pg = TestServerUrl("SUPPORTPIPE_TEST_PG_URL");
+  if (pg.empty()) {
+    if (TestServersRequired()) FAIL() << "SUPPORTPIPE_TEST_PG_URL is not set";
+    GTEST_SKIP() << "SUPPORTPIPE_TEST_PG_URL is not set (scripts/test.sh starts PostgreSQL)";
+  }
+  // A cluster of our own: killing one of its servers must not disturb other tests.
+  char tmpl[] = "/tmp/sp_nats_XXXXXX";
+  const std::string nats_dir = mkdtemp(tmpl);
+  const std::string urls = Script("nats.sh start " + nats_dir + " 3");
+  ASSERT_NE(urls.find("nats://"), std::string::npos) << "cannot start the NATS cluster";
+  const std::string name = "it" + std::to_string(getpid());
+  // Lines before any table header belong to the harness's [storage].
+  const std::string storage = "log = \"" + urls + "\"\nstate = \"" + pg + "\"\nlog_name = \"" +
+                              name + "\"\nlog_replicas = 3\n";
+  Harness a(storage), b(storage);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(b.Start());
+
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::map<std::string, std::string> bodies;  // id -> body of all sent, for the embedded run
+  std::atomic<bool> stop{false};
+  std::atomic<int> dead_port{0};
+  std::vector<std::thread> clients;
+  constexpr int kClients = 4;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient to_a(a.port()), to_b(b.port());
+      for (int i = 0; !stop && i < 100000; ++i) {
+        // Alternate between the two intake processes; only the living one once one is gone.
+        const bool use_a = (i % 2 == 0) ? dead_port != a.port() : dead_port == b.port();
+        const std::string body = Event(c, i);
+        const std::string id = "c" + std::to_string(c) + "-" + std::to_string(i);
+        {
+          std::lock_guard lock(mu);
+          bodies[id] = body;  // sent: may be stored even when the answer never came
+        }
+        HttpResult r = (use_a ? to_a : to_b).Request("POST", "/v1/events", body);
+        if (r.status == 202 || r.status == 200) {
+          std::lock_guard lock(mu);
+          acked.insert(id);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Script("nats.sh kill " + nats_dir + " 2");  // one of three NATS servers dies
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Harness& worker = HoldsWorkerLock(a) ? a : b;
+  Harness& survivor = &worker == &a ? b : a;
+  ASSERT_TRUE(HoldsWorkerLock(worker));
+  dead_port = worker.port();
+  worker.Kill9();  // the process running the pipeline dies mid-stream
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  // The survivor takes the worker lock over and catches up.
+  bool took_over = false;
+  for (int i = 0; i < 200 && !took_over; ++i) {
+    took_over = HoldsWorkerLock(survivor);
+    if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(took_over) << "the surviving process never took the worker lock";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  ASSERT_TRUE(survivor.WaitForLoaded());
+  std::printf("scale-out: the survivor caught up %.1f s after taking over\n", since());
+  const std::vector<std::string> rows =
+      survivor.Column("SELECT event_id FROM fact_ticket_event WHERE type = 'ticket.updated'");
+  std::multiset<std::string> loaded(rows.begin(), rows.end());
+  ASSERT_GT(acked.size(), 100u) << "the clients should have been acknowledged many times";
+  for (const auto& id : acked) EXPECT_EQ(loaded.count(id), 1u) << "acknowledged event " << id;
+  for (const auto& id : loaded) EXPECT_EQ(loaded.count(id), 1u) << "loaded twice: " << id;
+
+  // The same events through the embedded backends give the same tickets.
+  Harness embedded;
+  ASSERT_TRUE(embedded.Start());
+  {
+    HttpClient client(embedded.port());
+    for (const std::string& id : rows) {
+      auto it = bodies.find(id);
+      ASSERT_NE(it, bodies.end()) << "loaded but never sent: " << id;
+      ASSERT_EQ(client.Request("POST", "/v1/events", it->second).status, 202);
+    }
+  }
+  ASSERT_TRUE(embedded.WaitForLoaded());
+  EXPECT_EQ(Tickets(survivor), Tickets(embedded));
+  std::printf("scale-out: %zu acknowledged, %zu loaded; a NATS server and the worker killed\n",
+              acked.size(), rows.size());
+  EXPECT_TRUE(survivor.Stop());
+  EXPECT_TRUE(embedded.Stop());
+  Script("nats.sh stop " + nats_dir);
+  std::system(("rm -rf " + nats_dir).c_str());
+}
+
+}  // namespace
+}  // namespace supportpipe::testing_support
