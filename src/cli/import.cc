@@ -253,8 +253,10 @@ int RunImport(const ImportFlags& flags) {
   if (!driver.ok()) return Fail("cannot open storage", driver.status());
   if (!(*driver)->local()) {
     std::fprintf(stderr,
-                 "a running server holds %s/worker.lock: it will process what is imported\n",
-                 cfg->storage.data_dir.c_str());
+                 "a running server holds the worker lock (%s): it will process what is "
+                 "imported\n",
+                 cfg->storage.jetstream() ? "shared through [storage] state"
+                                          : (cfg->storage.data_dir + "/worker.lock").c_str());
   }
   const auto start = std::chrono::steady_clock::now();
   auto letters_before = (*driver)->log().CountDeadLetters("");
