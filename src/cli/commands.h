@@ -10,8 +10,9 @@ namespace supportpipe::cli {
 
 struct ServeFlags {
   StorageFlags storage;
-  std::string listen;      // overrides server.listen
-  std::string ready_file;  // written with the bound port once serving
+  std::string listen;        // overrides server.listen
+  std::string ready_file;    // written with the bound port once serving
+  std::string role = "all";  // all | intake | worker
 };
 int RunServe(const ServeFlags& flags);
 

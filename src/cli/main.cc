@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
   s->add_option("--listen", serve.listen,
                 "HOST:PORT to listen on (overrides server.listen; port 0 = any)");
   s->add_option("--ready-file", serve.ready_file, "Write the bound port to this file once serving");
+  s->add_option("--role", serve.role,
+                "all (default): intake and the pipeline's stages; intake: only take webhooks and "
+                "events into the log; worker: only run the stages (one process at a time, the "
+                "worker lock's holder). See docs/deployment.md")
+      ->check(CLI::IsMember({"all", "intake", "worker"}));
   s->callback([&] { code = RunServe(serve); });
 
   ImportFlags import;

@@ -39,13 +39,18 @@ int RunServe(const ServeFlags& flags) {
   }
 
   SystemClock clock;
-  auto server = server::Server::Start(config, clock);
+  const server::Role role = flags.role == "intake"   ? server::Role::kIntake
+                            : flags.role == "worker" ? server::Role::kWorker
+                                                     : server::Role::kAll;
+  auto server = server::Server::Start(config, clock, role);
   if (!server.ok()) return Fail("cannot start", server.status());
   const uint16_t port = (*server)->port();
   const std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
-  spdlog::info("supportpipe listening on {0}://{1}:{2} (data in {3}); dashboard at {0}://{1}:{2}/",
-               config.server.tls_cert_file.empty() ? "http" : "https", host, port,
-               config.storage.data_dir);
+  spdlog::info(
+      "supportpipe listening on {0}://{1}:{2} (role {4}, data in {3}); dashboard at "
+      "{0}://{1}:{2}/",
+      config.server.tls_cert_file.empty() ? "http" : "https", host, port, config.storage.data_dir,
+      flags.role);
   if (config.sources.empty()) {
     spdlog::info(
         "no [[source]] configured: POST canonical events to /v1/events, or add a "

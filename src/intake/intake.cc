@@ -64,6 +64,13 @@ void Intake::Handle(HttpRequest req, Responder respond) {
   const TimeMicros started = clock_.Now();
   const std::string_view path = req.Path();
   constexpr std::string_view kWebhooks = "/v1/webhooks/";
+  if (!takes_events_ && (path == "/v1/events" || path.rfind(kWebhooks, 0) == 0)) {
+    return Finish(path == "/v1/events" ? "events" : "webhooks", "", respond,
+                  JsonError(503,
+                            "this process runs `serve --role worker` and takes no events: send "
+                            "them to an intake process"),
+                  started);
+  }
   if (path == "/v1/events") {
     if (req.method != "POST") {
       return Finish("events", "", respond, JsonError(405, "use POST"), started);
@@ -87,6 +94,7 @@ void Intake::Handle(HttpRequest req, Responder respond) {
   if (path == "/readyz") {
     const bool queue_ok =
         static_cast<int64_t>(committer_.pending()) * 10 < config_.server.max_pending_appends * 9;
+    if (!takes_events_) return respond(JsonResponse(503, R"({"status":"worker"})"));
     if (ready_ && queue_ok) return respond(JsonResponse(200, R"({"status":"ready"})"));
     return respond(
         JsonResponse(503, ready_ ? R"({"status":"overloaded"})" : R"({"status":"starting"})"));

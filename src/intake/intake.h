@@ -49,6 +49,9 @@ class Intake final : public HttpHandler {
 
   // Set by the server once its background stages run; /readyz reports it.
   void SetReady(bool ready) { ready_ = ready; }
+  // False in a process that only runs the pipeline (`serve --role worker`): events and
+  // webhooks are answered 503 naming the role, and /readyz 503, so load balancers skip it.
+  void SetTakesEvents(bool takes) { takes_events_ = takes; }
 
   // Intake requests answered so far (webhooks and /v1/events), and those answered >= 400.
   int64_t requests() const { return requests_.load(std::memory_order_relaxed); }
@@ -88,6 +91,7 @@ class Intake final : public HttpHandler {
   std::map<std::string, TokenBucket, std::less<>> source_limits_;  // sources with a limit
   std::unordered_map<std::string, TokenBucket> client_limits_;     // by client address
   std::atomic<bool> ready_{false};
+  bool takes_events_ = true;
 };
 
 }  // namespace supportpipe::intake

@@ -139,6 +139,10 @@ class EventLog {
   // null while another holds it.
   virtual Result<std::unique_ptr<Lease>> TryLock(std::string_view name) = 0;
 
+  // How many AppendRaw calls are worth running at once: 1 for a log that serialises its
+  // writers (SQLite); more where a call mostly waits on the network (JetStream).
+  virtual int parallel_appends() const { return 1; }
+
   // Appends raw records in one durable step: when OK is returned every record is on
   // stable storage. A record whose (source, delivery_id) is already present is not
   // stored again; its result is kDuplicate with the existing offset. `results` gets one

@@ -2,12 +2,16 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace supportpipe::log {
 
 GroupCommitter::GroupCommitter(EventLog& log, Options options)
-    : log_(log), options_(std::move(options)), thread_([this] { Run(); }) {}
+    : log_(log), options_(std::move(options)) {
+  for (int i = 0; i < std::max(1, options_.committers); ++i)
+    threads_.emplace_back([this] { Run(); });
+}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -15,7 +19,7 @@ GroupCommitter::~GroupCommitter() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
 Status GroupCommitter::Submit(std::vector<RawRecord> records, Callback done) {

@@ -1,8 +1,10 @@
 // GroupCommitter: turns many concurrent small appends into one durable append.
 //
 // Intake threads Submit() the records of one request and get a callback once they are
-// on stable storage; a single commit thread drains everything queued since the last
-// commit into one EventLog::AppendRaw (one transaction, one fsync). The queue is bounded in
+// on stable storage; a commit thread drains everything queued since the last commit into
+// one EventLog::AppendRaw (one transaction, one fsync). With `committers` > 1 (for logs
+// whose appends overlap well, EventLog::parallel_appends), the next batch is committed
+// while the last one still waits for its acknowledgements. The queue is bounded in
 // records and in requests (queued or being committed): when either bound is reached, Submit
 // refuses at once so that intake can answer 429 instead of growing.
 //
@@ -31,6 +33,7 @@ class GroupCommitter {
     size_t max_pending = 20000;  // records queued and not yet committed
     size_t max_requests = 256;   // requests queued or being committed
     size_t max_batch = 4096;     // records per commit
+    int committers = 1;          // commits in flight at once
     // After each durable commit, on the commit thread: what was appended and how, and how
     // long the append took (seconds).
     std::function<void(std::span<const RawRecord>, std::span<const AppendResult>, double)>
@@ -62,7 +65,7 @@ class GroupCommitter {
   size_t pending_ = 0;           // records
   size_t pending_requests_ = 0;  // requests
   bool stop_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace supportpipe::log

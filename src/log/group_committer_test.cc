@@ -5,6 +5,9 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "common/test_dir.h"
 #include "log/sqlite/sqlite_event_log.h"
@@ -57,6 +60,43 @@ TEST_F(GroupCommitterTest, EveryCallbackSeesItsOwnDurableResults) {
   EXPECT_EQ(dup, 300);  // id(i/2) was always appended already
   EXPECT_EQ(log_->ReadRaw(0, 1000)->size(), 300u);
   EXPECT_LT(commits.load(), 300);  // grouped, not one commit per request
+}
+
+TEST_F(GroupCommitterTest, SeveralCommittersStoreEachKeyOnceAndAnswerEveryRequest) {
+  std::vector<std::future<std::vector<AppendResult>>> futures;
+  {
+    GroupCommitter gc(*log_, {.max_requests = 1000, .committers = 3});
+    std::vector<std::thread> senders;
+    std::mutex mu;
+    for (int t = 0; t < 4; ++t) {
+      senders.emplace_back([&, t] {
+        for (int i = 0; i < 100; ++i) {
+          auto p = std::make_shared<std::promise<std::vector<AppendResult>>>();
+          {
+            std::lock_guard lock(mu);
+            futures.push_back(p->get_future());
+          }
+          // Every sender sends the same 100 keys: each must be stored once.
+          EXPECT_TRUE(gc.Submit({Rec("k" + std::to_string(i))}, [p](const Status& st,
+                                                                    std::vector<AppendResult> r) {
+                          EXPECT_TRUE(st.ok());
+                          p->set_value(std::move(r));
+                        }).ok());
+          (void)t;
+        }
+      });
+    }
+    for (auto& s : senders) s.join();
+  }
+  std::map<Offset, int> appended;
+  for (auto& f : futures) {
+    auto r = f.get();
+    ASSERT_EQ(r.size(), 1u);
+    if (r[0].outcome == AppendOutcome::kAppended) ++appended[r[0].offset];
+  }
+  EXPECT_EQ(appended.size(), 100u);
+  for (const auto& [offset, n] : appended) EXPECT_EQ(n, 1) << offset;
+  EXPECT_EQ(log_->ReadRaw(0, 1000)->size(), 100u);
 }
 
 TEST_F(GroupCommitterTest, FullQueueRefusesInsteadOfGrowing) {

@@ -12,7 +12,8 @@
 
 namespace supportpipe::server {
 
-Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock& clock) {
+Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock& clock, Role role) {
+  const bool stages = role != Role::kIntake;
   std::unique_ptr<Server> s(new Server(config));
   ASSIGN_OR_RETURN(s->log_, OpenEventLog(s->config_));
   ASSIGN_OR_RETURN(s->policies_, support::Policies::Create(s->config_));
@@ -58,6 +59,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
       *s->log_, log::GroupCommitter::Options{
                     .max_pending = static_cast<size_t>(s->config_.server.max_pending_appends),
                     .max_requests = static_cast<size_t>(s->config_.server.max_pending_requests),
+                    .committers = s->log_->parallel_appends(),
                     .on_commit = on_commit});
   ASSIGN_OR_RETURN(s->intake_, intake::Intake::Create(s->config_, *s->committer_, clock,
                                                       s->metrics_, s->auth_.get()));
@@ -75,7 +77,9 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
                                                s->metrics_, [in] {
                                                  return RequestCounts{in->requests(), in->errors()};
                                                });
-  s->worker_->Start();
+  // An intake-only process never takes the worker lock: its stages do not run.
+  if (stages) s->worker_->Start();
+  s->intake_->SetTakesEvents(role != Role::kWorker);
   s->admin_ = std::make_unique<AdminApi>(s->config_, *s->log_, s->warehouse_.get(), *s->security_,
                                          *s->auth_, clock, s->metrics_);
   s->routes_ = std::make_unique<Routes>(*s->intake_, *s->admin_);
@@ -83,12 +87,12 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config, const Clock&
   s->intake_->SetReady(true);
   s->health_thread_ = std::thread([srv = s.get()] { srv->HealthLoop(); });
   for (const SourceConfig& source : s->config_.sources) {
-    if (source.reconcile_every_h > 0) {
+    if (stages && source.reconcile_every_h > 0) {
       s->reconcile_thread_ = std::thread([srv = s.get(), &clock] { srv->ReconcileLoop(clock); });
       break;
     }
   }
-  if (s->config_.retention.enabled()) {
+  if (stages && s->config_.retention.enabled()) {
     s->retention_ = std::make_unique<Retention>(s->config_.retention, *s->log_, *s->warehouse_,
                                                 *s->security_, clock, s->metrics_);
     s->retention_thread_ = std::thread([srv = s.get()] { srv->RetentionLoop(); });

@@ -29,9 +29,14 @@
 
 namespace supportpipe::server {
 
+// What a `serve` process does (docs/deployment.md): everything, only intake (webhooks and
+// events into the log), or only the pipeline's stages (while it holds the worker lock).
+enum class Role { kAll, kIntake, kWorker };
+
 class Server {
  public:
-  static Result<std::unique_ptr<Server>> Start(const Config& config, const Clock& clock);
+  static Result<std::unique_ptr<Server>> Start(const Config& config, const Clock& clock,
+                                               Role role = Role::kAll);
   ~Server();
 
   uint16_t port() const { return http_->port(); }

@@ -133,8 +133,10 @@ std::string ReadFile(const std::string& path) {
 bool Harness::Start() {
   const std::string ready = dir_ + "/ready";
   std::filesystem::remove(ready);
-  pid_ = Spawn({BinaryPath(), "serve", "--config", config_path(), "--ready-file", ready}, env_,
-               dir_, dir_ + "/serve.out", dir_ + "/serve.err", "");
+  std::vector<std::string> args = {BinaryPath(),  "serve",        "--config",
+                                   config_path(), "--ready-file", ready};
+  args.insert(args.end(), serve_args.begin(), serve_args.end());
+  pid_ = Spawn(args, env_, dir_, dir_ + "/serve.out", dir_ + "/serve.err", "");
   for (int i = 0; i < 500; ++i) {
     std::ifstream in(ready);
     if (in >> port_ && port_ > 0) return true;

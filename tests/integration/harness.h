@@ -46,7 +46,7 @@ class Harness {
   explicit Harness(std::string extra_config = "", std::map<std::string, std::string> env = {});
   ~Harness();
 
-  bool Start();  // spawns `supportpipe serve`, waits until it listens
+  bool Start();  // spawns `supportpipe serve [serve_args]`, waits until it listens
   void Kill9();  // SIGKILL, as a crash
   bool Stop();   // SIGTERM and wait; true on exit code 0
   int port() const { return port_; }
@@ -66,6 +66,8 @@ class Harness {
   // The same in two steps, for tests that kill the command midway (kill(pid, SIGKILL)).
   pid_t CliStart(const std::vector<std::string>& args, const std::string& stdin_text = "");
   CommandResult CliWait(pid_t pid);
+
+  std::vector<std::string> serve_args;  // more flags for `serve` ("--role", "worker")
 
  private:
   std::string extra_config_;

@@ -1,9 +1,10 @@
-// The JetStream log end to end: two `supportpipe serve` processes share one 3-node NATS
-// JetStream cluster (streams with 3 replicas) and one PostgreSQL. Clients post to both; in
-// the middle one NATS server is killed, then the process running the pipeline (the worker
-// lock's holder) is killed with -9. The other process takes the lock over and catches up:
-// every acknowledged event must be in its warehouse exactly once, and its tickets must
-// equal those of an embedded (SQLite) run fed the same events.
+// The JetStream log end to end: two `serve --role intake` and two `serve --role worker`
+// processes share one 3-node NATS JetStream cluster (streams with 3 replicas) and one
+// PostgreSQL. Clients post to both intake processes; in the middle one NATS server is
+// killed, then the worker running the pipeline (the worker lock's holder) is killed with -9.
+// The other worker takes the lock over and catches up: every acknowledged event must be in
+// its warehouse exactly once, and its tickets must equal those of an embedded (SQLite) run
+// fed the same events.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -72,23 +73,29 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   // Lines before any table header belong to the harness's [storage].
   const std::string storage = "log = \"" + urls + "\"\nstate = \"" + pg + "\"\nlog_name = \"" +
                               name + "\"\nlog_replicas = 3\n";
-  Harness a(storage), b(storage);
+  Harness a(storage), b(storage), w1(storage), w2(storage);
+  a.serve_args = b.serve_args = {"--role", "intake"};
+  w1.serve_args = w2.serve_args = {"--role", "worker"};
+  ASSERT_TRUE(w1.Start());
   ASSERT_TRUE(a.Start());
   ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(w2.Start());
+  // Roles: intake processes never run the stages; workers take no events.
+  EXPECT_EQ(w2.Post("/v1/events", Event(9, 0)).status, 503);
+  EXPECT_EQ(w2.Get("/readyz").status, 503);
+  EXPECT_EQ(a.Get("/readyz").status, 200);
 
   std::mutex mu;
   std::set<std::string> acked;
   std::map<std::string, std::string> bodies;  // id -> body of all sent, for the embedded run
   std::atomic<bool> stop{false};
-  std::atomic<int> dead_port{0};
   std::vector<std::thread> clients;
   constexpr int kClients = 4;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       HttpClient to_a(a.port()), to_b(b.port());
       for (int i = 0; !stop && i < 100000; ++i) {
-        // Alternate between the two intake processes; only the living one once one is gone.
-        const bool use_a = (i % 2 == 0) ? dead_port != a.port() : dead_port == b.port();
+        const bool use_a = i % 2 == 0;  // alternate between the two intake processes
         const std::string body = Event(c, i);
         const std::string id = "c" + std::to_string(c) + "-" + std::to_string(i);
         {
@@ -106,10 +113,11 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   Script("nats.sh kill " + nats_dir + " 2");  // one of three NATS servers dies
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  Harness& worker = HoldsWorkerLock(a) ? a : b;
-  Harness& survivor = &worker == &a ? b : a;
+  EXPECT_FALSE(HoldsWorkerLock(a));
+  EXPECT_FALSE(HoldsWorkerLock(b));
+  Harness& worker = HoldsWorkerLock(w1) ? w1 : w2;
+  Harness& survivor = &worker == &w1 ? w2 : w1;
   ASSERT_TRUE(HoldsWorkerLock(worker));
-  dead_port = worker.port();
   worker.Kill9();  // the process running the pipeline dies mid-stream
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   stop = true;
@@ -148,9 +156,13 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   }
   ASSERT_TRUE(embedded.WaitForLoaded());
   EXPECT_EQ(Tickets(survivor), Tickets(embedded));
-  std::printf("scale-out: %zu acknowledged, %zu loaded; a NATS server and the worker killed\n",
-              acked.size(), rows.size());
+  std::printf(
+      "scale-out: 2 intake + 2 worker processes: %zu acknowledged, %zu loaded; a NATS server "
+      "and the active worker killed\n",
+      acked.size(), rows.size());
   EXPECT_TRUE(survivor.Stop());
+  EXPECT_TRUE(a.Stop());
+  EXPECT_TRUE(b.Stop());
   EXPECT_TRUE(embedded.Stop());
   Script("nats.sh stop " + nats_dir);
   std::system(("rm -rf " + nats_dir).c_str());

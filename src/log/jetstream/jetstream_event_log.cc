@@ -17,7 +17,8 @@ namespace supportpipe::log {
 namespace {
 
 constexpr int kPartitions = 64;  // event subjects: <name>.events.0 .. 63
-constexpr size_t kPoolSize = 4;
+constexpr size_t kPoolSize = 8;
+constexpr int kParallelAppends = 4;  // group commits in flight at once
 constexpr int64_t kRequestWaitMs = 10000;
 constexpr int64_t kCreateWaitMs = 1000;  // a reading consumer's creation, per attempt
 constexpr int kCreateAttempts = 8;
@@ -284,7 +285,9 @@ std::string MsgId(std::string_view kind, std::string_view a, std::string_view b,
   return std::string(kind) + HexEncode(Sha256(key)).substr(0, 40);
 }
 
-// One batch of asynchronous publishes: each record's acknowledged sequence, or the first error.
+// Asynchronous publishes, one batch at a time: each record's acknowledged sequence (and
+// whether JetStream found its Msg-Id already stored), or the first error. Kept between
+// batches (PublisherPool), so its context and reply subscription are made once.
 class Publisher {
  public:
   explicit Publisher(natsConnection* nc) {
@@ -309,6 +312,18 @@ class Publisher {
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
+  // Ready for the next batch. Only after a Wait that returned OK: nothing is in flight.
+  void Reset() {
+    std::lock_guard lock(mu_);
+    by_id_.clear();
+    seqs_.clear();
+    duplicates_.clear();
+    error_ = Status::Ok();
+    added_ = complete_ = false;
+  }
+  // Whether the last batch ended with every acknowledgment in.
+  bool reusable() const { return status_ == NATS_OK && (!added_ || complete_); }
+
   // Queues `data` on `subject` with `msg_id`; its sequence will be seq(index).
   Status Add(size_t index, const std::string& subject, const std::string& msg_id,
              std::string_view data) {
@@ -316,7 +331,10 @@ class Publisher {
     {
       std::lock_guard lock(mu_);
       by_id_[msg_id] = index;
-      if (seqs_.size() <= index) seqs_.resize(index + 1, 0);
+      if (seqs_.size() <= index) {
+        seqs_.resize(index + 1, 0);
+        duplicates_.resize(index + 1, false);
+      }
     }
     natsMsg* msg = nullptr;
     natsStatus s =
@@ -343,6 +361,8 @@ class Publisher {
   }
 
   uint64_t seq(size_t index) const { return seqs_[index]; }
+  // JetStream had the Msg-Id already (a retried publish inside its window): seq is the original.
+  bool duplicate(size_t index) const { return duplicates_[index]; }
 
  private:
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
@@ -353,10 +373,10 @@ class Publisher {
     auto it = id ? self->by_id_.find(id) : self->by_id_.end();
     if (pa && it != self->by_id_.end()) {
       self->seqs_[it->second] = pa->Sequence;
-    } else if (self->error_.ok()) {
+      self->duplicates_[it->second] = pa->Duplicate;
+    } else if (pae && self->error_.ok()) {
       self->error_ =
-          pae ? NatsError(pae->ErrText ? pae->ErrText : "publish refused", pae->Err, pae->ErrCode)
-              : Internal("NATS JetStream: an acknowledgment for an unknown message");
+          NatsError(pae->ErrText ? pae->ErrText : "publish refused", pae->Err, pae->ErrCode);
     }
     natsMsg_Destroy(msg);
   }
@@ -368,7 +388,44 @@ class Publisher {
   std::mutex mu_;
   std::unordered_map<std::string, size_t> by_id_;
   std::vector<uint64_t> seqs_;
+  std::vector<bool> duplicates_;
   Status error_;
+};
+
+// Publishers lent to one append at a time.
+class PublisherPool {
+ public:
+  explicit PublisherPool(natsConnection* nc) : nc_(nc) {}
+
+  void Clear() {
+    std::lock_guard lock(mu_);
+    free_.clear();
+  }
+
+  template <typename Fn>
+  Status Run(Fn fn) {
+    std::unique_ptr<Publisher> pub;
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        pub = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!pub) pub = std::make_unique<Publisher>(nc_);
+    Status s = fn(*pub);
+    if (pub->reusable()) {
+      pub->Reset();
+      std::lock_guard lock(mu_);
+      free_.push_back(std::move(pub));
+    }
+    return s;
+  }
+
+ private:
+  natsConnection* nc_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Publisher>> free_;
 };
 
 class JetStreamEventLog final : public EventLog {
@@ -377,6 +434,7 @@ class JetStreamEventLog final : public EventLog {
                     const JetStreamLogOptions& o)
       : nc_(nc),
         js_(js),
+        pubs_(nc),
         pg_(std::move(pg)),
         state_url_(o.state_url),
         prefix_(Lower(o.name)),
@@ -385,6 +443,7 @@ class JetStreamEventLog final : public EventLog {
         cipher_(o.cipher) {}
 
   ~JetStreamEventLog() override {
+    pubs_.Clear();
     jsCtx_Destroy(js_);
     natsConnection_Destroy(nc_);
   }
@@ -397,6 +456,9 @@ class JetStreamEventLog final : public EventLog {
     for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
   }
+
+  // Each append mostly waits for JetStream's acknowledgements and PostgreSQL's commit.
+  int parallel_appends() const override { return kParallelAppends; }
 
   // A PostgreSQL advisory lock, held by a connection of its own for the lease's life: when
   // the process dies, its connection closes and the lock goes with it.
@@ -413,70 +475,73 @@ class JetStreamEventLog final : public EventLog {
     return std::unique_ptr<Lease>(std::move(lease));
   }
 
+  // Publishes first and records the keys after, in one statement: a new record costs one
+  // PostgreSQL round trip. A repeat inside JetStream's window is answered by JetStream (the
+  // original's sequence). A repeat from after the window is found when its key is recorded:
+  // the copy just published is deleted and the original's offset returned.
   Status AppendRaw(std::span<const RawRecord> records,
                    std::vector<AppendResult>* results) override {
     results->assign(records.size(), {});
     if (records.empty()) return Status::Ok();
-    // Keys already recorded, and repeats inside the batch.
-    ASSIGN_OR_RETURN(PgRows known, pg_->Run([&](PgDb& db) {
-      return db.Exec(
-          "SELECT k.source, k.delivery_id, k.seq FROM raw_keys k JOIN unnest($1::text[], "
-          "$2::text[]) AS b(source, delivery_id) USING (source, delivery_id)",
-          {PgArray(records, [](const RawRecord& r) -> const std::string& { return r.source; }),
-           PgArray(records,
-                   [](const RawRecord& r) -> const std::string& { return r.delivery_id; })});
-    }));
-    std::unordered_map<std::string, Offset>
-        seen;  // source \0 delivery_id -> offset (0: this batch)
-    std::unordered_map<std::string, size_t> first_in_batch;
-    for (int i = 0; i < known.size(); ++i) {
-      seen[std::string(known.Text(i, 0)) + '\0' + std::string(known.Text(i, 1))] =
-          static_cast<Offset>(known.Int(i, 2));
+    std::unordered_map<std::string, size_t> first;  // source \0 delivery_id -> index
+    std::vector<size_t> published, repeats;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (first.emplace(records[i].source + '\0' + records[i].delivery_id, i).second) {
+        published.push_back(i);
+      } else {
+        repeats.push_back(i);
+      }
     }
-    Publisher pub(nc_);
-    std::vector<size_t> published;
     const std::string subject = prefix_ + ".raw";
-    for (size_t i = 0; i < records.size(); ++i) {
-      const RawRecord& r = records[i];
-      std::string key = r.source + '\0' + r.delivery_id;
-      if (auto it = seen.find(key); it != seen.end()) {
-        (*results)[i] = {AppendOutcome::kDuplicate, it->second};
-        continue;
+    return pubs_.Run([&](Publisher& pub) -> Status {
+      for (size_t i : published) {
+        const RawRecord& r = records[i];
+        std::string body = cipher_ ? cipher_->Seal(r.body, RawSealContext(r)) : r.body;
+        RETURN_IF_ERROR(
+            pub.Add(i, subject, MsgId("r", r.source, r.delivery_id), EncodeRaw(r, body)));
       }
-      if (auto it = first_in_batch.find(key); it != first_in_batch.end()) {
-        (*results)[i] = {AppendOutcome::kDuplicate, 0};  // filled in below
-        continue;
+      RETURN_IF_ERROR(pub.Wait());
+      std::vector<const RawRecord*> rows;
+      std::vector<Offset> seqs;
+      std::vector<int64_t> times;
+      for (size_t i : published) {
+        rows.push_back(&records[i]);
+        seqs.push_back(pub.seq(i));
+        times.push_back(records[i].received_at);
       }
-      first_in_batch.emplace(std::move(key), i);
-      std::string body = cipher_ ? cipher_->Seal(r.body, RawSealContext(r)) : r.body;
-      RETURN_IF_ERROR(pub.Add(i, subject, MsgId("r", r.source, r.delivery_id), EncodeRaw(r, body)));
-      published.push_back(i);
-    }
-    if (published.empty()) return Status::Ok();
-    RETURN_IF_ERROR(pub.Wait());
-    for (size_t i : published) (*results)[i] = {AppendOutcome::kAppended, pub.seq(i)};
-    for (size_t i = 0; i < records.size(); ++i) {
-      if ((*results)[i].offset != 0) continue;
-      (*results)[i].offset =
-          pub.seq(first_in_batch.at(records[i].source + '\0' + records[i].delivery_id));
-    }
-    std::vector<const RawRecord*> rows;
-    for (size_t i : published) rows.push_back(&records[i]);
-    std::vector<Offset> seqs;
-    for (size_t i : published) seqs.push_back(pub.seq(i));
-    std::vector<int64_t> times;
-    for (size_t i : published) times.push_back(records[i].received_at);
-    return pg_->Run([&](PgDb& db) -> Status {
-      return db
-          .Exec(
-              "INSERT INTO raw_keys(source, delivery_id, seq, received_at) SELECT * FROM "
-              "unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) "
-              "ON CONFLICT (source, delivery_id) DO NOTHING",
-              {PgArray(rows, [](const RawRecord* r) -> const std::string& { return r->source; }),
-               PgArray(rows,
-                       [](const RawRecord* r) -> const std::string& { return r->delivery_id; }),
-               IntArray(seqs), IntArray(times)})
-          .status();
+      auto source = [](const RawRecord* r) -> const std::string& { return r->source; };
+      auto delivery = [](const RawRecord* r) -> const std::string& { return r->delivery_id; };
+      // Keys already recorded come back with their offset (`fresh` false).
+      ASSIGN_OR_RETURN(PgRows keyed, pg_->Run([&](PgDb& db) {
+        return db.Exec(
+            "WITH b AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], "
+            "$4::bigint[]) AS b(source, delivery_id, seq, received_at)), "
+            "ins AS (INSERT INTO raw_keys(source, delivery_id, seq, received_at) "
+            "SELECT * FROM b ON CONFLICT (source, delivery_id) DO NOTHING RETURNING seq) "
+            "SELECT b.seq, COALESCE((SELECT k.seq FROM raw_keys k WHERE k.source = b.source AND "
+            "k.delivery_id = b.delivery_id), b.seq), ins.seq IS NOT NULL FROM b "
+            "LEFT JOIN ins ON ins.seq = b.seq",
+            {PgArray(rows, source), PgArray(rows, delivery), IntArray(seqs), IntArray(times)});
+      }));
+      std::unordered_map<Offset, std::pair<Offset, bool>> outcome;  // seq -> (offset, fresh)
+      for (int r = 0; r < keyed.size(); ++r) {
+        outcome[static_cast<Offset>(keyed.Int(r, 0))] = {static_cast<Offset>(keyed.Int(r, 1)),
+                                                         keyed.Text(r, 2) == "t"};
+      }
+      for (size_t i : published) {
+        const auto [offset, fresh] = outcome.at(pub.seq(i));
+        if (fresh && !pub.duplicate(i)) {
+          (*results)[i] = {AppendOutcome::kAppended, offset};
+          continue;
+        }
+        (*results)[i] = {AppendOutcome::kDuplicate, offset};
+        if (offset != pub.seq(i)) RETURN_IF_ERROR(DeleteMessage(raw_stream_, pub.seq(i), false));
+      }
+      for (size_t i : repeats) {
+        const size_t f = first.at(records[i].source + '\0' + records[i].delivery_id);
+        (*results)[i] = {AppendOutcome::kDuplicate, (*results)[f].offset};
+      }
+      return Status::Ok();
     });
   }
 
@@ -531,8 +596,9 @@ class JetStreamEventLog final : public EventLog {
     std::unordered_map<std::string, Known> known;  // source \0 event_id
     ASSIGN_OR_RETURN(PgRows rows, pg_->Run([&](PgDb& db) {
       return db.Exec(
-          "SELECT k.source, k.event_id, k.seq, k.raw_offset, k.digest FROM event_keys k JOIN "
-          "unnest($1::text[], $2::text[]) AS b(source, event_id) USING (source, event_id)",
+          "SELECT k.source, k.event_id, k.seq, k.raw_offset, k.digest FROM unnest($1::text[], "
+          "$2::text[]) AS b(source, event_id) CROSS JOIN LATERAL (SELECT * FROM event_keys e "
+          "WHERE e.source = b.source AND e.event_id = b.event_id) k",
           {PgArray(records, [](const EventRecord& e) -> const std::string& { return e.source; }),
            PgArray(records,
                    [](const EventRecord& e) -> const std::string& { return e.event_id; })});
@@ -569,60 +635,62 @@ class JetStreamEventLog final : public EventLog {
       }
       known[key] = {0, i, e.raw_offset, p.digest};
     }
-    Publisher pub(nc_);
-    bool any = false;
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (plans[i].action != Action::kPublish) continue;
-      const EventRecord& e = records[i];
-      RETURN_IF_ERROR(pub.Add(i, EventSubject(e), MsgId("e", e.source, e.event_id, plans[i].digest),
-                              EncodeEvent(e)));
-      any = true;
-    }
-    if (any) RETURN_IF_ERROR(pub.Wait());
-    auto seq_of = [&](const Known& k) { return k.seq ? k.seq : pub.seq(k.index); };
-    std::vector<Offset> superseded;
-    std::vector<const EventRecord*> keyed;
-    std::vector<Offset> seqs, raw_offsets;
-    std::vector<int64_t> times;
-    std::vector<std::string> digests;
-    for (size_t i = 0; i < records.size(); ++i) {
-      const Plan& p = plans[i];
-      if (p.action == Action::kDuplicateOf) {
-        (*results)[i] = {AppendOutcome::kDuplicate, seq_of(p.of)};
-        continue;
+    return pubs_.Run([&](Publisher& pub) -> Status {
+      bool any = false;
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (plans[i].action != Action::kPublish) continue;
+        const EventRecord& e = records[i];
+        RETURN_IF_ERROR(pub.Add(i, EventSubject(e),
+                                MsgId("e", e.source, e.event_id, plans[i].digest), EncodeEvent(e)));
+        any = true;
       }
-      const Offset seq = pub.seq(i);
-      (*results)[i] = {p.old ? AppendOutcome::kReplaced : AppendOutcome::kAppended, seq};
-      if (p.old) superseded.push_back(seq_of(*p.old));
-      keyed.push_back(&records[i]);
-      seqs.push_back(seq);
-      raw_offsets.push_back(records[i].raw_offset);
-      times.push_back(records[i].occurred_at);
-      digests.push_back(p.digest);
-    }
-    if (keyed.empty()) return Status::Ok();
-    // Later versions of one key in this batch come later: the last row per key wins.
-    RETURN_IF_ERROR(pg_->Run([&](PgDb& db) -> Status {
-      return db
-          .Exec(
-              "INSERT INTO event_keys(source, event_id, seq, raw_offset, occurred_at, digest) "
-              "SELECT DISTINCT ON (source, event_id) source, event_id, seq, raw_offset, "
-              "occurred_at, digest FROM unnest($1::text[], $2::text[], $3::bigint[], "
-              "$4::bigint[], $5::bigint[], $6::text[]) AS b(source, event_id, seq, raw_offset, "
-              "occurred_at, digest) ORDER BY source, event_id, seq DESC "
-              "ON CONFLICT (source, event_id) DO UPDATE SET seq = excluded.seq, "
-              "raw_offset = excluded.raw_offset, occurred_at = excluded.occurred_at, "
-              "digest = excluded.digest",
-              {PgArray(keyed, [](const EventRecord* e) -> const std::string& { return e->source; }),
-               PgArray(keyed,
-                       [](const EventRecord* e) -> const std::string& { return e->event_id; }),
-               IntArray(seqs), IntArray(raw_offsets), IntArray(times),
-               PgArray(digests, [](const std::string& d) -> const std::string& { return d; })})
-          .status();
-    }));
-    // Replaced versions leave the stream, so readers meet each event once.
-    for (Offset old : superseded) RETURN_IF_ERROR(DeleteMessage(events_stream_, old, false));
-    return Status::Ok();
+      if (any) RETURN_IF_ERROR(pub.Wait());
+      auto seq_of = [&](const Known& k) { return k.seq ? k.seq : pub.seq(k.index); };
+      std::vector<Offset> superseded;
+      std::vector<const EventRecord*> keyed;
+      std::vector<Offset> seqs, raw_offsets;
+      std::vector<int64_t> times;
+      std::vector<std::string> digests;
+      for (size_t i = 0; i < records.size(); ++i) {
+        const Plan& p = plans[i];
+        if (p.action == Action::kDuplicateOf) {
+          (*results)[i] = {AppendOutcome::kDuplicate, seq_of(p.of)};
+          continue;
+        }
+        const Offset seq = pub.seq(i);
+        (*results)[i] = {p.old ? AppendOutcome::kReplaced : AppendOutcome::kAppended, seq};
+        if (p.old) superseded.push_back(seq_of(*p.old));
+        keyed.push_back(&records[i]);
+        seqs.push_back(seq);
+        raw_offsets.push_back(records[i].raw_offset);
+        times.push_back(records[i].occurred_at);
+        digests.push_back(p.digest);
+      }
+      if (keyed.empty()) return Status::Ok();
+      // Later versions of one key in this batch come later: the last row per key wins.
+      RETURN_IF_ERROR(pg_->Run([&](PgDb& db) -> Status {
+        return db
+            .Exec(
+                "INSERT INTO event_keys(source, event_id, seq, raw_offset, occurred_at, digest) "
+                "SELECT DISTINCT ON (source, event_id) source, event_id, seq, raw_offset, "
+                "occurred_at, digest FROM unnest($1::text[], $2::text[], $3::bigint[], "
+                "$4::bigint[], $5::bigint[], $6::text[]) AS b(source, event_id, seq, raw_offset, "
+                "occurred_at, digest) ORDER BY source, event_id, seq DESC "
+                "ON CONFLICT (source, event_id) DO UPDATE SET seq = excluded.seq, "
+                "raw_offset = excluded.raw_offset, occurred_at = excluded.occurred_at, "
+                "digest = excluded.digest",
+                {PgArray(keyed,
+                         [](const EventRecord* e) -> const std::string& { return e->source; }),
+                 PgArray(keyed,
+                         [](const EventRecord* e) -> const std::string& { return e->event_id; }),
+                 IntArray(seqs), IntArray(raw_offsets), IntArray(times),
+                 PgArray(digests, [](const std::string& d) -> const std::string& { return d; })})
+            .status();
+      }));
+      // Replaced versions leave the stream, so readers meet each event once.
+      for (Offset old : superseded) RETURN_IF_ERROR(DeleteMessage(events_stream_, old, false));
+      return Status::Ok();
+    });
   }
 
   Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) override {
@@ -886,17 +954,18 @@ class JetStreamEventLog final : public EventLog {
         EventRecord e = std::move(*found);
         e.payload = std::move(*payload);
         const std::string digest = HexEncode(Sha256(e.payload));
-        Publisher pub(nc_);
-        RETURN_IF_ERROR(
-            pub.Add(0, EventSubject(e), MsgId("e", e.source, e.event_id, digest), EncodeEvent(e)));
-        RETURN_IF_ERROR(pub.Wait());
-        RETURN_IF_ERROR(pg_->Run([&](PgDb& db) -> Status {
-          return db
-              .Exec(
-                  "UPDATE event_keys SET seq = $1, digest = $2 WHERE source = $3 AND "
-                  "event_id = $4",
-                  {Pg(pub.seq(0)), Pg(digest), Pg(e.source), Pg(e.event_id)})
-              .status();
+        RETURN_IF_ERROR(pubs_.Run([&](Publisher& pub) -> Status {
+          RETURN_IF_ERROR(pub.Add(0, EventSubject(e), MsgId("e", e.source, e.event_id, digest),
+                                  EncodeEvent(e)));
+          RETURN_IF_ERROR(pub.Wait());
+          return pg_->Run([&](PgDb& db) -> Status {
+            return db
+                .Exec(
+                    "UPDATE event_keys SET seq = $1, digest = $2 WHERE source = $3 AND "
+                    "event_id = $4",
+                    {Pg(pub.seq(0)), Pg(digest), Pg(e.source), Pg(e.event_id)})
+                .status();
+          });
         }));
         RETURN_IF_ERROR(DeleteMessage(events_stream_, seq, true));
         ++n;
@@ -1067,6 +1136,7 @@ class JetStreamEventLog final : public EventLog {
 
   natsConnection* nc_;
   jsCtx* js_;
+  PublisherPool pubs_;  // cleared before the connection goes (the destructor)
   std::unique_ptr<PgPool> pg_;
   const std::string state_url_;
   const std::string prefix_;         // subjects: <prefix>.raw, <prefix>.events.<p>

@@ -1,6 +1,10 @@
 #include "log/jetstream/jetstream_event_log.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/crypto.h"
+#include "common/test_dir.h"
 #include "common/test_servers.h"
 #include "log/event_log_contract.h"
 
@@ -22,6 +26,37 @@ std::string Unavailable() {
            "(scripts/test.sh starts the servers)";
   }
   return "";
+}
+
+// Past JetStream's duplicate window only the keys in PostgreSQL know a repeat: it must still
+// be a duplicate, and the copy published before the key was checked must not stay behind.
+TEST(JetStreamEventLogTest, RepeatsAfterTheDuplicateWindowAreFoundByTheirKeys) {
+  if (std::string why = Unavailable(); !why.empty()) {
+    if (TestServersRequired()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  TestDir dir;
+  auto log = OpenJetStreamEventLog({.nats_urls = TestServerUrl("SUPPORTPIPE_TEST_NATS_URL"),
+                                    .state_url = TestServerUrl("SUPPORTPIPE_TEST_PG_URL"),
+                                    .name = "w" + HexEncode(Sha256(dir.path())).substr(0, 16),
+                                    .duplicate_window_s = 1});
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  RawRecord r;
+  r.source = "s";
+  r.kind = "webhook";
+  r.delivery_id = "d1";
+  r.body = "one";
+  std::vector<AppendResult> first, again;
+  ASSERT_TRUE((*log)->AppendRaw(std::vector<RawRecord>{r}, &first).ok());
+  ASSERT_EQ(first[0].outcome, AppendOutcome::kAppended);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE((*log)->AppendRaw(std::vector<RawRecord>{r}, &again).ok());
+  EXPECT_EQ(again[0].outcome, AppendOutcome::kDuplicate);
+  EXPECT_EQ(again[0].offset, first[0].offset);
+  auto all = (*log)->ReadRaw(0, 10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].offset, first[0].offset);
 }
 
 INSTANTIATE_TEST_SUITE_P(JetStream, EventLogContract,
