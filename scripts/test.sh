@@ -55,6 +55,7 @@ if [[ -z ${SKIP_FUZZ:-} ]]; then
   done
   targets="$targets zendesk_tickets_export_fuzz:zendesk_tickets csv_export_fuzz:csv"
   targets="$targets http_query_fuzz:http_query redactor_fuzz:redactor"
+  targets="$targets jetstream_record_fuzz:jetstream_record"
   for target in $targets; do
     name=${target%%:*}; corpus=${target##*:}
     work=$(mktemp -d)
