@@ -33,7 +33,8 @@ inline std::string Percentiles(std::vector<int64_t> l) {
                      static_cast<double>(l.back()) / 1000.0);
 }
 
-// `binary serve --config dir/sp.toml` in the background, its log in dir/serve.log.
+// `binary serve --config dir/sp.toml [--role ROLE]` in the background, its log in
+// dir/serve.log (dir/serve-ROLE.log with a role).
 struct Served {
   pid_t pid = -1;
   int port = 0;  // 0: it did not start (and was killed)
@@ -44,19 +45,26 @@ struct Served {
   }
 };
 
-inline Served Serve(const char* binary, const std::string& dir) {
+inline Served Serve(const char* binary, const std::string& dir, const char* role = nullptr) {
   Served s;
+  const std::string suffix = role ? std::string("-") + role : "";
+  const std::string ready = dir + "/ready" + suffix;
   s.pid = fork();
   if (s.pid == 0) {
-    const std::string cfg = dir + "/sp.toml", ready = dir + "/ready";
-    if (!std::freopen((dir + "/serve.log").c_str(), "w", stderr)) _exit(127);
-    execl(binary, binary, "serve", "--config", cfg.c_str(), "--ready-file", ready.c_str(),
-          static_cast<char*>(nullptr));
+    const std::string cfg = dir + "/sp.toml";
+    if (!std::freopen((dir + "/serve" + suffix + ".log").c_str(), "w", stderr)) _exit(127);
+    if (role) {
+      execl(binary, binary, "serve", "--config", cfg.c_str(), "--ready-file", ready.c_str(),
+            "--listen", "127.0.0.1:0", "--role", role, static_cast<char*>(nullptr));
+    } else {
+      execl(binary, binary, "serve", "--config", cfg.c_str(), "--ready-file", ready.c_str(),
+            static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   for (int i = 0; i < 300 && !s.port; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream(dir + "/ready") >> s.port;
+    std::ifstream(ready) >> s.port;
   }
   if (!s.port) {
     std::fprintf(stderr, "the server did not start (see %s/serve.log)\n", dir.c_str());

@@ -5,6 +5,8 @@
 // threads, and watches fact_ticket_event through a read-only connection every millisecond.
 // Prints p50 / p99 / max of (first seen in the warehouse − 202 received). One line.
 //   build/release/bench/p3_freshness build/release/src/cli/supportpipe [RATE] [SECONDS]
+// P3_STORAGE adds lines to [storage] (a JetStream log: log = "nats://...", state = "...");
+// P3_SPLIT=1 runs a `--role intake` and a `--role worker` process instead of one.
 
 #include <algorithm>
 #include <atomic>
@@ -65,24 +67,33 @@ int main(int argc, char** argv) {
   const int n = rate * seconds;
   char tmpl[] = "/tmp/sp-p3.XXXXXX";
   const std::string dir = mkdtemp(tmpl);
-  std::ofstream(dir + "/sp.toml") << fmt::format(R"([server]
+  std::ofstream(dir + "/sp.toml") << fmt::format(
+      R"([server]
 listen = "127.0.0.1:0"
 [storage]
 data_dir = "{}/data"
+{}
 [[source]]
 name = "p3"
 vendor = "standard"
 secret_file = "{}/secret"
 )",
-                                                 dir, dir);
+      dir, std::getenv("P3_STORAGE") ? std::getenv("P3_STORAGE") : "", dir);
   std::ofstream(dir + "/secret") << bench::kSecret << "\n";
-  const bench::Served served = bench::Serve(argv[1], dir);
+  const bool split = std::getenv("P3_SPLIT") != nullptr;
+  const bench::Served served = bench::Serve(argv[1], dir, split ? "intake" : nullptr);
+  const bench::Served worker = split ? bench::Serve(argv[1], dir, "worker") : bench::Served{};
   const int port = served.port;
-  if (!port) return 1;
+  if (!port || (split && !worker.port)) {
+    served.Stop();
+    worker.Stop();
+    return 1;
+  }
   auto db = SqliteDb::Open(dir + "/data/warehouse.db", {.read_only = true, .cache_mib = 8});
   if (!db.ok()) {
     std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
     served.Stop();
+    worker.Stop();
     return 1;
   }
 
@@ -149,6 +160,7 @@ secret_file = "{}/secret"
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   watcher.join();
   served.Stop();
+  worker.Stop();
   db->reset();
   std::filesystem::remove_all(dir);
 

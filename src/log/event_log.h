@@ -139,6 +139,19 @@ class EventLog {
   // null while another holds it.
   virtual Result<std::unique_ptr<Lease>> TryLock(std::string_view name) = 0;
 
+  // Calls `fn` (on a thread of the log's) soon after any process appended raw records, so a
+  // worker in another process need not wait for its next poll. Until the returned object is
+  // destroyed. Null where the log has no way to tell (the embedded log: its appends come
+  // from this process's GroupCommitter, which tells the worker itself).
+  class Subscription {
+   public:
+    virtual ~Subscription() = default;
+  };
+  virtual std::unique_ptr<Subscription> WatchRaw(std::function<void()> fn) {
+    (void)fn;
+    return nullptr;
+  }
+
   // How many AppendRaw calls are worth running at once: 1 for a log that serialises its
   // writers (SQLite); more where a call mostly waits on the network (JetStream).
   virtual int parallel_appends() const { return 1; }

@@ -77,6 +77,7 @@ bool Worker::TryActivate() {
 }
 
 void Worker::Start() {
+  raw_watch_ = log_.WatchRaw([this] { NotifyRaw(); });
   process_stage_.thread = std::thread([this] {
     Run(process_stage_, "processor",
         [this]() -> Result<size_t> {
@@ -154,6 +155,7 @@ void Worker::Start() {
 
 void Worker::Stop() {
   if (stop_.exchange(true)) return;
+  raw_watch_.reset();  // no more wake-ups from other processes
   Wake(process_stage_);
   Wake(load_stage_);
   std::vector<Stage*> stages = {&process_stage_, &load_stage_,     &sla_stage_,    &rules_stage_,

@@ -86,7 +86,8 @@ class Worker {
   delivery::Dispatcher dispatcher_;
   triggers::SurgeDetector surge_;
   std::vector<std::unique_ptr<delivery::Deliverer>> deliverers_;
-  std::unique_ptr<log::EventLog::Lease> lock_;  // the "worker" lock of the log
+  std::unique_ptr<log::EventLog::Lease> lock_;              // the "worker" lock of the log
+  std::unique_ptr<log::EventLog::Subscription> raw_watch_;  // other processes' appends
   std::mutex lock_mu_;
   std::atomic<bool> active_{false};
   std::atomic<bool> stop_{false};

@@ -379,6 +379,33 @@ class JetStreamEventLog final : public EventLog {
     return s;
   }
 
+  // A core NATS subject beside the streams: every process that appended raw records says so
+  // there (no payload), and workers elsewhere wake up.
+  std::unique_ptr<Subscription> WatchRaw(std::function<void()> fn) override {
+    struct NatsWatch : Subscription {
+      natsSubscription* sub = nullptr;
+      std::function<void()> fn;
+      ~NatsWatch() override {
+        // Drain: callbacks already queued run before this object goes.
+        if (natsSubscription_Drain(sub) == NATS_OK) {
+          natsSubscription_WaitForDrainCompletion(sub, 5000);
+        }
+        natsSubscription_Destroy(sub);
+      }
+      static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+        natsMsg_Destroy(msg);
+        static_cast<NatsWatch*>(closure)->fn();
+      }
+    };
+    auto w = std::make_unique<NatsWatch>();
+    w->fn = std::move(fn);
+    if (natsConnection_Subscribe(&w->sub, nc_, (prefix_ + ".appended.raw").c_str(),
+                                 &NatsWatch::OnMsg, w.get()) != NATS_OK) {
+      return nullptr;  // the worker still polls
+    }
+    return w;
+  }
+
   // Each append mostly waits for JetStream's acknowledgements and PostgreSQL's commit.
   int parallel_appends() const override { return kParallelAppends; }
 
@@ -463,6 +490,8 @@ class JetStreamEventLog final : public EventLog {
         const size_t f = first.at(records[i].source + '\0' + records[i].delivery_id);
         (*results)[i] = {AppendOutcome::kDuplicate, (*results)[f].offset};
       }
+      // Wake workers in other processes; a lost note only delays them to their next poll.
+      natsConnection_PublishString(nc_, (prefix_ + ".appended.raw").c_str(), "");
       return Status::Ok();
     });
   }
