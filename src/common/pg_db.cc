@@ -134,6 +134,26 @@ Status PgDb::Script(std::string_view sql) {
   return Status::Ok();
 }
 
+std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema) {
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
+  }
+  return url + " options='-csearch_path=" + schema + "'";
+}
+
+Status PgCreateInSchema(const std::string& url, const std::string& schema, std::string_view ddl) {
+  ASSIGN_OR_RETURN(auto db, PgDb::Open(url));
+  return db->InTransaction([&]() -> Status {
+    RETURN_IF_ERROR(
+        db->Exec("SELECT pg_advisory_xact_lock(hashtext($1))", {Pg("supportpipe-ddl:" + schema)})
+            .status());
+    RETURN_IF_ERROR(db->Script("CREATE SCHEMA IF NOT EXISTS " + schema));
+    RETURN_IF_ERROR(db->Script("SET LOCAL search_path = " + schema));
+    return db->Script(ddl);
+  });
+}
+
 Status PgPool::Acquire(std::unique_ptr<PgDb>* db) {
   {
     std::unique_lock lock(mu_);

@@ -105,6 +105,14 @@ class PgDb {
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
+// `url` with search_path set to `schema` (letters, digits, '_'), so that statements on its
+// connections name tables unqualified.
+std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema);
+
+// Creates `schema` when missing and runs `ddl` (CREATE ... IF NOT EXISTS) in it, under an
+// advisory lock so processes starting together do not race.
+Status PgCreateInSchema(const std::string& url, const std::string& schema, std::string_view ddl);
+
 // Up to `size` connections shared by threads: Run(fn) lends one to `fn(PgDb&)` (waiting when
 // all are lent) and returns what fn returns, or the connection error.
 class PgPool {

@@ -3,8 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/crypto.h"
+#include "common/pg_db.h"
 #include "common/sqlite_db.h"
 #include "common/test_dir.h"
+#include "common/test_servers.h"
 #include "security/authenticator.h"
 #include "security/store.h"
 
@@ -42,16 +45,49 @@ TEST(TokenTest, FormatScopesAndHash) {
   EXPECT_FALSE(Allows({"ingest:*"}, "read"));
 }
 
-class StoreTest : public testing::Test {
+// Every store backend: SQLite, and PostgreSQL when scripts/test.sh started one.
+class StoreTest : public testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { store_ = std::move(OpenSqliteStore(path_)).value(); }
+  void SetUp() override {
+    if (postgres() && pg_url_.empty()) {
+      if (TestServersRequired()) FAIL() << "SUPPORTPIPE_TEST_PG_URL is not set";
+      GTEST_SKIP() << "SUPPORTPIPE_TEST_PG_URL is not set (scripts/test.sh starts PostgreSQL)";
+    }
+    Reopen();
+  }
+  bool postgres() const { return GetParam() == "postgresql"; }
+  void Reopen() {
+    store_.reset();
+    auto s = postgres() ? OpenPgStore(pg_url_, schema_) : OpenSqliteStore(path_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  // Changes the stored audit log behind the store's back, as an attacker with the file or
+  // the database would.
+  void Tamper(const std::string& sql) {
+    store_.reset();
+    if (postgres()) {
+      auto db = std::move(PgDb::Open(PgUrlWithSearchPath(pg_url_, schema_))).value();
+      ASSERT_TRUE(db->Script(sql).ok());
+    } else {
+      auto db = std::move(SqliteDb::Open(path_, {})).value();
+      ASSERT_TRUE(db->Exec(sql).ok());
+    }
+    Reopen();
+  }
+
   TestDir dir_;
   std::string path_ = dir_.path() + "/security.db";
+  std::string pg_url_ = TestServerUrl("SUPPORTPIPE_TEST_PG_URL");
+  std::string schema_ = "st" + HexEncode(Sha256(dir_.path())).substr(0, 16);
   FakeClock clock_{kT0};
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, TokensAreCheckedByHashScopeRevocationAndExpiry) {
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(StoreTest, TokensAreCheckedByHashScopeRevocationAndExpiry) {
   Authenticator auth(*store_, std::nullopt, clock_);
   EXPECT_FALSE(auth.TokensRequired());
   NewToken reader = MakeToken("grafana", {"read"}, std::nullopt, kT0);
@@ -99,7 +135,7 @@ TEST_F(StoreTest, TokensAreCheckedByHashScopeRevocationAndExpiry) {
   EXPECT_EQ(bytes.str().find(brief.text.substr(17)), std::string::npos);
 }
 
-TEST_F(StoreTest, TheAuditChainDetectsAnEditedADeletedAndAnInsertedEntry) {
+TEST_P(StoreTest, TheAuditChainDetectsAnEditedADeletedAndAnInsertedEntry) {
   for (int i = 0; i < 5; ++i) {
     auto e = store_->AppendAudit({.at = kT0 + i,
                                   .actor = "cli:ana",
@@ -115,13 +151,7 @@ TEST_F(StoreTest, TheAuditChainDetectsAnEditedADeletedAndAnInsertedEntry) {
   EXPECT_FALSE(ok->first_bad);
   EXPECT_EQ(ok->head.size(), 64u);
 
-  auto tamper = [&](const std::string& sql) {
-    store_.reset();
-    auto db = std::move(SqliteDb::Open(path_, {})).value();
-    ASSERT_TRUE(db->Exec(sql).ok());
-    db.reset();
-    store_ = std::move(OpenSqliteStore(path_)).value();
-  };
+  auto tamper = [&](const std::string& sql) { Tamper(sql); };
   tamper("UPDATE audit SET target = 'SELECT nothing' WHERE seq = 3");
   auto edited = VerifyAudit(*store_);
   ASSERT_TRUE(edited.ok());
@@ -136,7 +166,9 @@ TEST_F(StoreTest, TheAuditChainDetectsAnEditedADeletedAndAnInsertedEntry) {
   EXPECT_NE(VerifyAudit(*store_)->reason.find("missing"), std::string::npos);
 
   // Re-numbered to hide the gap: the chain breaks instead.
-  tamper("UPDATE audit SET seq = seq - 1 WHERE seq > 2");
+  // (In two steps, so that no two rows share a seq on the way.)
+  tamper(
+      "UPDATE audit SET seq = -seq WHERE seq > 2; UPDATE audit SET seq = -seq - 1 WHERE seq < 0");
   EXPECT_EQ(VerifyAudit(*store_)->first_bad, 2);
 }
 

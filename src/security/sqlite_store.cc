@@ -31,17 +31,6 @@ CREATE TABLE IF NOT EXISTS audit(
 );
 )";
 
-std::vector<std::string> Split(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    const size_t sp = s.find(' ');
-    if (sp) out.emplace_back(s.substr(0, sp));
-    if (sp == std::string_view::npos) break;
-    s.remove_prefix(sp + 1);
-  }
-  return out;
-}
-
 std::optional<TimeMicros> OptInt(const SqliteStmt& s, int col) {
   if (s.IsNull(col)) return std::nullopt;
   return s.Int(col);
@@ -53,8 +42,7 @@ class SqliteStore final : public Store {
 
   Status CreateToken(const Token& t) override {
     std::lock_guard lock(mu_);
-    std::string scopes;
-    for (const std::string& s : t.scopes) scopes += (scopes.empty() ? "" : " ") + s;
+    const std::string scopes = JoinScopes(t.scopes);
     ASSIGN_OR_RETURN(SqliteStmt * s,
                      db_->Prepare("INSERT INTO tokens(id, name, scopes, hash, created_us, "
                                   "expires_us, revoked_us) VALUES(?,?,?,?,?,?,NULL) ON "
@@ -165,7 +153,7 @@ class SqliteStore final : public Store {
       Token& t = out.emplace_back();
       t.id = s.Text(0);
       t.name = s.Text(1);
-      t.scopes = Split(s.Text(2));
+      t.scopes = SplitScopes(s.Text(2));
       t.hash = s.Text(3);
       t.created_at = s.Int(4);
       t.expires_at = OptInt(s, 5);

@@ -9,7 +9,7 @@
 //                                       .target = "SELECT ...", .outcome = "ok"}));
 //   ASSIGN_OR_RETURN(AuditCheck c, VerifyAudit(*store));
 //
-// Backends: SQLite (below). Thread-safe.
+// Backends: SQLite (one process's data_dir) and PostgreSQL (shared). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +58,9 @@ class Store {
 };
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+// The store shared by every process of a scale-out deployment: PostgreSQL at `url`, tables
+// in `schema` (created when missing).
+Result<std::unique_ptr<Store>> OpenPgStore(const std::string& url, const std::string& schema);
 
 struct AuditCheck {
   int64_t entries = 0;

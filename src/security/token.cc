@@ -60,4 +60,21 @@ bool Allows(const std::vector<std::string>& scopes, std::string_view needed) {
   return false;
 }
 
+std::string JoinScopes(const std::vector<std::string>& scopes) {
+  std::string out;
+  for (const std::string& s : scopes) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+std::vector<std::string> SplitScopes(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const size_t sp = s.find(' ');
+    if (sp) out.emplace_back(s.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    s.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
 }  // namespace supportpipe::security

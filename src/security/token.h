@@ -48,4 +48,8 @@ Status ValidateScope(std::string_view scope);
 // Whether `scopes` grant `needed` ("admin" grants everything; "ingest:*" any ingest:<source>).
 bool Allows(const std::vector<std::string>& scopes, std::string_view needed);
 
+// How stores keep scopes: space-separated.
+std::string JoinScopes(const std::vector<std::string>& scopes);
+std::vector<std::string> SplitScopes(std::string_view stored);
+
 }  // namespace supportpipe::security

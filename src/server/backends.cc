@@ -47,6 +47,8 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const Config& config) {
 }
 
 Result<std::unique_ptr<security::Store>> OpenSecurityStore(const StorageConfig& storage) {
+  // Scale-out: tokens and the audit chain are shared by every process.
+  if (storage.jetstream()) return security::OpenPgStore(storage.state, storage.log_name);
   RETURN_IF_ERROR(EnsureDir(storage.data_dir));
   return security::OpenSqliteStore(storage.data_dir + "/security.db");
 }

@@ -2,7 +2,8 @@
 //   "sqlite" (log)       -> log::OpenSqliteEventLog(data_dir): raw.db and events.db
 //   "nats://..." (log)   -> log::OpenJetStreamEventLog(log, state): JetStream + PostgreSQL
 //   "sqlite" (warehouse) -> warehouse::OpenSqliteWarehouse(data_dir/warehouse.db)
-//   security (tokens, audit log) -> security::OpenSqliteStore(data_dir/security.db)
+//   security (tokens, audit log) -> security::OpenSqliteStore(data_dir/security.db), or with
+//     a JetStream log security::OpenPgStore(state, log_name): shared by every process
 #pragma once
 
 #include <memory>

@@ -4,7 +4,7 @@
 // killed, then the worker running the pipeline (the worker lock's holder) is killed with -9.
 // The other worker takes the lock over and catches up: every acknowledged event must be in
 // its warehouse exactly once, and its tickets must equal those of an embedded (SQLite) run
-// fed the same events.
+// fed the same events. Tokens made through one process work on the others.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -84,6 +84,20 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   EXPECT_EQ(w2.Post("/v1/events", Event(9, 0)).status, 503);
   EXPECT_EQ(w2.Get("/readyz").status, 503);
   EXPECT_EQ(a.Get("/readyz").status, 200);
+  // Tokens are shared: one made through one process admits its holder on every other, and
+  // from then on tokens are required everywhere.
+  CommandResult made = a.Cli({"token", "create", "--name", "grafana", "--scope", "read"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string token = made.out;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  {
+    HttpClient to_w2(w2.port());
+    EXPECT_EQ(to_w2.Request("GET", "/v1/admin/deliveries", "").status, 401);
+    EXPECT_EQ(
+        to_w2.Request("GET", "/v1/admin/deliveries", "", {{"Authorization", "Bearer " + token}})
+            .status,
+        200);
+  }
 
   std::mutex mu;
   std::set<std::string> acked;

@@ -1127,15 +1127,6 @@ Status EnsureStream(jsCtx* js, const std::string& name, const std::string& subje
   return Status::Ok();
 }
 
-// `url` with search_path set to `schema`, so every statement names tables unqualified.
-std::string WithSearchPath(const std::string& url, const std::string& schema) {
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-           schema;
-  }
-  return url + " options='-csearch_path=" + schema + "'";
-}
-
 }  // namespace
 
 Result<std::unique_ptr<EventLog>> OpenJetStreamEventLog(const JetStreamLogOptions& o) {
@@ -1151,18 +1142,8 @@ Result<std::unique_ptr<EventLog>> OpenJetStreamEventLog(const JetStreamLogOption
   // PostgreSQL first: its schema, under an advisory lock so processes starting together
   // do not race on CREATE.
   const std::string schema = JetStreamEventLog::Lower(o.name);
-  {
-    ASSIGN_OR_RETURN(auto db, PgDb::Open(o.state_url));
-    RETURN_IF_ERROR(db->InTransaction([&]() -> Status {
-      RETURN_IF_ERROR(
-          db->Exec("SELECT pg_advisory_xact_lock(hashtext($1))", {Pg("supportpipe-log:" + schema)})
-              .status());
-      RETURN_IF_ERROR(db->Script("CREATE SCHEMA IF NOT EXISTS " + schema));
-      RETURN_IF_ERROR(db->Script("SET LOCAL search_path = " + schema));
-      return db->Script(kSchema);
-    }));
-  }
-  auto pool = std::make_unique<PgPool>(WithSearchPath(o.state_url, schema), kPoolSize);
+  RETURN_IF_ERROR(PgCreateInSchema(o.state_url, schema, kSchema));
+  auto pool = std::make_unique<PgPool>(PgUrlWithSearchPath(o.state_url, schema), kPoolSize);
 
   natsOptions* opts = nullptr;
   natsStatus s = natsOptions_Create(&opts);
