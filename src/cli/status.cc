@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/table.h"
+#include "common/ascii.h"
 #include "common/clock.h"
 #include "intake/http_client.h"
 #include "server/backends.h"
@@ -41,6 +42,12 @@ int RunStatus(const StatusFlags& flags) {
   auto h = server::ReadHealth(**log, **wh, *cfg, clock.Now());
   if (!h.ok()) return Fail("status", h.status());
   auto count = [](int64_t n) { return Thousands(static_cast<uint64_t>(std::max<int64_t>(n, 0))); };
+  const StorageConfig& st = cfg->storage;
+  row("log", st.jetstream()
+                 ? fmt::format("NATS JetStream {} (streams {}_RAW/_EVENTS), shared state in "
+                               "PostgreSQL",
+                               st.log, AsciiUpper(st.log_name))
+                 : "SQLite in " + st.data_dir);
   row("raw records", Thousands(h->raw_last));
   row("events", Thousands(h->events_last));
   for (const server::ConsumerLag& l : h->lags) {

@@ -259,6 +259,12 @@ class BeastServer final : public HttpServer {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec == asio::error::address_in_use) {
+      return AlreadyExists("cannot listen on " + options_.host + ":" +
+                           std::to_string(options_.port) +
+                           ": another process listens there: stop it, or choose another address "
+                           "with --listen or [server] listen");
+    }
     if (ec) {
       return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                          ": " + ec.message());

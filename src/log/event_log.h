@@ -180,7 +180,7 @@ class EventLog {
                               std::vector<AppendResult>* results) = 0;
   virtual Result<std::vector<EventRecord>> ReadEvents(Offset after, size_t max) = 0;
 
-  // The highest offset in a stream ("raw" or "events"); 0 when empty.
+  // The highest offset of a record still in a stream ("raw" or "events"); 0 when empty.
   virtual Result<Offset> LastOffset(std::string_view stream) = 0;
 
   // A consumer's committed position (0 when it never committed).

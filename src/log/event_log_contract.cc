@@ -337,6 +337,19 @@ TEST_P(EventLogContract, RetentionPurgesOnlyWhatIsOldEnoughAndProcessed) {
   EXPECT_EQ(by_id["e3"].payload, R"({"message":{"body":"later"}})");
 }
 
+TEST_P(EventLogContract, LastOffsetIsTheLastRecordStillThere) {
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(
+      log_->AppendRaw(std::vector<RawRecord>{Raw("s", "a", "1"), Raw("s", "b", "2")}, &res).ok());
+  EXPECT_EQ(*log_->LastOffset("raw"), res[1].offset);
+  // The tail erased: consumers that read the first record are not behind.
+  ASSERT_TRUE(log_->DeleteRaw(std::vector<Offset>{res[1].offset}).ok());
+  EXPECT_EQ(*log_->LastOffset("raw"), res[0].offset);
+  ASSERT_TRUE(log_->DeleteRaw(std::vector<Offset>{res[0].offset}).ok());
+  EXPECT_EQ(*log_->LastOffset("raw"), 0u);
+  EXPECT_FALSE(log_->LastOffset("nope").ok());
+}
+
 TEST_P(EventLogContract, OneHolderOfALockAtATime) {
   auto held = log_->TryLock("worker");
   ASSERT_TRUE(held.ok()) << held.status().ToString();

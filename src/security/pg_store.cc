@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include <cctype>
+#include "common/ascii.h"
 
 #include "common/pg_db.h"
 #include "security/pii.h"
@@ -149,8 +149,7 @@ class PgStore final : public Store {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenPgStore(const std::string& url, const std::string& name) {
-  std::string schema = name;  // as the JetStream log names its schema
-  for (char& c : schema) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string schema = AsciiLower(name);  // as the JetStream log names its schema
   RETURN_IF_ERROR(PgCreateInSchema(url, schema, kSchema));
   return std::unique_ptr<Store>(
       new PgStore(std::make_unique<PgPool>(PgUrlWithSearchPath(url, schema), 2)));

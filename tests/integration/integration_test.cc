@@ -327,9 +327,9 @@ TEST(IntegrationTest, StatusShowsTheServerLagDeadLettersAndFreshness) {
                                  << "\"\n[storage]\ndata_dir = \"" << h.dir() << "/data\"\n";
   auto up = h.Cli({"status", "--format", "csv"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
-  for (const char* want :
-       {"server,ready\n", "raw records,1\n", "processor lag,0\n", "loader lag,0\n", "rules lag,0\n",
-        "tickets,1\n", "dead letters open,0\n", "newest loaded event received,"}) {
+  for (const char* want : {"server,ready\n", "log,SQLite in ", "raw records,1\n",
+                           "processor lag,0\n", "loader lag,0\n", "rules lag,0\n", "tickets,1\n",
+                           "dead letters open,0\n", "newest loaded event received,"}) {
     EXPECT_NE(up.out.find(want), std::string::npos) << want << "\n" << up.out;
   }
   ASSERT_TRUE(h.Stop());

@@ -149,6 +149,10 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   ASSERT_TRUE(survivor.WaitForLoaded());
+  CommandResult status = survivor.Cli({"status", "--format", "csv"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("log,\"NATS JetStream nats://"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("processor lag,0\n"), std::string::npos) << status.out;
   std::printf("scale-out: the survivor caught up %.1f s after taking over\n", since());
   const std::vector<std::string> rows =
       survivor.Column("SELECT event_id FROM fact_ticket_event WHERE type = 'ticket.updated'");

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/ascii.h"
 #include "common/crypto.h"
 #include "common/pg_db.h"
 #include "log/jetstream/record_codec.h"
@@ -359,24 +360,15 @@ class JetStreamEventLog final : public EventLog {
         pubs_(nc),
         pg_(std::move(pg)),
         state_url_(o.state_url),
-        prefix_(Lower(o.name)),
-        raw_stream_(Upper(o.name) + "_RAW"),
-        events_stream_(Upper(o.name) + "_EVENTS"),
+        prefix_(AsciiLower(o.name)),
+        raw_stream_(AsciiUpper(o.name) + "_RAW"),
+        events_stream_(AsciiUpper(o.name) + "_EVENTS"),
         cipher_(o.cipher) {}
 
   ~JetStreamEventLog() override {
     pubs_.Clear();
     jsCtx_Destroy(js_);
     natsConnection_Destroy(nc_);
-  }
-
-  static std::string Lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-  static std::string Upper(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
   }
 
   // A core NATS subject beside the streams: every process that appended raw records says so
@@ -663,8 +655,20 @@ class JetStreamEventLog final : public EventLog {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_GetStreamInfo(&si, js_, name.c_str(), nullptr, &jerr);
     if (s != NATS_OK) return NatsError("stream info of " + name, s, jerr);
-    const Offset last = si->State.LastSeq;
+    const uint64_t msgs = si->State.Msgs, first = si->State.FirstSeq;
+    Offset last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
+    if (msgs == 0) return Offset{0};
+    // The stream's last sequence may be a deleted record (a late repeat's copy, an erasure):
+    // step back to the last one still there, so consumers do not look lagged forever.
+    for (; last > first; --last) {
+      bool present = false;
+      RETURN_IF_ERROR(Get(name, last, [&](natsMsg*) {
+        present = true;
+        return Status::Ok();
+      }));
+      if (present) break;
+    }
     return last;
   }
 
@@ -1141,7 +1145,7 @@ Result<std::unique_ptr<EventLog>> OpenJetStreamEventLog(const JetStreamLogOption
   }
   // PostgreSQL first: its schema, under an advisory lock so processes starting together
   // do not race on CREATE.
-  const std::string schema = JetStreamEventLog::Lower(o.name);
+  const std::string schema = AsciiLower(o.name);
   RETURN_IF_ERROR(PgCreateInSchema(o.state_url, schema, kSchema));
   auto pool = std::make_unique<PgPool>(PgUrlWithSearchPath(o.state_url, schema), kPoolSize);
 
@@ -1180,7 +1184,7 @@ Result<std::unique_ptr<EventLog>> OpenJetStreamEventLog(const JetStreamLogOption
     return NatsError("open a JetStream context", s);
   }
   auto log = std::make_unique<JetStreamEventLog>(nc, js, std::move(pool), o);
-  const std::string upper = JetStreamEventLog::Upper(o.name);
+  const std::string upper = AsciiUpper(o.name);
   RETURN_IF_ERROR(EnsureStream(js, upper + "_RAW", schema + ".raw", o));
   RETURN_IF_ERROR(EnsureStream(js, upper + "_EVENTS", schema + ".events.>", o));
   return std::unique_ptr<EventLog>(std::move(log));
