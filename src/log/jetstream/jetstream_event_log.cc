@@ -1107,7 +1107,19 @@ Status EnsureStream(jsCtx* js, const std::string& name, const std::string& subje
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&si, js, name.c_str(), nullptr, &jerr);
   if (s == NATS_OK) {
+    // Someone else's stream by that name would mix their messages with our records.
+    const jsStreamConfig* c = si->Config;
+    const bool ours = c && c->SubjectsLen == 1 && subject == c->Subjects[0] &&
+                      c->Retention == js_LimitsPolicy && c->MaxMsgs <= 0 && c->MaxBytes <= 0 &&
+                      c->MaxAge == 0;
     jsStreamInfo_Destroy(si);
+    if (!ours) {
+      return InvalidArgument(fmt::format(
+          "NATS JetStream: the stream {} exists but is not the one supportpipe makes (only "
+          "subject {}, no limits on age or count, which would drop acknowledged records): "
+          "choose another [storage] log_name, or fix the stream",
+          name, subject));
+    }
     return Status::Ok();
   }
   if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {

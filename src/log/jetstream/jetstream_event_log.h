@@ -41,7 +41,9 @@ struct JetStreamLogOptions {
 };
 
 // Connects, creates the streams and tables when missing, and checks that existing streams
-// match (replicas are kept as they are). Unavailable when a server cannot be reached.
+// are as it would make them (one subject, no age or count limits; their replicas are kept as
+// they are): InvalidArgument naming the stream otherwise. Unavailable when a server cannot be
+// reached.
 Result<std::unique_ptr<EventLog>> OpenJetStreamEventLog(const JetStreamLogOptions& options);
 
 }  // namespace supportpipe::log

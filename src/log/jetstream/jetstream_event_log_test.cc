@@ -5,6 +5,9 @@
 #include <mutex>
 #include <thread>
 
+#include <nats/nats.h>
+
+#include "common/ascii.h"
 #include "common/crypto.h"
 #include "common/test_dir.h"
 #include "common/test_servers.h"
@@ -95,6 +98,40 @@ TEST(JetStreamEventLogTest, WatchersHearOfAppendsFromOtherConnections) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::lock_guard after(mu);
   EXPECT_EQ(heard, before);
+}
+
+// A stream of that name made by someone else (another subject, an age limit) is refused,
+// naming it, rather than mixed with our records or allowed to drop them.
+TEST(JetStreamEventLogTest, AForeignStreamOfTheSameNameIsRefused) {
+  if (std::string why = Unavailable(); !why.empty()) {
+    if (TestServersRequired()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  TestDir dir;
+  const std::string name = "f" + HexEncode(Sha256(dir.path())).substr(0, 16);
+  const std::string urls = TestServerUrl("SUPPORTPIPE_TEST_NATS_URL");
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, urls.c_str()), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  const std::string stream = AsciiUpper(name) + "_RAW", subject = "elsewhere." + name;
+  cfg.Name = stream.c_str();
+  const char* subjects[] = {subject.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  jsStreamInfo* si = nullptr;
+  ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, nullptr), NATS_OK);
+  jsStreamInfo_Destroy(si);
+  auto log = OpenJetStreamEventLog(
+      {.nats_urls = urls, .state_url = TestServerUrl("SUPPORTPIPE_TEST_PG_URL"), .name = name});
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(log.status().message().find(stream), std::string::npos) << log.status().ToString();
+  js_DeleteStream(js, stream.c_str(), nullptr, nullptr);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
 }
 
 INSTANTIATE_TEST_SUITE_P(JetStream, EventLogContract,
