@@ -6,21 +6,29 @@
 #   scripts/nats.sh restart DIR I   # starts server I again with its storage
 #   scripts/nats.sh stop DIR
 #   scripts/nats.sh urls DIR
+# NATS_TOKEN=... makes the servers require that token from clients.
 set -euo pipefail
 cmd=${1:?usage: scripts/nats.sh start|kill|restart|stop|urls DIR [N|I]}
 dir=${2:?usage: scripts/nats.sh start|kill|restart|stop|urls DIR [N|I]}
 command -v nats-server >/dev/null || { echo "nats.sh: nats-server not installed (scripts/deps.sh test)" >&2; exit 1; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_ports() {  # N distinct free ports, one per line (all held open while choosing)
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 
 run_node() {  # starts node $1 from its config and waits until it takes clients
-  local i=$1
+  local i=$1 pid before
+  before=$(grep -c "Server is ready" "$dir/n$i.log" 2>/dev/null || true)
   nats-server -c "$dir/n$i.conf" >>"$dir/n$i.log" 2>&1 &
-  echo $! >"$dir/n$i.pid"
-  local port; port=$(cat "$dir/n$i.port")
+  pid=$!
+  echo "$pid" >"$dir/n$i.pid"
   for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break  # it died: a port taken meanwhile, say
+    [[ $(grep -c "Server is ready" "$dir/n$i.log") -gt ${before:-0} ]] && return 0
     sleep 0.1
   done
   echo "nats.sh: server $i did not start; its log:" >&2; tail -n 20 "$dir/n$i.log" >&2; exit 1
@@ -54,8 +62,11 @@ case $cmd in
   start)
     n=${3:-1}
     echo "$n" >"$dir/count"
+    mapfile -t ports < <(free_ports $((3 * n)))
     for i in $(seq 1 "$n"); do
-      free_port >"$dir/n$i.port"; free_port >"$dir/n$i.cport"; free_port >"$dir/n$i.mon"
+      echo "${ports[$((3 * i - 3))]}" >"$dir/n$i.port"
+      echo "${ports[$((3 * i - 2))]}" >"$dir/n$i.cport"
+      echo "${ports[$((3 * i - 1))]}" >"$dir/n$i.mon"
     done
     for i in $(seq 1 "$n"); do
       {
@@ -63,6 +74,7 @@ case $cmd in
         echo "listen: 127.0.0.1:$(cat "$dir/n$i.port")"
         echo "http: 127.0.0.1:$(cat "$dir/n$i.mon")"
         echo "jetstream { store_dir: \"$dir/n$i\" }"
+        [[ -n ${NATS_TOKEN:-} ]] && echo "authorization { token: \"$NATS_TOKEN\" }"
         if [[ $n -gt 1 ]]; then
           echo "cluster {"
           echo "  name: supportpipe"

@@ -156,8 +156,19 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
 }
 
 Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
-  RETURN_IF_ERROR(c.OnlyKeys(
-      t, "storage", {"data_dir", "log", "warehouse", "state", "log_name", "log_replicas"}));
+  RETURN_IF_ERROR(
+      c.OnlyKeys(t, "storage",
+                 {"data_dir", "log", "warehouse", "state", "log_name", "log_replicas",
+                  "log_token_env", "log_token_file", "log_credentials_file", "log_tls_ca_file"}));
+  RETURN_IF_ERROR(c.Secret(t, "storage", "log_token", &s->log_token));
+  RETURN_IF_ERROR(c.Get(t, "storage", "log_credentials_file", &s->log_credentials_file));
+  RETURN_IF_ERROR(c.Get(t, "storage", "log_tls_ca_file", &s->log_tls_ca_file));
+  for (const auto& [key, path] : {std::pair{"log_credentials_file", &s->log_credentials_file},
+                                  std::pair{"log_tls_ca_file", &s->log_tls_ca_file}}) {
+    if (!path->empty() && !std::ifstream(*path)) {
+      return c.Fail(t.get(key), std::string("storage.") + key, "cannot read the file " + *path);
+    }
+  }
   RETURN_IF_ERROR(c.Get(t, "storage", "data_dir", &s->data_dir));
   RETURN_IF_ERROR(c.Get(t, "storage", "log", &s->log));
   RETURN_IF_ERROR(c.Get(t, "storage", "warehouse", &s->warehouse));
@@ -173,8 +184,10 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
   if (s->jetstream()) {
     for (size_t start = 0; start < s->log.size();) {
       const size_t comma = std::min(s->log.find(',', start), s->log.size());
-      if (!std::string_view(s->log).substr(start, comma - start).starts_with("nats://")) {
-        return c.Fail(t.get("log"), "storage.log", "every server URL must start with nats://");
+      const std::string_view url = std::string_view(s->log).substr(start, comma - start);
+      if (!url.starts_with("nats://") && !url.starts_with("tls://")) {
+        return c.Fail(t.get("log"), "storage.log",
+                      "every server URL must start with nats:// (or tls:// for TLS)");
       }
       start = comma + 1;
     }
@@ -183,8 +196,13 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
                     "a JetStream log needs a PostgreSQL URL (postgresql://user@host:5432/db) "
                     "for the state its processes share");
     }
-  } else if (!s->state.empty()) {
-    return c.Fail(t.get("state"), "storage.state", "only used with a JetStream log");
+  } else {
+    for (const char* key :
+         {"state", "log_token_env", "log_token_file", "log_credentials_file", "log_tls_ca_file"}) {
+      if (t.get(key)) {
+        return c.Fail(t.get(key), std::string("storage.") + key, "only used with a JetStream log");
+      }
+    }
   }
   if (s->log_name.empty() || s->log_name.size() > 48 ||
       s->log_name.find_first_not_of(

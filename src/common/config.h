@@ -55,8 +55,11 @@ struct StorageConfig {
   std::string state;
   std::string log_name = "supportpipe";  // JetStream streams <NAME>_RAW/_EVENTS, schema <name>
   int64_t log_replicas = 1;              // replicas of the streams when they are created
+  std::optional<std::string> log_token;  // log_token_env / log_token_file: NATS token auth
+  std::string log_credentials_file;      // a NATS .creds file (user JWT and NKey seed)
+  std::string log_tls_ca_file;           // trust this CA for tls:// servers
 
-  bool jetstream() const { return log.starts_with("nats://"); }
+  bool jetstream() const { return log.starts_with("nats://") || log.starts_with("tls://"); }
 };
 
 // A configured mapping from a vendor's JSON to canonical fields (vendors generic,

@@ -119,6 +119,22 @@ TEST(ConfigTest, WrongTypeAndBadValuesAreErrors) {
                            "c")
                    .ok());
   EXPECT_FALSE(ParseConfig("[storage]\nstate = \"postgresql://x/y\"\n", "c").ok());
+  // NATS credentials: a token from the environment, TLS servers, files that must exist.
+  setenv("SP_TEST_NATS_TOKEN", "t0k", 1);
+  auto authed = ParseConfig(
+      "[storage]\nlog = \"tls://10.0.0.1:4222\"\nstate = \"postgresql://x/y\"\n"
+      "log_token_env = \"SP_TEST_NATS_TOKEN\"\n",
+      "c");
+  ASSERT_TRUE(authed.ok()) << authed.status().ToString();
+  EXPECT_TRUE(authed->storage.jetstream());
+  EXPECT_EQ(authed->storage.log_token.value_or(""), "t0k");
+  auto no_ca = ParseConfig(
+      "[storage]\nlog = \"tls://10.0.0.1:4222\"\nstate = \"postgresql://x/y\"\n"
+      "log_tls_ca_file = \"/nonexistent/ca.pem\"\n",
+      "c");
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_NE(no_ca.status().ToString().find("storage.log_tls_ca_file"), std::string::npos);
+  EXPECT_FALSE(ParseConfig("[storage]\nlog_token_env = \"SP_TEST_NATS_TOKEN\"\n", "c").ok());
   EXPECT_FALSE(ParseConfig("[server\n", "c").ok());
   EXPECT_EQ(ParseConfig("[server]\nmax_pending_requests = 0\n", "c").status().field(),
             "c:2: server.max_pending_requests");

@@ -41,6 +41,9 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const Config& config) {
                                        .state_url = storage.state,
                                        .name = storage.log_name,
                                        .replicas = static_cast<int>(storage.log_replicas),
+                                       .token = storage.log_token.value_or(""),
+                                       .credentials_file = storage.log_credentials_file,
+                                       .tls_ca_file = storage.log_tls_ca_file,
                                        .cipher = std::move(options.cipher)});
   }
   return InvalidArgument("unknown log backend \"" + storage.log + "\"");

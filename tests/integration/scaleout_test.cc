@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -46,6 +48,13 @@ std::string Event(int client, int i) {
          R"(","subject":"scale-out"}})";
 }
 
+// The end of a process's log, for failure messages.
+std::string ErrTail(const Harness& h) {
+  std::ifstream in(h.dir() + "/serve.err");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return all.size() > 2000 ? all.substr(all.size() - 2000) : all;
+}
+
 bool HoldsWorkerLock(Harness& h) {
   return h.Get("/metrics").body.find("supportpipe_worker_active 1\n") != std::string::npos;
 }
@@ -68,7 +77,8 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   char tmpl[] = "/tmp/sp_nats_XXXXXX";
   const std::string nats_dir = mkdtemp(tmpl);
   const std::string urls = Script("nats.sh start " + nats_dir + " 3");
-  ASSERT_NE(urls.find("nats://"), std::string::npos) << "cannot start the NATS cluster";
+  ASSERT_NE(urls.find("nats://"), std::string::npos)
+      << "cannot start the NATS cluster in " << nats_dir << ": " << urls;
   const std::string name = "it" + std::to_string(getpid());
   // Lines before any table header belong to the harness's [storage].
   const std::string storage = "log = \"" + urls + "\"\nstate = \"" + pg + "\"\nlog_name = \"" +
@@ -76,10 +86,10 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   Harness a(storage), b(storage), w1(storage), w2(storage);
   a.serve_args = b.serve_args = {"--role", "intake"};
   w1.serve_args = w2.serve_args = {"--role", "worker"};
-  ASSERT_TRUE(w1.Start());
-  ASSERT_TRUE(a.Start());
-  ASSERT_TRUE(b.Start());
-  ASSERT_TRUE(w2.Start());
+  ASSERT_TRUE(w1.Start()) << ErrTail(w1);
+  ASSERT_TRUE(a.Start()) << ErrTail(a);
+  ASSERT_TRUE(b.Start()) << ErrTail(b);
+  ASSERT_TRUE(w2.Start()) << ErrTail(w2);
   // Roles: intake processes never run the stages; workers take no events.
   EXPECT_EQ(w2.Post("/v1/events", Event(9, 0)).status, 503);
   EXPECT_EQ(w2.Get("/readyz").status, 503);

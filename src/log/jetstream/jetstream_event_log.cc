@@ -184,6 +184,13 @@ Status NatsError(std::string_view what, natsStatus s, jsErrCode code = static_ca
   std::string msg = fmt::format("NATS JetStream: {}: {}", what, detail);
   if (code != 0) msg += fmt::format(" (JetStream error {})", static_cast<int>(code));
   switch (s) {
+    case NATS_NOT_PERMITTED:
+    case NATS_CONNECTION_AUTH_FAILED:
+      return PermissionDenied(std::move(msg) +
+                              ": check [storage] log_token_env / log_credentials_file");
+    case NATS_SSL_ERROR:
+      return Unavailable(std::move(msg) +
+                         ": check [storage] log_tls_ca_file and the servers' certificates");
     case NATS_TIMEOUT:
     case NATS_CONNECTION_CLOSED:
     case NATS_CONNECTION_DISCONNECTED:
@@ -1182,6 +1189,15 @@ Result<std::unique_ptr<EventLog>> OpenJetStreamEventLog(const JetStreamLogOption
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 5000);
   if (s == NATS_OK) s = natsOptions_SetName(opts, "supportpipe");
+  if (s == NATS_OK && !o.token.empty()) s = natsOptions_SetToken(opts, o.token.c_str());
+  if (s == NATS_OK && !o.credentials_file.empty()) {
+    s = natsOptions_SetUserCredentialsFromFiles(opts, o.credentials_file.c_str(), nullptr);
+  }
+  const bool tls = !o.tls_ca_file.empty() || o.nats_urls.find("tls://") != std::string::npos;
+  if (s == NATS_OK && tls) s = natsOptions_SetSecure(opts, true);
+  if (s == NATS_OK && !o.tls_ca_file.empty()) {
+    s = natsOptions_LoadCATrustedCertificates(opts, o.tls_ca_file.c_str());
+  }
   natsConnection* nc = nullptr;
   if (s == NATS_OK) s = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);

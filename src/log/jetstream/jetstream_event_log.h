@@ -36,6 +36,11 @@ struct JetStreamLogOptions {
   int replicas = 1;  // of each stream, when this call creates them (1, 3 or 5)
   // JetStream's Nats-Msg-Id duplicate window, in seconds.
   int64_t duplicate_window_s = 120;
+  // Authentication and TLS ("" = none): a token, or a .creds file (JWT + NKey seed); a CA
+  // to trust for tls:// servers (TLS is also used when any URL is tls://).
+  std::string token;
+  std::string credentials_file;
+  std::string tls_ca_file;
   // As in SqliteLogOptions: seals raw bodies before they are published.
   std::shared_ptr<const PayloadCipher> cipher;
 };

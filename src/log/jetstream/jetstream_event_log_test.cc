@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -132,6 +134,41 @@ TEST(JetStreamEventLogTest, AForeignStreamOfTheSameNameIsRefused) {
   js_DeleteStream(js, stream.c_str(), nullptr, nullptr);
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
+}
+
+// Servers that require a token: with it the log works; without it the error says so.
+TEST(JetStreamEventLogTest, ATokenIsSentAndAMissingOneIsNamed) {
+  if (std::string why = Unavailable(); !why.empty()) {
+    if (TestServersRequired()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  TestDir dir;
+  const std::string nats = dir.path() + "/nats";
+  FILE* p =
+      popen(("NATS_TOKEN=s3cret-token " SP_SCRIPTS_DIR "/nats.sh start " + nats).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[1024] = {};
+  std::string url = fgets(buf, sizeof buf, p) ? buf : "";
+  pclose(p);
+  while (!url.empty() && url.back() == '\n') url.pop_back();
+  ASSERT_EQ(url.rfind("nats://", 0), 0u) << url;
+  JetStreamLogOptions o{.nats_urls = url,
+                        .state_url = TestServerUrl("SUPPORTPIPE_TEST_PG_URL"),
+                        .name = "a" + HexEncode(Sha256(dir.path())).substr(0, 16)};
+  auto refused = OpenJetStreamEventLog(o);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("log_token_env"), std::string::npos);
+  o.token = "s3cret-token";
+  auto log = OpenJetStreamEventLog(o);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  RawRecord r;
+  r.source = "s";
+  r.delivery_id = "d";
+  std::vector<AppendResult> res;
+  EXPECT_TRUE((*log)->AppendRaw(std::vector<RawRecord>{r}, &res).ok());
+  log->reset();
+  std::system((SP_SCRIPTS_DIR "/nats.sh stop " + nats).c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(JetStream, EventLogContract,
