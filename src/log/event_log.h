@@ -140,9 +140,9 @@ class EventLog {
   virtual Result<std::unique_ptr<Lease>> TryLock(std::string_view name) = 0;
 
   // Calls `fn` (on a thread of the log's) soon after any process appended raw records, so a
-  // worker in another process need not wait for its next poll. Until the returned object is
-  // destroyed. Null where the log has no way to tell (the embedded log: its appends come
-  // from this process's GroupCommitter, which tells the worker itself).
+  // worker in another process need not wait for its next poll, until the returned object is
+  // destroyed. May also call it for this process's appends. Null when the log cannot tell
+  // (the worker then polls).
   class Subscription {
    public:
     virtual ~Subscription() = default;

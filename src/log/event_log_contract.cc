@@ -1,7 +1,9 @@
 #include "log/event_log_contract.h"
 
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "common/test_servers.h"
@@ -348,6 +350,33 @@ TEST_P(EventLogContract, LastOffsetIsTheLastRecordStillThere) {
   ASSERT_TRUE(log_->DeleteRaw(std::vector<Offset>{res[0].offset}).ok());
   EXPECT_EQ(*log_->LastOffset("raw"), 0u);
   EXPECT_FALSE(log_->LastOffset("nope").ok());
+}
+
+// A worker in one process hears of raw appends made by another (another opening here).
+TEST_P(EventLogContract, WatchersHearOfAppendsFromAnotherOpening) {
+  std::unique_ptr<EventLog> appender = Reopen();
+  ASSERT_NE(appender, nullptr);
+  std::mutex mu;
+  std::condition_variable cv;
+  int heard = 0;
+  auto watch = log_->WatchRaw([&] {
+    std::lock_guard lock(mu);
+    ++heard;
+    cv.notify_all();
+  });
+  ASSERT_NE(watch, nullptr);
+  std::vector<AppendResult> res;
+  ASSERT_TRUE(appender->AppendRaw(std::vector<RawRecord>{Raw("s", "w1", "x")}, &res).ok());
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard > 0; }));
+  }
+  watch.reset();  // no call after this returns
+  const int before = heard;
+  ASSERT_TRUE(appender->AppendRaw(std::vector<RawRecord>{Raw("s", "w2", "y")}, &res).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard, before);
 }
 
 TEST_P(EventLogContract, OneHolderOfALockAtATime) {

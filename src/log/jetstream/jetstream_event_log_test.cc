@@ -66,42 +66,6 @@ TEST(JetStreamEventLogTest, RepeatsAfterTheDuplicateWindowAreFoundByTheirKeys) {
   EXPECT_EQ((*all)[0].offset, first[0].offset);
 }
 
-// A worker in one process hears of raw appends made by another.
-TEST(JetStreamEventLogTest, WatchersHearOfAppendsFromOtherConnections) {
-  if (std::string why = Unavailable(); !why.empty()) {
-    if (TestServersRequired()) FAIL() << why;
-    GTEST_SKIP() << why;
-  }
-  TestDir dir;
-  auto watcher = Open(dir.path());
-  auto appender = Open(dir.path());
-  ASSERT_TRUE(watcher.ok() && appender.ok());
-  std::mutex mu;
-  std::condition_variable cv;
-  int heard = 0;
-  auto watch = (*watcher)->WatchRaw([&] {
-    std::lock_guard lock(mu);
-    ++heard;
-    cv.notify_all();
-  });
-  ASSERT_NE(watch, nullptr);
-  RawRecord r;
-  r.source = "s";
-  r.delivery_id = "d1";
-  std::vector<AppendResult> res;
-  ASSERT_TRUE((*appender)->AppendRaw(std::vector<RawRecord>{r}, &res).ok());
-  std::unique_lock lock(mu);
-  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return heard > 0; }));
-  lock.unlock();
-  watch.reset();  // no callback after this returns
-  const int before = heard;
-  r.delivery_id = "d2";
-  ASSERT_TRUE((*appender)->AppendRaw(std::vector<RawRecord>{r}, &res).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::lock_guard after(mu);
-  EXPECT_EQ(heard, before);
-}
-
 // A stream of that name made by someone else (another subject, an age limit) is refused,
 // naming it, rather than mixed with our records or allowed to drop them.
 TEST(JetStreamEventLogTest, AForeignStreamOfTheSameNameIsRefused) {

@@ -2,7 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <mutex>
+#include <thread>
 
 #include "common/file_lock.h"
 #include "common/sqlite_db.h"
@@ -214,6 +222,52 @@ class SqliteEventLog final : public EventLog {
         raw_(std::move(raw)),
         ev_(std::move(events)),
         cipher_(std::move(cipher)) {}
+
+  // Another process's commits to the raw log write raw.db-wal: inotify on the directory
+  // tells us (an intake process and a worker process sharing the data directory).
+  std::unique_ptr<Subscription> WatchRaw(std::function<void()> fn) override {
+    struct InotifyWatch : Subscription {
+      int fd = -1;
+      int stop = -1;  // eventfd that ends the thread
+      std::thread thread;
+      ~InotifyWatch() override {
+        const uint64_t one = 1;
+        if (::write(stop, &one, sizeof one) < 0) {
+          // The thread also ends when the descriptors close below.
+        }
+        if (thread.joinable()) thread.join();
+        ::close(fd);
+        ::close(stop);
+      }
+    };
+    auto w = std::make_unique<InotifyWatch>();
+    w->fd = inotify_init1(IN_CLOEXEC);
+    w->stop = eventfd(0, EFD_CLOEXEC);
+    if (w->fd < 0 || w->stop < 0 ||
+        inotify_add_watch(w->fd, dir_.c_str(), IN_MODIFY | IN_CREATE) < 0) {
+      return nullptr;  // the worker still polls
+    }
+    w->thread = std::thread([fd = w->fd, stop = w->stop, fn = std::move(fn)] {
+      pthread_setname_np(pthread_self(), "raw-watch");
+      alignas(inotify_event) char buf[4096];
+      for (;;) {
+        pollfd fds[2] = {{fd, POLLIN, 0}, {stop, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+        if (fds[1].revents) return;
+        if (!(fds[0].revents & POLLIN)) continue;
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) continue;
+        bool raw = false;
+        for (ssize_t i = 0; i < n;) {
+          const auto* e = reinterpret_cast<const inotify_event*>(buf + i);
+          if (e->len && std::string_view(e->name) == "raw.db-wal") raw = true;
+          i += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+        }
+        if (raw) fn();
+      }
+    });
+    return w;
+  }
 
   // A lock file beside the databases: <dir>/<name>.lock.
   Result<std::unique_ptr<Lease>> TryLock(std::string_view name) override {
