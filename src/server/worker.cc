@@ -64,6 +64,11 @@ Status Worker::Validate(const Config& config) {
 bool Worker::TryActivate() {
   std::lock_guard lock(lock_mu_);
   if (active_) return true;
+  // Every idle stage asks; one attempt per half second is enough (with a JetStream log each
+  // attempt is a PostgreSQL connection).
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_try_ < std::chrono::milliseconds(500)) return false;
+  last_try_ = now;
   auto l = log_.TryLock("worker");
   if (!l.ok()) {
     spdlog::warn("worker: cannot take the worker lock: {}", l.status().ToString());

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -89,6 +90,7 @@ class Worker {
   std::unique_ptr<log::EventLog::Lease> lock_;              // the "worker" lock of the log
   std::unique_ptr<log::EventLog::Subscription> raw_watch_;  // other processes' appends
   std::mutex lock_mu_;
+  std::chrono::steady_clock::time_point last_try_{};  // of TryLock, while inactive
   std::atomic<bool> active_{false};
   std::atomic<bool> stop_{false};
   Stage process_stage_;
