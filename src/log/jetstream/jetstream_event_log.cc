@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "common/ascii.h"
@@ -1142,7 +1144,14 @@ Status EnsureStream(jsCtx* js, const std::string& name, const std::string& subje
   cfg.Retention = js_LimitsPolicy;
   cfg.Replicas = o.replicas;
   cfg.Duplicates = o.duplicate_window_s * 1000 * 1000 * 1000;
-  s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+  // A cluster that is still starting has too few servers known for the replicas: wait for
+  // them (up to 30 s) rather than fail the start.
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    jerr = static_cast<jsErrCode>(0);
+    s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+    if (s == NATS_OK || jerr != JSClusterNoPeersErr) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
   if (s != NATS_OK && jerr != JSStreamNameExistErr) {
     return NatsError("create stream " + name, s, jerr);
   }
