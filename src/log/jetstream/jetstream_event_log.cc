@@ -370,6 +370,8 @@ class JetStreamEventLog final : public EventLog {
         pg_(std::move(pg)),
         state_url_(o.state_url),
         prefix_(AsciiLower(o.name)),
+        raw_subject_(prefix_ + ".raw"),
+        appended_subject_(prefix_ + ".appended.raw"),
         raw_stream_(AsciiUpper(o.name) + "_RAW"),
         events_stream_(AsciiUpper(o.name) + "_EVENTS"),
         cipher_(o.cipher) {}
@@ -400,8 +402,8 @@ class JetStreamEventLog final : public EventLog {
     };
     auto w = std::make_unique<NatsWatch>();
     w->fn = std::move(fn);
-    if (natsConnection_Subscribe(&w->sub, nc_, (prefix_ + ".appended.raw").c_str(),
-                                 &NatsWatch::OnMsg, w.get()) != NATS_OK) {
+    if (natsConnection_Subscribe(&w->sub, nc_, appended_subject_.c_str(), &NatsWatch::OnMsg,
+                                 w.get()) != NATS_OK) {
       return nullptr;  // the worker still polls
     }
     return w;
@@ -442,13 +444,12 @@ class JetStreamEventLog final : public EventLog {
         repeats.push_back(i);
       }
     }
-    const std::string subject = prefix_ + ".raw";
     return pubs_.Run([&](Publisher& pub) -> Status {
       for (size_t i : published) {
         const RawRecord& r = records[i];
         std::string body = cipher_ ? cipher_->Seal(r.body, RawSealContext(r)) : r.body;
         RETURN_IF_ERROR(
-            pub.Add(i, subject, MsgId("r", r.source, r.delivery_id), EncodeRaw(r, body)));
+            pub.Add(i, raw_subject_, MsgId("r", r.source, r.delivery_id), EncodeRaw(r, body)));
       }
       RETURN_IF_ERROR(pub.Wait());
       std::vector<const RawRecord*> rows;
@@ -492,14 +493,14 @@ class JetStreamEventLog final : public EventLog {
         (*results)[i] = {AppendOutcome::kDuplicate, (*results)[f].offset};
       }
       // Wake workers in other processes; a lost note only delays them to their next poll.
-      natsConnection_PublishString(nc_, (prefix_ + ".appended.raw").c_str(), "");
+      natsConnection_PublishString(nc_, appended_subject_.c_str(), "");
       return Status::Ok();
     });
   }
 
   Result<std::vector<RawRecord>> ReadRaw(Offset after, size_t max) override {
     std::vector<RawRecord> out;
-    RETURN_IF_ERROR(Scan(raw_stream_, prefix_ + ".raw", after, max, [&](natsMsg* m, uint64_t seq) {
+    RETURN_IF_ERROR(Scan(raw_stream_, raw_subject_, after, max, [&](natsMsg* m, uint64_t seq) {
       RawRecord r;
       RETURN_IF_ERROR(DecodeRawMessage(m, seq, &r));
       out.push_back(std::move(r));
@@ -1103,9 +1104,11 @@ class JetStreamEventLog final : public EventLog {
   PublisherPool pubs_;  // cleared before the connection goes (the destructor)
   std::unique_ptr<PgPool> pg_;
   const std::string state_url_;
-  const std::string prefix_;         // subjects: <prefix>.raw, <prefix>.events.<p>
-  const std::string raw_stream_;     // <NAME>_RAW
-  const std::string events_stream_;  // <NAME>_EVENTS
+  const std::string prefix_;            // subjects: <prefix>.raw, <prefix>.events.<p>
+  const std::string raw_subject_;       // <prefix>.raw: the raw stream's one subject
+  const std::string appended_subject_;  // core NATS: "raw records were appended"
+  const std::string raw_stream_;        // <NAME>_RAW
+  const std::string events_stream_;     // <NAME>_EVENTS
   std::shared_ptr<const PayloadCipher> cipher_;
 };
 
