@@ -125,6 +125,15 @@ Result<PgRows> PgDb::Exec(std::string_view sql, const std::vector<PgParam>& para
   return PgRows(r);
 }
 
+Result<PgRows> PgDb::ExecOnce(std::string_view sql) {
+  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+  pg_result* r =
+      PQexecParams(conn_, std::string(sql).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+  const ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(r, sql);
+  return PgRows(r);
+}
+
 Status PgDb::Script(std::string_view sql) {
   if (PQstatus(conn_) != CONNECTION_OK && sql != "ROLLBACK") RETURN_IF_ERROR(Reconnect());
   pg_result* r = PQexec(conn_, std::string(sql).c_str());

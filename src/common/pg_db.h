@@ -78,6 +78,9 @@ class PgDb {
 
   // Runs a statement with parameters ($1, $2, ...), prepared on first use.
   Result<PgRows> Exec(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Runs one statement without parameters and without preparing it (SQL made once, such as
+  // a user's query); more than one statement is an error.
+  Result<PgRows> ExecOnce(std::string_view sql);
   // Runs one or more statements without parameters (schema scripts, BEGIN/COMMIT).
   Status Script(std::string_view sql);
 

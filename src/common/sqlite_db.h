@@ -106,6 +106,9 @@ struct SqliteOptions {
 
 class SqliteDb {
  public:
+  using Stmt = SqliteStmt;
+  static constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
+
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path,
                                                 const SqliteOptions& options);
   ~SqliteDb();
@@ -135,15 +138,18 @@ inline std::string SqlLiteral(std::string_view s) {
   return out + "'";
 }
 
-// RAII transaction: BEGIN IMMEDIATE on Begin(), ROLLBACK unless Commit() succeeded.
-class SqliteTxn {
+// RAII write transaction: Begin() opens it (BEGIN IMMEDIATE on SQLite, which takes the
+// write lock at once; Db::kBeginWrite), ROLLBACK unless Commit() succeeded. For any
+// connection with SqliteDb's shape.
+template <typename Db>
+class WriteTxn {
  public:
-  explicit SqliteTxn(SqliteDb& db) : db_(db) {}
-  ~SqliteTxn() {
+  explicit WriteTxn(Db& db) : db_(db) {}
+  ~WriteTxn() {
     if (open_) db_.Exec("ROLLBACK").IgnoreError();
   }
   Status Begin() {
-    RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    RETURN_IF_ERROR(db_.Exec(Db::kBeginWrite));
     open_ = true;
     return Status::Ok();
   }
@@ -154,8 +160,9 @@ class SqliteTxn {
   }
 
  private:
-  SqliteDb& db_;
+  Db& db_;
   bool open_ = false;
 };
+using SqliteTxn = WriteTxn<SqliteDb>;
 
 }  // namespace supportpipe

@@ -21,6 +21,8 @@ struct WarehouseFactory {
   std::function<Result<std::unique_ptr<Warehouse>>(const std::string& dir, const Clock& clock,
                                                    const support::Policies* policies)>
       open;
+  // Why the backend cannot be tested here ("" when it can); empty for embedded backends.
+  std::function<std::string()> unavailable;
 };
 
 class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
@@ -33,6 +35,9 @@ class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
   LoadStats LoadEvents(std::vector<event::Event> events);
   // First column of the first row, as text ("" for NULL).
   std::string Scalar(const std::string& sql);
+  // Every row, cells separated by ' ' and rows by " | ", the same whatever the backend:
+  // numbers in their shortest form (80.0 is "80"), NULL as "NULL".
+  std::string Rows(const std::string& sql);
 
   FakeClock clock_{1764494102LL * 1000000};
   TestDir dir_;
