@@ -48,6 +48,8 @@ int RunStatus(const StatusFlags& flags) {
                                "PostgreSQL",
                                st.log, AsciiUpper(st.log_name))
                  : "SQLite in " + st.data_dir);
+  row("warehouse", st.pg_warehouse() ? "PostgreSQL " + server::WarehouseLocation(st)
+                                     : "SQLite " + server::WarehouseLocation(st));
   row("raw records", Thousands(h->raw_last));
   row("events", Thousands(h->events_last));
   for (const server::ConsumerLag& l : h->lags) {

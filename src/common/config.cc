@@ -156,10 +156,10 @@ Status ParseServer(Checker& c, const toml::table& t, ServerConfig* s) {
 }
 
 Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
-  RETURN_IF_ERROR(
-      c.OnlyKeys(t, "storage",
-                 {"data_dir", "log", "warehouse", "state", "log_name", "log_replicas",
-                  "log_token_env", "log_token_file", "log_credentials_file", "log_tls_ca_file"}));
+  RETURN_IF_ERROR(c.OnlyKeys(
+      t, "storage",
+      {"data_dir", "log", "warehouse", "warehouse_schema", "state", "log_name", "log_replicas",
+       "log_token_env", "log_token_file", "log_credentials_file", "log_tls_ca_file"}));
   RETURN_IF_ERROR(c.Secret(t, "storage", "log_token", &s->log_token));
   RETURN_IF_ERROR(c.Get(t, "storage", "log_credentials_file", &s->log_credentials_file));
   RETURN_IF_ERROR(c.Get(t, "storage", "log_tls_ca_file", &s->log_tls_ca_file));
@@ -172,6 +172,7 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
   RETURN_IF_ERROR(c.Get(t, "storage", "data_dir", &s->data_dir));
   RETURN_IF_ERROR(c.Get(t, "storage", "log", &s->log));
   RETURN_IF_ERROR(c.Get(t, "storage", "warehouse", &s->warehouse));
+  RETURN_IF_ERROR(c.Get(t, "storage", "warehouse_schema", &s->warehouse_schema));
   RETURN_IF_ERROR(c.Get(t, "storage", "state", &s->state));
   RETURN_IF_ERROR(c.Get(t, "storage", "log_name", &s->log_name));
   RETURN_IF_ERROR(c.Get(t, "storage", "log_replicas", &s->log_replicas));
@@ -212,8 +213,19 @@ Status ParseStorage(Checker& c, const toml::table& t, StorageConfig* s) {
   if (s->log_replicas != 1 && s->log_replicas != 3 && s->log_replicas != 5) {
     return c.Fail(t.get("log_replicas"), "storage.log_replicas", "must be 1, 3 or 5");
   }
-  if (s->warehouse != "sqlite") {
-    return c.Fail(t.get("warehouse"), "storage.warehouse", "this build supports only \"sqlite\"");
+  if (s->warehouse != "sqlite" && !s->pg_warehouse()) {
+    return c.Fail(t.get("warehouse"), "storage.warehouse",
+                  "must be \"sqlite\" or a PostgreSQL URL (\"postgresql://user@host:5432/db\")");
+  }
+  if (!s->pg_warehouse() && t.get("warehouse_schema")) {
+    return c.Fail(t.get("warehouse_schema"), "storage.warehouse_schema",
+                  "only used with a PostgreSQL warehouse");
+  }
+  if (s->warehouse_schema.empty() || s->warehouse_schema.size() > 48 ||
+      s->warehouse_schema.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+          std::string::npos) {
+    return c.Fail(t.get("warehouse_schema"), "storage.warehouse_schema",
+                  "must be 1-48 lower-case letters, digits or '_'");
   }
   return Status::Ok();
 }

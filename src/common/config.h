@@ -49,7 +49,9 @@ struct StorageConfig {
   std::string data_dir = "./data";
   // "sqlite", or NATS JetStream: "nats://host:4222[,nats://host2:4222...]".
   std::string log = "sqlite";
+  // "sqlite" (data_dir/warehouse.db), or PostgreSQL: "postgresql://user@host:5432/db".
   std::string warehouse = "sqlite";
+  std::string warehouse_schema = "warehouse";  // with PostgreSQL: the schema of its tables
   // With a JetStream log: the PostgreSQL URL holding what processes share (idempotency keys,
   // cursors, dead letters, outbox, the worker lock).
   std::string state;
@@ -60,6 +62,9 @@ struct StorageConfig {
   std::string log_tls_ca_file;           // trust this CA for tls:// servers
 
   bool jetstream() const { return log.starts_with("nats://") || log.starts_with("tls://"); }
+  bool pg_warehouse() const {
+    return warehouse.starts_with("postgresql://") || warehouse.starts_with("postgres://");
+  }
 };
 
 // A configured mapping from a vendor's JSON to canonical fields (vendors generic,

@@ -119,6 +119,24 @@ TEST(ConfigTest, WrongTypeAndBadValuesAreErrors) {
                            "c")
                    .ok());
   EXPECT_FALSE(ParseConfig("[storage]\nstate = \"postgresql://x/y\"\n", "c").ok());
+  // A PostgreSQL warehouse, in its own schema.
+  auto pgw = ParseConfig(
+      "[storage]\nwarehouse = \"postgresql://sp@10.0.0.9/support\"\n"
+      "warehouse_schema = \"support_wh\"\n",
+      "c");
+  ASSERT_TRUE(pgw.ok()) << pgw.status().ToString();
+  EXPECT_TRUE(pgw->storage.pg_warehouse());
+  EXPECT_EQ(pgw->storage.warehouse_schema, "support_wh");
+  EXPECT_EQ(ParseConfig("[storage]\nwarehouse = \"mysql://x/y\"\n", "c").status().field(),
+            "c:2: storage.warehouse");
+  EXPECT_EQ(ParseConfig("[storage]\nwarehouse = \"postgresql://x/y\"\n"
+                        "warehouse_schema = \"Bad-Name\"\n",
+                        "c")
+                .status()
+                .field(),
+            "c:3: storage.warehouse_schema");
+  EXPECT_EQ(ParseConfig("[storage]\nwarehouse_schema = \"wh\"\n", "c").status().field(),
+            "c:2: storage.warehouse_schema");
   // NATS credentials: a token from the environment, TLS servers, files that must exist.
   setenv("SP_TEST_NATS_TOKEN", "t0k", 1);
   auto authed = ParseConfig(

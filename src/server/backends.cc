@@ -6,6 +6,7 @@
 #include "log/jetstream/jetstream_event_log.h"
 #include "log/sqlite/sqlite_event_log.h"
 #include "security/raw_cipher.h"
+#include "warehouse/postgres/pg_warehouse.h"
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
 namespace supportpipe::server {
@@ -69,7 +70,22 @@ Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const StorageConfig&
     return warehouse::OpenSqliteWarehouse(path, clock,
                                           {.read_only = read_only, .policies = policies});
   }
+  if (storage.pg_warehouse()) {
+    return warehouse::OpenPgWarehouse(
+        storage.warehouse, clock,
+        {.schema = storage.warehouse_schema, .read_only = read_only, .policies = policies});
+  }
   return InvalidArgument("unknown warehouse backend \"" + storage.warehouse + "\"");
+}
+
+std::string WarehouseLocation(const StorageConfig& storage) {
+  if (!storage.pg_warehouse()) return storage.data_dir + "/warehouse.db";
+  // The server and database, never the user's password.
+  std::string url = storage.warehouse;
+  const size_t scheme = url.find("://") + 3;
+  const size_t at = url.find('@', scheme);
+  if (at != std::string::npos && at < url.find('/', scheme)) url.erase(scheme, at + 1 - scheme);
+  return url.substr(0, url.find('?')) + " schema " + storage.warehouse_schema;
 }
 
 }  // namespace supportpipe::server

@@ -2,6 +2,7 @@
 //   "sqlite" (log)       -> log::OpenSqliteEventLog(data_dir): raw.db and events.db
 //   "nats://..." (log)   -> log::OpenJetStreamEventLog(log, state): JetStream + PostgreSQL
 //   "sqlite" (warehouse) -> warehouse::OpenSqliteWarehouse(data_dir/warehouse.db)
+//   "postgresql://..." (warehouse) -> warehouse::OpenPgWarehouse(url, warehouse_schema)
 //   security (tokens, audit log) -> security::OpenSqliteStore(data_dir/security.db), or with
 //     a JetStream log security::OpenPgStore(state, log_name): shared by every process
 #pragma once
@@ -24,6 +25,9 @@ Result<std::unique_ptr<log::EventLog>> OpenEventLog(const Config& config);
 Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(
     const StorageConfig& storage, const Clock& clock, bool read_only,
     const support::Policies* policies = nullptr);
+// Where the warehouse is, for people: its file, or its server, database and schema (never
+// a password).
+std::string WarehouseLocation(const StorageConfig& storage);
 // Creates data_dir when missing.
 Result<std::unique_ptr<security::Store>> OpenSecurityStore(const StorageConfig& storage);
 

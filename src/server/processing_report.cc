@@ -8,6 +8,7 @@
 
 #include "common/time.h"
 #include "event/codec.h"
+#include "server/backends.h"
 
 namespace supportpipe::server {
 namespace {
@@ -222,9 +223,11 @@ Result<ProcessingReport> BuildProcessingReport(const Config& config, log::EventL
       {"fact_customer_event", {kIds, kPurchases}, "until erased"},
       {"fact_order", {kIds, kPurchases}, "until erased"},
       {"dim_customer_consent", {kIds, "consent statements"}, "until erased"},
-      {"person_link", {kIds, "links between a person's records in different sources"},
+      {"person_link",
+       {kIds, "links between a person's records in different sources"},
        "until erased"},
-      {"person_history", {kIds, "how records were linked, merged and split"},
+      {"person_history",
+       {kIds, "how records were linked, merged and split"},
        "until erased (ids replaced on erasure)"},
   };
   for (const Table& t : tables) {
@@ -239,9 +242,8 @@ Result<ProcessingReport> BuildProcessingReport(const Config& config, log::EventL
                              " consent");
       }
     }
-    r.stores.push_back({std::string("warehouse ") + t.name,
-                        config.storage.data_dir + "/warehouse.db", t.categories, protection,
-                        t.retention, n});
+    r.stores.push_back({std::string("warehouse ") + t.name, WarehouseLocation(config.storage),
+                        t.categories, protection, t.retention, n});
   }
   r.stores.push_back({"dead-letter queue",
                       config.storage.data_dir + "/events.db",

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/pg_db.h"
 #include "common/sqlite_db.h"
 
 namespace supportpipe::testing_support {
@@ -194,6 +195,14 @@ bool Harness::WaitForLoaded() {
 
 std::vector<std::string> Harness::Column(const std::string& sql) {
   std::vector<std::string> out;
+  if (!pg_warehouse.empty()) {
+    auto db = PgDb::Open(pg_warehouse);
+    if (!db.ok()) return {"<" + db.status().ToString() + ">"};
+    auto rows = (*db)->ExecOnce(sql);
+    if (!rows.ok()) return {"<" + rows.status().ToString() + ">"};
+    for (int i = 0; i < rows->size(); ++i) out.emplace_back(rows->Text(i, 0));
+    return out;
+  }
   auto db = SqliteDb::Open(dir_ + "/data/warehouse.db", {.read_only = true});
   if (!db.ok()) return {"<" + db.status().ToString() + ">"};
   auto stmt = (*db)->PrepareOnce(sql);

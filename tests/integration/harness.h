@@ -58,7 +58,8 @@ class Harness {
   HttpResult Get(const std::string& target);
   // Polls until the processor and loader have consumed everything (or ~20 s pass).
   bool WaitForLoaded();
-  // Opens data/warehouse.db read-only; the first column of the first row as text.
+  // Reads the warehouse (data/warehouse.db, or pg_warehouse): the first column of the first
+  // row as text.
   std::string Scalar(const std::string& sql);
   std::vector<std::string> Column(const std::string& sql);
   // Runs `supportpipe ARGS...` in the test directory with the harness's config.
@@ -68,6 +69,9 @@ class Harness {
   CommandResult CliWait(pid_t pid);
 
   std::vector<std::string> serve_args;  // more flags for `serve` ("--role", "worker")
+  // A PostgreSQL URL whose search_path is the warehouse's schema, when the config puts the
+  // warehouse there (PgUrlWithSearchPath); Scalar and Column then read it.
+  std::string pg_warehouse;
 
  private:
   std::string extra_config_;

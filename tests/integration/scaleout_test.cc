@@ -1,10 +1,11 @@
 // The JetStream log end to end: two `serve --role intake` and two `serve --role worker`
 // processes share one 3-node NATS JetStream cluster (streams with 3 replicas) and one
-// PostgreSQL. Clients post to both intake processes; in the middle one NATS server is
-// killed, then the worker running the pipeline (the worker lock's holder) is killed with -9.
-// The other worker takes the lock over and catches up: every acknowledged event must be in
-// its warehouse exactly once, and its tickets must equal those of an embedded (SQLite) run
-// fed the same events. Tokens made through one process work on the others.
+// PostgreSQL, which holds their shared state and the warehouse. Clients post to both intake
+// processes; in the middle one NATS server is killed, then the worker running the pipeline
+// (the worker lock's holder) is killed with -9. The other worker takes the lock over and
+// carries on from the warehouse's committed position: every acknowledged event must be in
+// the PostgreSQL warehouse exactly once, and its tickets must equal those of an embedded
+// (SQLite) run fed the same events. Tokens made through one process work on the others.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "common/pg_db.h"
 #include "common/test_servers.h"
 #include "harness.h"
 
@@ -63,7 +65,8 @@ bool HoldsWorkerLock(Harness& h) {
 std::vector<std::string> Tickets(Harness& h) {
   return h.Column(
       "SELECT ticket_id || '|' || status || '|' || event_count || '|' || last_occurred_us || '|' "
-      "|| COALESCE(first_resolution_s, '') || '|' || COALESCE(full_resolution_s, '') || '|' || "
+      "|| COALESCE(CAST(first_resolution_s AS TEXT), '') || '|' || "
+      "COALESCE(CAST(full_resolution_s AS TEXT), '') || '|' || "
       "reopens FROM fact_ticket ORDER BY ticket_id");
 }
 
@@ -82,8 +85,10 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   const std::string name = "it" + std::to_string(getpid());
   // Lines before any table header belong to the harness's [storage].
   const std::string storage = "log = \"" + urls + "\"\nstate = \"" + pg + "\"\nlog_name = \"" +
-                              name + "\"\nlog_replicas = 3\n";
+                              name + "\"\nlog_replicas = 3\nwarehouse = \"" + pg +
+                              "\"\nwarehouse_schema = \"" + name + "_wh\"\n";
   Harness a(storage), b(storage), w1(storage), w2(storage);
+  w1.pg_warehouse = w2.pg_warehouse = PgUrlWithSearchPath(pg, name + "_wh");
   a.serve_args = b.serve_args = {"--role", "intake"};
   w1.serve_args = w2.serve_args = {"--role", "worker"};
   ASSERT_TRUE(w1.Start()) << ErrTail(w1);
@@ -163,6 +168,7 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("log,\"NATS JetStream nats://"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("processor lag,0\n"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("schema " + name + "_wh"), std::string::npos) << status.out;
   std::printf("scale-out: the survivor caught up %.1f s after taking over\n", since());
   const std::vector<std::string> rows =
       survivor.Column("SELECT event_id FROM fact_ticket_event WHERE type = 'ticket.updated'");

@@ -514,6 +514,14 @@ Result<std::unique_ptr<Warehouse>> OpenPgWarehouse(const std::string& url, const
     ASSIGN_OR_RETURN(writer, Connect(url, options.schema));
   }
   ASSIGN_OR_RETURN(auto reader, Connect(url, options.schema));
+  if (options.read_only) {
+    ASSIGN_OR_RETURN(PgRows there, reader->db().Exec("SELECT to_regclass('_schema') IS NOT NULL"));
+    if (there.Text(0, 0) != "t") {
+      return NotFound(fmt::format(
+          "no warehouse in schema \"{}\" at {} yet: run `supportpipe serve` or `import` first",
+          options.schema, reader->db().where()));
+    }
+  }
   return MakeSqlWarehouse(std::move(writer), std::move(reader), clock, options.policies);
 }
 
