@@ -7,6 +7,8 @@
 #   js-r1      JetStream on 1 server (streams R1)
 #   js-r3      JetStream on a 3-node cluster (streams R3: the cost of replication)
 #   js-r3 x2   two intake processes on that cluster, wrk against each with half the connections
+#   js-r1-pgw  js-r1 with the warehouse in PostgreSQL too (the full scale-out storage)
+# SETUPS="js-r1 js-r1-pgw" runs only those.
 # Private servers from scripts/pg.sh and scripts/nats.sh on loopback, in a temporary directory.
 #   DURATION=10s CONNS=64 bench/p7_scaleout.sh
 set -euo pipefail
@@ -72,6 +74,7 @@ stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/n
 
 ms() { awk -v p="$1" 'BEGIN { printf "%.1f", p / 1000 }'; }
 run() {  # label intake-processes storage-lines
+  [[ -z ${SETUPS:-} || " $SETUPS " == *" $1 "* ]] || return 0
   local data=$work/$1-$2-data storage=$3
   start_serve "$1-in1" 18171 intake "$data" "$storage"
   if [[ $2 == 2 ]]; then
@@ -87,7 +90,7 @@ run() {  # label intake-processes storage-lines
   fi
   start_serve "$1-worker" 18180 worker "$data" "$storage"
   read -r loaded secs < <(drain 18180)
-  printf 'P7 %-8s %d intake: %6.0f req/s, p99 %s ms, %d errors | 1 worker: %d events loaded in %.1f s = %.0f events/s\n' \
+  printf 'P7 %-9s %d intake: %6.0f req/s, p99 %s ms, %d errors | 1 worker: %d events loaded in %.1f s = %.0f events/s\n' \
     "$1" "$2" "$rps" "$p99" "$err" "$loaded" "$secs" "$(awk -v n="$loaded" -v s="$secs" 'BEGIN { print (s > 0 ? n / s : 0) }')"
   stop_all
 }
@@ -103,3 +106,8 @@ run js-r3 2 "log = \"$nats3\"
 state = \"$pg\"
 log_name = \"p7x2\"
 log_replicas = 3"
+run js-r1-pgw 1 "log = \"$nats1\"
+state = \"$pg\"
+log_name = \"p7pw\"
+warehouse = \"$pg\"
+warehouse_schema = \"p7pw\""

@@ -73,6 +73,7 @@ Result<std::unique_ptr<PgDb>> PgDb::Open(const std::string& url) {
 }
 
 Status PgDb::Reconnect() {
+  queued_.clear();
   PQreset(conn_);
   prepared_.clear();
   if (PQstatus(conn_) != CONNECTION_OK) return ConnectError(conn_);
@@ -105,20 +106,79 @@ Status PgDb::ErrorOf(pg_result* r, std::string_view sql) {
   return Internal(std::move(text));
 }
 
-Result<PgRows> PgDb::Exec(std::string_view sql, const std::vector<PgParam>& params) {
-  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+Result<const std::string*> PgDb::Prepared(std::string_view sql) {
   std::string key(sql);
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
+    RETURN_IF_ERROR(Flush());
+    if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
     std::string name = fmt::format("s{}", prepared_.size());
     pg_result* r = PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorOf(r, sql);
     PQclear(r);
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
+  return &it->second;
+}
+
+Status PgDb::Queue(std::string_view sql, const std::vector<PgParam>& params,
+                   std::function<Status(PgRows&)> then) {
+  ASSIGN_OR_RETURN(const std::string* name, Prepared(sql));
+  if (queued_.empty() && PQenterPipelineMode(conn_) != 1) return ErrorOf(nullptr, sql);
   std::vector<const char*> values(params.size());
   for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
-  pg_result* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+  if (PQsendQueryPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
+                          nullptr, nullptr, 0) != 1) {
+    Status s = Flush();
+    return s.ok() ? ErrorOf(nullptr, sql) : s;
+  }
+  queued_.push_back({std::string(sql), std::move(then)});
+  // Bounded, so that neither side's buffers fill while nobody reads them.
+  return queued_.size() >= 512 ? Flush() : Status::Ok();
+}
+
+Status PgDb::Flush() {
+  if (queued_.empty()) return Status::Ok();
+  Status first;
+  if (PQpipelineSync(conn_) != 1) first = ErrorOf(nullptr, queued_.front().sql);
+  // Each statement's result is followed by a NULL; the sync's result ends the pipeline.
+  for (size_t k = 0; first.ok() || PQstatus(conn_) == CONNECTION_OK;) {
+    pg_result* r = PQgetResult(conn_);
+    if (!r) {
+      if (++k > queued_.size() + 1) break;  // the connection is gone: no sync will come
+      continue;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    const Queued* q = k < queued_.size() ? &queued_[k] : nullptr;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      PgRows rows(r);
+      if (first.ok() && q && q->then) first = q->then(rows);
+    } else if (st == PGRES_PIPELINE_ABORTED || !first.ok()) {
+      PQclear(r);
+    } else {
+      first = ErrorOf(r, q ? std::string_view(q->sql) : std::string_view());
+    }
+  }
+  queued_.clear();
+  if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF && PQexitPipelineMode(conn_) != 1) {
+    PQreset(conn_);  // a pipeline left half read: start over on a fresh session
+    prepared_.clear();
+    if (first.ok()) first = Unavailable(fmt::format("PostgreSQL at {}: pipeline lost", where_));
+  }
+  return first;
+}
+
+Result<PgRows> PgDb::Exec(std::string_view sql, const std::vector<PgParam>& params) {
+  RETURN_IF_ERROR(Flush());
+  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+  ASSIGN_OR_RETURN(const std::string* name, Prepared(sql));
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  pg_result* r = PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
                                 values.data(), nullptr, nullptr, 0);
   const ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(r, sql);
@@ -126,6 +186,7 @@ Result<PgRows> PgDb::Exec(std::string_view sql, const std::vector<PgParam>& para
 }
 
 Result<PgRows> PgDb::ExecOnce(std::string_view sql) {
+  RETURN_IF_ERROR(Flush());
   if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
   pg_result* r =
       PQexecParams(conn_, std::string(sql).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
@@ -135,6 +196,8 @@ Result<PgRows> PgDb::ExecOnce(std::string_view sql) {
 }
 
 Status PgDb::Script(std::string_view sql) {
+  Status queued = Flush();
+  if (!queued.ok() && sql != "ROLLBACK") return queued;
   if (PQstatus(conn_) != CONNECTION_OK && sql != "ROLLBACK") RETURN_IF_ERROR(Reconnect());
   pg_result* r = PQexec(conn_, std::string(sql).c_str());
   const ExecStatusType st = PQresultStatus(r);
@@ -143,12 +206,16 @@ Status PgDb::Script(std::string_view sql) {
   return Status::Ok();
 }
 
-std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema) {
+std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema,
+                                std::string_view setting) {
+  std::string options = "-csearch_path=" + schema;
+  if (!setting.empty()) options += " -c" + std::string(setting);
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-           schema;
+    std::string encoded;
+    for (char c : options) encoded += c == '=' ? "%3D" : c == ' ' ? "%20" : std::string(1, c);
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=" + encoded;
   }
-  return url + " options='-csearch_path=" + schema + "'";
+  return url + " options='" + options + "'";
 }
 
 Status PgCreateInSchema(const std::string& url, const std::string& schema, std::string_view ddl) {

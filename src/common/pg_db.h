@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,6 +79,15 @@ class PgDb {
 
   // Runs a statement with parameters ($1, $2, ...), prepared on first use.
   Result<PgRows> Exec(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Pipelining: sends a statement (prepared as Exec's) without waiting for its result, which
+  // goes to `then` (may be empty) when it is read. Results are read by Flush(), which every
+  // other call here makes first, so statements run in the order given. A queued statement's
+  // error is returned by the call that reads it, and the statements queued after it do not
+  // run (inside a transaction, the transaction has failed anyway).
+  Status Queue(std::string_view sql, const std::vector<PgParam>& params,
+               std::function<Status(PgRows&)> then = {});
+  Status Flush();
+
   // Runs one statement without parameters and without preparing it (SQL made once, such as
   // a user's query); more than one statement is an error.
   Result<PgRows> ExecOnce(std::string_view sql);
@@ -101,6 +111,14 @@ class PgDb {
   PgDb(pg_conn* conn, std::string url);
   Status Reconnect();
   Status ErrorOf(pg_result* r, std::string_view sql);
+  // The statement's prepared name, preparing it on first use.
+  Result<const std::string*> Prepared(std::string_view sql);
+
+  struct Queued {
+    std::string sql;
+    std::function<Status(PgRows&)> then;
+  };
+  std::vector<Queued> queued_;  // sent in pipeline mode, results not read yet
 
   pg_conn* conn_;
   std::string url_;
@@ -109,8 +127,10 @@ class PgDb {
 };
 
 // `url` with search_path set to `schema` (letters, digits, '_'), so that statements on its
-// connections name tables unqualified.
-std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema);
+// connections name tables unqualified, and with one more setting (`name=value`, no spaces)
+// when `setting` is not empty. Both hold across reconnections.
+std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema,
+                                std::string_view setting = "");
 
 // Creates `schema` when missing and runs `ddl` (CREATE ... IF NOT EXISTS) in it, under an
 // advisory lock so processes starting together do not race.

@@ -50,6 +50,15 @@ Result<bool> PgStmt::Step() {
   return ++row_ < rows_.size();
 }
 
+Status PgStmt::Send(std::function<void(const PgRows&)> then) {
+  Status s = db_.Queue(sql_, params_, [then = std::move(then)](PgRows& rows) {
+    if (then) then(rows);
+    return Status::Ok();
+  });
+  Reset();
+  return s;
+}
+
 void PgStmt::Reset() {
   ran_ = false;
   row_ = -1;

@@ -7,11 +7,15 @@
 //   s->Bind(1, "a");
 //   RETURN_IF_ERROR(s->ForEachRow([&] { use(s->Int(0)); }));
 //
-// A statement runs at its first Step(); its rows are read from the whole result then.
+// A statement runs at its first Step() (or Run()), and its rows are read from the whole
+// result then. A write sent with Send() is pipelined (PgDb::Queue): it goes out at once but
+// its result is read only when something needs one (a Step, Run, Exec, COMMIT), so a run of
+// writes costs one round trip, not one each. Its error, if any, comes from that later call.
 // Like the PgDb under it, a PgConn is one connection: one thread at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +54,8 @@ class PgStmt {
     Reset();
     return r.status();
   }
+  // Pipelines the statement (see above); `then`, if given, gets its result when it is read.
+  Status Send(std::function<void(const PgRows&)> then = {});
   template <typename Fn>
   Status ForEachRow(Fn row) {
     for (;;) {
@@ -99,7 +105,7 @@ class PgConn {
   Status Exec(std::string_view sql) { return db_->Script(sql); }
   // A cached statement for this SQL text, valid as long as the PgConn.
   Result<PgStmt*> Prepare(std::string_view sql);
-  // Rows changed by the last statement that ran.
+  // Rows changed by the last statement run with Step() or Run().
   int64_t Changes() const { return changes_; }
   PgDb& db() { return *db_; }
 

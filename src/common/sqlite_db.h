@@ -58,6 +58,8 @@ class SqliteStmt {
   Result<bool> Step();
   // Steps to completion (for statements that return no rows) and resets.
   Status Run();
+  // A write whose result nobody reads now: here the same as Run(); PgStmt pipelines it.
+  Status Send() { return Run(); }
   // Calls `row()` for each row (read the columns in it), then resets, also on an error.
   template <typename Fn>
   Status ForEachRow(Fn row) {

@@ -116,8 +116,7 @@ class SqlWarehouse final : public Warehouse {
       }
       const event::Event& e = item.event;
       max_occurred = std::max(max_occurred, e.occurred_at);
-      ASSIGN_OR_RETURN(bool inserted, InsertTimeline(item, loaded_at));
-      inserted ? ++stats.inserted : ++stats.replaced;
+      RETURN_IF_ERROR(InsertTimeline(item, loaded_at, &stats));
       if (e.message && e.ticket) RETURN_IF_ERROR(UpsertMessage(item, loaded_at));
       if (e.customer) {
         // Statements are kept whatever the rules: a rule added later uses them.
@@ -175,7 +174,7 @@ class SqlWarehouse final : public Warehouse {
                                      "AND ticket_id = ?"));
         for (const auto& [source, ticket] : touched) {
           pk->Bind(1, source).Bind(2, ticket);
-          RETURN_IF_ERROR(pk->Run());
+          RETURN_IF_ERROR(pk->Send());
         }
       }
       stats.tickets = touched.size();
@@ -199,7 +198,10 @@ class SqlWarehouse final : public Warehouse {
         Stmt * p, w_->Prepare("INSERT INTO _positions(consumer, \"offset\") VALUES(?, ?) ON "
                               "CONFLICT(consumer) DO UPDATE SET \"offset\" = excluded.\"offset\""));
     p->Bind(1, consumer).Bind(2, static_cast<int64_t>(std::max(last, pos)));
-    RETURN_IF_ERROR(p->Run());
+    RETURN_IF_ERROR(p->Send());
+    if constexpr (kPostgres) {
+      RETURN_IF_ERROR(w_->db().Flush());  // the pipelined inserts have counted themselves
+    }
     if (!items.empty())
       RETURN_IF_ERROR(RecordLoad(consumer, items, stats, last, loaded_at, max_occurred));
     RETURN_IF_ERROR(txn.Commit());
@@ -447,7 +449,7 @@ class SqlWarehouse final : public Warehouse {
                      w_->Prepare("INSERT INTO _meta(key, value) VALUES('consent_rules', ?) ON "
                                  "CONFLICT(key) DO UPDATE SET value = excluded.value"));
     put->Bind(1, fingerprint);
-    RETURN_IF_ERROR(put->Run());
+    RETURN_IF_ERROR(put->Send());
     if (!people.empty()) RETURN_IF_ERROR(Overwrite({"fact_message", "dim_customer"}));
     return people.size();
   }
@@ -497,7 +499,7 @@ class SqlWarehouse final : public Warehouse {
                       event::JsonQuote(d.truth), event::JsonQuote(d.warehouse));
     }
     s->Bind(11, run.diverging).Bind(12, run.repaired).Bind(13, "[" + details + "]");
-    return s->Run();
+    return s->Send();
   }
 
   Result<int64_t> PurgeMessageBodies(TimeMicros before) override {
@@ -552,7 +554,7 @@ class SqlWarehouse final : public Warehouse {
     } else {
       l->BindNull(11);
     }
-    RETURN_IF_ERROR(l->Run());
+    RETURN_IF_ERROR(l->Send());
     return Status::Ok();
   }
 
@@ -699,39 +701,49 @@ class SqlWarehouse final : public Warehouse {
     return out;
   }
 
-  // Inserts the timeline row; returns false when the event was already there (its row is
-  // then rewritten with the re-derived payload).
-  Result<bool> InsertTimeline(const LoadItem& item, const std::string& loaded_at) {
-    // Insert first (the common case needs no lookup); a conflict means the event was
-    // re-derived by a replay, and its row is rewritten.
-    ASSIGN_OR_RETURN(
-        Stmt * ins,
-        w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
-                    "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating, "
-                    "customer_id, customer_tier) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT(source, event_id) DO NOTHING"));
-    RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
-    RETURN_IF_ERROR(ins->Run());
-    if (w_->Changes() == 1) return true;
-    ASSIGN_OR_RETURN(
-        Stmt * upd,
-        w_->Prepare("INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
-                    "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, "
-                    "loaded_at, ticket, changes, attributes, author_role, is_public, csat_rating, "
-                    "customer_id, customer_tier) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT(source, event_id) DO UPDATE SET ticket_id = excluded.ticket_id, "
-                    "type = excluded.type, occurred_at = excluded.occurred_at, occurred_us = "
-                    "excluded.occurred_us, sequence = excluded.sequence, status_to = "
-                    "excluded.status_to, received_at = excluded.received_at, event_offset = "
-                    "excluded.event_offset, raw_offset = excluded.raw_offset, loaded_at = "
-                    "excluded.loaded_at, ticket = excluded.ticket, changes = excluded.changes, "
-                    "attributes = excluded.attributes, author_role = excluded.author_role, "
-                    "is_public = excluded.is_public, csat_rating = excluded.csat_rating, "
-                    "customer_id = excluded.customer_id, customer_tier = excluded.customer_tier"));
-    RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
-    RETURN_IF_ERROR(upd->Run());
-    return false;
+  // Inserts the timeline row, or rewrites it with the re-derived payload when the event was
+  // already there (a replay); counts which in `stats`.
+  Status InsertTimeline(const LoadItem& item, const std::string& loaded_at, LoadStats* stats) {
+    static constexpr const char* kInsert =
+        "INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
+        "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, loaded_at, "
+        "ticket, changes, attributes, author_role, is_public, csat_rating, customer_id, "
+        "customer_tier) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, "
+        "event_id) ";
+    static constexpr const char* kRewrite =
+        "DO UPDATE SET ticket_id = excluded.ticket_id, type = excluded.type, occurred_at = "
+        "excluded.occurred_at, occurred_us = excluded.occurred_us, sequence = "
+        "excluded.sequence, status_to = excluded.status_to, received_at = "
+        "excluded.received_at, event_offset = excluded.event_offset, raw_offset = "
+        "excluded.raw_offset, loaded_at = excluded.loaded_at, ticket = excluded.ticket, "
+        "changes = excluded.changes, attributes = excluded.attributes, author_role = "
+        "excluded.author_role, is_public = excluded.is_public, csat_rating = "
+        "excluded.csat_rating, customer_id = excluded.customer_id, customer_tier = "
+        "excluded.customer_tier";
+    if constexpr (kPostgres) {
+      // One pipelined upsert; a row just inserted has no xmax (no older version).
+      static const std::string upsert = std::string(kInsert) + kRewrite + " RETURNING xmax = 0";
+      ASSIGN_OR_RETURN(Stmt * s, w_->Prepare(upsert));
+      RETURN_IF_ERROR(BindTimeline(*s, item, loaded_at));
+      return s->Send([stats](const PgRows& r) {
+        r.size() == 1 && r.Text(0, 0) == "t" ? ++stats->inserted : ++stats->replaced;
+      });
+    } else {
+      // Insert first (the common case needs no lookup); a conflict means a replay.
+      static const std::string insert = std::string(kInsert) + "DO NOTHING";
+      static const std::string rewrite = std::string(kInsert) + kRewrite;
+      ASSIGN_OR_RETURN(Stmt * ins, w_->Prepare(insert));
+      RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
+      RETURN_IF_ERROR(ins->Run());
+      if (w_->Changes() == 1) {
+        ++stats->inserted;
+        return Status::Ok();
+      }
+      ASSIGN_OR_RETURN(Stmt * upd, w_->Prepare(rewrite));
+      RETURN_IF_ERROR(BindTimeline(*upd, item, loaded_at));
+      ++stats->replaced;
+      return upd->Send();
+    }
   }
 
   // Whether some consent rule removes anything from the warehouse.
@@ -758,7 +770,7 @@ class SqlWarehouse final : public Warehouse {
     s->Bind(1, e.source).Bind(2, e.customer->id).Bind(3, c.purpose);
     s->Bind(4, int64_t{c.granted}).Bind(5, FormatRfc3339(at)).Bind(6, at);
     s->Bind(7, e.id).Bind(8, loaded_at);
-    return s->Run();
+    return s->Send();
   }
 
   // The purposes `customer` has not given: stated withdrawn, or never stated and withheld by
@@ -796,7 +808,7 @@ class SqlWarehouse final : public Warehouse {
                       "NULL AND (author_id = ?2 OR ticket_id IN (SELECT ticket_id FROM "
                       "fact_ticket WHERE source = ?1 AND requester_id = ?2))"));
       m->Bind(1, source).Bind(2, customer);
-      RETURN_IF_ERROR(m->Run());
+      RETURN_IF_ERROR(m->Send());
     }
     if (identifiers) {
       ASSIGN_OR_RETURN(Stmt * c,
@@ -806,7 +818,7 @@ class SqlWarehouse final : public Warehouse {
                                    "OR name IS NOT NULL OR phone IS NOT NULL OR external_id IS "
                                    "NOT NULL)"));
       c->Bind(1, source).Bind(2, customer);
-      RETURN_IF_ERROR(c->Run());
+      RETURN_IF_ERROR(c->Send());
     }
     return Status::Ok();
   }
@@ -848,7 +860,7 @@ class SqlWarehouse final : public Warehouse {
     s->Bind(16, policies_->ReportingDay(e.occurred_at));
     s->Bind(17, static_cast<int64_t>(item.offset)).Bind(18, static_cast<int64_t>(item.raw_offset));
     s->Bind(19, loaded_at);
-    return s->Run();
+    return s->Send();
   }
 
   // fact_order from every stored event of the order and of its returns (matched by order id
@@ -897,7 +909,7 @@ class SqlWarehouse final : public Warehouse {
             "excluded.returned_amount, loaded_at = excluded.loaded_at, person_key = "
             "excluded.person_key"));
     s->Bind(1, source).Bind(2, order).Bind(3, loaded_at);
-    return s->Run();
+    return s->Send();
   }
 
   static Status BindTimeline(Stmt& s, const LoadItem& item, const std::string& loaded_at) {
@@ -972,7 +984,7 @@ class SqlWarehouse final : public Warehouse {
     s->Bind(7, static_cast<int64_t>(m.is_public)).Bind(8, m.channel).Bind(9, m.body);
     s->Bind(10, FormatRfc3339(e.occurred_at)).Bind(11, static_cast<int64_t>(item.raw_offset));
     s->Bind(12, loaded_at);
-    return s->Run();
+    return s->Send();
   }
 
   // Profiles: the newest fact wins; a late event never overwrites a newer profile, and
@@ -997,12 +1009,12 @@ class SqlWarehouse final : public Warehouse {
     s->Bind(6, c.organization).Bind(7, c.tier).Bind(8, FormatRfc3339(p.updated_at));
     s->Bind(9, p.updated_at).Bind(10, p.event_id).Bind(11, static_cast<int64_t>(p.raw_offset));
     s->Bind(12, loaded_at);
-    RETURN_IF_ERROR(s->Run());
+    RETURN_IF_ERROR(s->Send());
     if (c.email_verified) {
       ASSIGN_OR_RETURN(Stmt * v, w_->Prepare("UPDATE dim_customer SET email_verified = ? "
                                              "WHERE source = ? AND customer_id = ?"));
       v->Bind(1, int64_t{*c.email_verified}).Bind(2, source).Bind(3, c.id);
-      RETURN_IF_ERROR(v->Run());
+      RETURN_IF_ERROR(v->Send());
     }
     if (!policies_->identity().enabled() && !c.external_id) return Status::Ok();
     // The match keys follow what the profile now holds.
@@ -1029,7 +1041,7 @@ class SqlWarehouse final : public Warehouse {
                                  "customer_id = ?"));
     keys->Bind(1, email_key).Bind(2, phone_key).Bind(3, c.external_id);
     keys->Bind(4, source).Bind(5, c.id);
-    return keys->Run();
+    return keys->Send();
   }
 
   // Identity resolution: the people `seeds` belong to now. Records sharing a match key
@@ -1164,7 +1176,7 @@ class SqlWarehouse final : public Warehouse {
                         "excluded.matched_by, linked_at = excluded.linked_at"));
         l->Bind(1, k.first).Bind(2, k.second).Bind(3, person).Bind(4, matched);
         l->Bind(5, loaded_at);
-        RETURN_IF_ERROR(l->Run());
+        RETURN_IF_ERROR(l->Send());
         ASSIGN_OR_RETURN(Stmt * h,
                          w_->Prepare("INSERT INTO person_history(at, action, source, customer_id, "
                                      "from_person, to_person, matched_by) VALUES(?,?,?,?,?,?,?)"));
@@ -1175,13 +1187,13 @@ class SqlWarehouse final : public Warehouse {
           h->Bind(5, was);
         }
         h->Bind(6, person).Bind(7, matched);
-        RETURN_IF_ERROR(h->Run());
+        RETURN_IF_ERROR(h->Send());
         for (const char* sql :
              {"UPDATE fact_ticket SET person_key = ?1 WHERE source = ?2 AND requester_id = ?3",
               "UPDATE fact_order SET person_key = ?1 WHERE source = ?2 AND customer_id = ?3"}) {
           ASSIGN_OR_RETURN(Stmt * u, w_->Prepare(sql));
           u->Bind(1, person).Bind(2, k.first).Bind(3, k.second);
-          RETURN_IF_ERROR(u->Run());
+          RETURN_IF_ERROR(u->Send());
         }
       }
     }
@@ -1204,7 +1216,7 @@ class SqlWarehouse final : public Warehouse {
     s->Bind(1, source).Bind(2, a.id).Bind(3, a.name).Bind(4, a.email).Bind(5, a.group);
     s->Bind(6, FormatRfc3339(p.updated_at)).Bind(7, p.updated_at).Bind(8, p.event_id);
     s->Bind(9, static_cast<int64_t>(p.raw_offset)).Bind(10, loaded_at);
-    return s->Run();
+    return s->Send();
   }
 
   // Re-folds touched tickets from their whole stored timelines (the batch's events are in
@@ -1489,7 +1501,7 @@ class SqlWarehouse final : public Warehouse {
       ins->Bind(9, x.due).Bind(10, x.fulfilled).Bind(11, x.breached).Bind(12, x.warning);
       ins->Bind(13, r.elapsed_s).Bind(14, r.status).Bind(15, x.day);
       ins->Bind(16, computed_at).Bind(17, static_cast<int64_t>(change_seq)).Bind(18, loaded_at);
-      RETURN_IF_ERROR(ins->Run());
+      RETURN_IF_ERROR(ins->Send());
     }
     return Status::Ok();
   }
@@ -1507,7 +1519,7 @@ class SqlWarehouse final : public Warehouse {
                     "'total_resolution_time' THEN CAST(?7 AS BIGINT) ELSE 0 END"));
     del->Bind(1, source).Bind(2, ticket_id);
     for (int m = 0; m < 5; ++m) del->Bind(3 + m, counts[m]);
-    return del->Run();
+    return del->Send();
   }
 
   // The metric columns of fact_ticket, with the day, the tier and the SLA breaches.
@@ -1574,7 +1586,7 @@ class SqlWarehouse final : public Warehouse {
     bind_int(breaches);
     s->Bind(++i, d.source);
     s->Bind(++i, d.ticket_id);
-    return s->Run();
+    return s->Send();
   }
 
   // The day columns and the status changes the daily views read.
@@ -1589,7 +1601,7 @@ class SqlWarehouse final : public Warehouse {
                                  "= ? AND n > ?"));
     del->Bind(1, source).Bind(2, ticket_id);
     del->Bind(3, static_cast<int64_t>(metrics ? metrics->transitions.size() : 0));
-    RETURN_IF_ERROR(del->Run());
+    RETURN_IF_ERROR(del->Send());
     if (!metrics) return Status::Ok();
     ASSIGN_OR_RETURN(
         Stmt * ins,
@@ -1611,7 +1623,7 @@ class SqlWarehouse final : public Warehouse {
       ins->Bind(4, d.change_text[k].first).Bind(5, t.at).Bind(6, d.change_text[k].second);
       ins->Bind(7, t.from).Bind(8, t.to);
       ins->Bind(9, static_cast<int64_t>(t.solve)).Bind(10, static_cast<int64_t>(t.reopen));
-      RETURN_IF_ERROR(ins->Run());
+      RETURN_IF_ERROR(ins->Send());
     }
     return Status::Ok();
   }
@@ -1657,7 +1669,7 @@ class SqlWarehouse final : public Warehouse {
     s->Bind(20, t.event_count).Bind(21, t.last.occurred_at).Bind(22, t.last.sequence);
     s->Bind(23, t.last.event_id).Bind(24, static_cast<int64_t>(t.last_raw_offset));
     s->Bind(25, loaded_at);
-    return s->Run();
+    return s->Send();
   }
 
   // After rows were scrubbed (retention, erasure, consent), their old bytes are overwritten:
