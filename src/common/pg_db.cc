@@ -206,16 +206,12 @@ Status PgDb::Script(std::string_view sql) {
   return Status::Ok();
 }
 
-std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema,
-                                std::string_view setting) {
-  std::string options = "-csearch_path=" + schema;
-  if (!setting.empty()) options += " -c" + std::string(setting);
+std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    std::string encoded;
-    for (char c : options) encoded += c == '=' ? "%3D" : c == ' ' ? "%20" : std::string(1, c);
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=" + encoded;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
   }
-  return url + " options='" + options + "'";
+  return url + " options='-csearch_path=" + schema + "'";
 }
 
 Status PgCreateInSchema(const std::string& url, const std::string& schema, std::string_view ddl) {

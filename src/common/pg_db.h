@@ -127,10 +127,8 @@ class PgDb {
 };
 
 // `url` with search_path set to `schema` (letters, digits, '_'), so that statements on its
-// connections name tables unqualified, and with one more setting (`name=value`, no spaces)
-// when `setting` is not empty. Both hold across reconnections.
-std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema,
-                                std::string_view setting = "");
+// connections name tables unqualified.
+std::string PgUrlWithSearchPath(const std::string& url, const std::string& schema);
 
 // Creates `schema` when missing and runs `ddl` (CREATE ... IF NOT EXISTS) in it, under an
 // advisory lock so processes starting together do not race.
