@@ -74,6 +74,14 @@ struct Derivation {
   std::vector<SlaText> sla_text;
   std::vector<std::pair<std::string, std::string>> change_text;  // changed_at, day
   std::optional<std::string> created_day;
+  // The ticket's fact_sla rows before this derivation, read with its timeline.
+  struct StoredSla {
+    std::string metric, policy, applied, status;
+    int64_t instance = 0, target_s = 0, business_hours = 0, elapsed_s = 0;
+    bool active = false;
+    std::optional<std::string> due, fulfilled, breached, warning, day;
+  };
+  std::vector<StoredSla> stored_sla;
 };
 
 template <typename Db>
@@ -306,7 +314,7 @@ class SqlWarehouse final : public Warehouse {
     TicketHistory h;
     {
       std::lock_guard lock(rmu_);
-      RETURN_IF_ERROR(ReadTimeline(*r_, d));
+      RETURN_IF_ERROR(ReadTimelines(*r_, &d, 1));
     }
     rapidjson::StringBuffer buf;
     const event::Event* created = nullptr;
@@ -1249,14 +1257,22 @@ class SqlWarehouse final : public Warehouse {
     });
     Status st;
     size_t read = 0;
-    for (; read < keys.size(); ++read) {
-      all[read].source = keys[read].first;
-      all[read].ticket_id = keys[read].second;
-      st = ReadTimeline(*w_, all[read]);
+    // SQLite reads ticket by ticket, so that deriving starts at once; PostgreSQL reads pages
+    // of tickets, each page one round trip.
+    const size_t page = kPostgres ? 200 : 1;
+    while (read < keys.size()) {
+      const size_t n = std::min(page, keys.size() - read);
+      for (size_t k = read; k < read + n; ++k) {
+        all[k].source = keys[k].first;
+        all[k].ticket_id = keys[k].second;
+      }
+      st = ReadTimelines(*w_, &all[read], n);
+      if (st.ok()) st = ReadStoredSla(*w_, &all[read], n);
       if (!st.ok()) break;
+      read += n;
       {
         std::lock_guard lock(mu);
-        n_read = read + 1;
+        n_read = read;
       }
       cv.notify_all();
     }
@@ -1354,35 +1370,116 @@ class SqlWarehouse final : public Warehouse {
   }
 
   // `db` is the writer (inside a load) or the reader, each under its mutex.
-  static Status ReadTimeline(Db& db, Derivation& d) {
-    ASSIGN_OR_RETURN(
-        Stmt * s,
-        db.Prepare("SELECT event_id, type, occurred_at, sequence, ticket, changes, attributes, "
-                   "author_role, is_public, csat_rating, customer_id, customer_tier, raw_offset "
-                   "FROM fact_ticket_event WHERE source = ? AND ticket_id = ? ORDER BY "
-                   "occurred_us, sequence, event_id"));
-    s->Bind(1, d.source).Bind(2, d.ticket_id);
-    static constexpr int kColumn[StoredRows::kText] = {0, 1, 2, 4, 5, 6, 7, 9, 10, 11};
-    for (;;) {
-      Result<bool> row = s->Step();
-      if (!row.ok() || !*row) {
-        s->Reset();
-        return row.status();
+  // The stored timelines of `n` tickets (d[0..n)), in timeline order each. PostgreSQL reads
+  // them in one statement, one round trip instead of n.
+  static Status ReadTimelines(Db& db, Derivation* d, size_t n) {
+    static constexpr const char* kColumns =
+        "e.event_id, e.type, e.occurred_at, e.sequence, e.ticket, e.changes, e.attributes, "
+        "e.author_role, e.is_public, e.csat_rating, e.customer_id, e.customer_tier, "
+        "e.raw_offset";
+    static const std::string one = fmt::format(
+        "SELECT 1, {} FROM fact_ticket_event e WHERE e.source = ? AND e.ticket_id = ? ORDER BY "
+        "e.occurred_us, e.sequence, e.event_id",
+        kColumns);
+    static const std::string all = fmt::format(
+        "SELECT k.i, {} FROM {} CROSS JOIN LATERAL (SELECT * FROM fact_ticket_event x WHERE "
+        "x.source = k.source AND x.ticket_id = k.ticket_id) e ORDER BY k.i, e.occurred_us, "
+        "e.sequence, e.event_id",
+        kColumns, kKeys);
+    return ForTickets(db, d, n, one, all, [](const Stmt& s, Derivation& t) { AppendStored(s, t); });
+  }
+
+  // The stored fact_sla rows of `n` tickets, as ReadTimelines.
+  static Status ReadStoredSla(Db& db, Derivation* d, size_t n) {
+    static constexpr const char* kColumns =
+        "s.metric, s.instance, s.status = 'active', s.policy, s.target_s, s.business_hours, "
+        "s.applied_at, s.due_at, s.fulfilled_at, s.breached_at, s.warning_at, s.elapsed_s, "
+        "s.status, s.decided_day";
+    static const std::string one = fmt::format(
+        "SELECT 1, {} FROM fact_sla s WHERE s.source = ? AND s.ticket_id = ?", kColumns);
+    static const std::string all = fmt::format(
+        "SELECT k.i, {} FROM {} JOIN fact_sla s ON s.source = k.source AND s.ticket_id = "
+        "k.ticket_id",
+        kColumns, kKeys);
+    return ForTickets(db, d, n, one, all, [](const Stmt& s, Derivation& t) {
+      auto text = [&](int col) { return s.OptText(col); };
+      t.stored_sla.push_back({.metric = std::string(s.Text(1)),
+                              .policy = std::string(s.Text(4)),
+                              .applied = std::string(s.Text(7)),
+                              .status = std::string(s.Text(13)),
+                              .instance = s.Int(2),
+                              .target_s = s.Int(5),
+                              .business_hours = s.Int(6),
+                              .elapsed_s = s.Int(12),
+                              .active = s.Int(3) != 0,
+                              .due = text(8),
+                              .fulfilled = text(9),
+                              .breached = text(10),
+                              .warning = text(11),
+                              .day = text(14)});
+    });
+  }
+
+  // The tickets d[0..n) as a relation k(source, ticket_id, i), i counting from 1, for
+  // PostgreSQL's one-statement reads.
+  static constexpr const char* kKeys =
+      "unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) WITH ORDINALITY AS k(source, ticket_id, i)";
+
+  // Runs `one` (parameters: source, ticket id) for each ticket on SQLite, or `all` (the
+  // tickets as kKeys) once on PostgreSQL; `row(stmt, ticket)` gets each row. Column 0 is the
+  // ticket's place (1 with `one`, k.i with `all`).
+  template <typename Fn>
+  static Status ForTickets(Db& db, Derivation* d, size_t n, const std::string& one,
+                           const std::string& all, Fn row) {
+    if constexpr (kPostgres) {
+      ASSIGN_OR_RETURN(Stmt * s, db.Prepare(all));
+      std::string sources = "{", tickets = "{";
+      for (size_t k = 0; k < n; ++k) {
+        AppendArrayElement(d[k].source, &sources);
+        AppendArrayElement(d[k].ticket_id, &tickets);
       }
-      // Derived events are part of the timeline, but not of the ticket's state.
-      if (event::IsDerivedType(s->Text(1))) continue;
-      StoredRows::Row& r = d.stored.rows.emplace_back();
-      for (int i = 0; i < StoredRows::kText; ++i) {
-        const std::string_view v = s->Text(kColumn[i]);
-        r.off[i] = static_cast<uint32_t>(d.stored.blob.size());
-        r.len[i] = static_cast<uint32_t>(v.size());
-        if (s->IsNull(kColumn[i])) r.nulls |= 1u << i;
-        d.stored.blob.append(v);
+      s->Bind(1, sources + "}").Bind(2, tickets + "}");
+      return s->ForEachRow([&] {
+        const int64_t i = s->Int(0);
+        if (i >= 1 && static_cast<size_t>(i) <= n) row(*s, d[i - 1]);
+      });
+    } else {
+      ASSIGN_OR_RETURN(Stmt * s, db.Prepare(one));
+      for (size_t k = 0; k < n; ++k) {
+        s->Bind(1, d[k].source).Bind(2, d[k].ticket_id);
+        RETURN_IF_ERROR(s->ForEachRow([&] { row(*s, d[k]); }));
       }
-      r.sequence = s->Int(3);
-      r.is_public = s->Int(8) != 0;
-      r.raw_offset = static_cast<uint64_t>(s->Int(12));
+      return Status::Ok();
     }
+  }
+
+  // One element of a PostgreSQL array literal, quoted.
+  static void AppendArrayElement(std::string_view v, std::string* out) {
+    if (out->size() > 1) *out += ',';
+    *out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') *out += '\\';
+      *out += c;
+    }
+    *out += '"';
+  }
+
+  // Copies the timeline row `s` is on (columns 1..13 of ReadTimeline) into `d`.
+  static void AppendStored(const Stmt& s, Derivation& d) {
+    // Derived events are part of the timeline, but not of the ticket's state.
+    if (event::IsDerivedType(s.Text(2))) return;
+    static constexpr int kColumn[StoredRows::kText] = {1, 2, 3, 5, 6, 7, 8, 10, 11, 12};
+    StoredRows::Row& r = d.stored.rows.emplace_back();
+    for (int i = 0; i < StoredRows::kText; ++i) {
+      const std::string_view v = s.Text(kColumn[i]);
+      r.off[i] = static_cast<uint32_t>(d.stored.blob.size());
+      r.len[i] = static_cast<uint32_t>(v.size());
+      if (s.IsNull(kColumn[i])) r.nulls |= 1u << i;
+      d.stored.blob.append(v);
+    }
+    r.sequence = s.Int(4);
+    r.is_public = s.Int(9) != 0;
+    r.raw_offset = static_cast<uint64_t>(s.Int(13));
   }
 
   // The tier the SLA policies see: the one on ticket.created's customer, else that of the
@@ -1429,41 +1526,30 @@ class SqlWarehouse final : public Warehouse {
     for (const support::SlaInstance& r : rows) {
       for (int m = 0; m < 5; ++m) counts[m] += r.metric == support::kSlaMetrics[m];
     }
-    ASSIGN_OR_RETURN(
-        Stmt * stored,
-        w_->Prepare("SELECT metric, instance, status = 'active', policy, target_s, business_hours, "
-                    "applied_at, due_at, fulfilled_at, breached_at, warning_at, elapsed_s, "
-                    "status, decided_day FROM fact_sla WHERE source = ? AND ticket_id = ?"));
-    stored->Bind(1, source).Bind(2, ticket_id);
     bool stale = false;                      // a stored instance beyond the computed ones
     std::vector<char> same(rows.size(), 0);  // decided, and stored exactly so
-    RETURN_IF_ERROR(stored->ForEachRow([&] {
-      const std::string_view metric = stored->Text(0);
-      const int64_t instance = stored->Int(1);
+    for (const Derivation::StoredSla& stored : d.stored_sla) {
       int64_t count = 0;
       for (int m = 0; m < 5; ++m) {
-        if (metric == support::kSlaMetrics[m]) count = counts[m];
+        if (stored.metric == support::kSlaMetrics[m]) count = counts[m];
       }
-      if (instance > count) {
+      if (stored.instance > count) {
         stale = true;
-        return;
+        continue;
       }
-      if (stored->Int(2) != 0) return;  // active: always rewritten
+      if (stored.active) continue;  // always rewritten
       for (size_t k = 0; k < rows.size(); ++k) {
         const support::SlaInstance& r = rows[k];
-        if (r.metric != metric || r.instance != instance) continue;
+        if (r.metric != stored.metric || r.instance != stored.instance) continue;
         const Derivation::SlaText& x = d.sla_text[k];
-        auto text_is = [&](int col, const std::optional<std::string>& v) {
-          return stored->IsNull(col) ? !v : (v && stored->Text(col) == *v);
-        };
-        same[k] = stored->Text(3) == r.policy && stored->Int(4) == r.target_s &&
-                  stored->Int(5) == static_cast<int64_t>(r.business_hours) &&
-                  stored->Text(6) == x.applied && text_is(7, x.due) && text_is(8, x.fulfilled) &&
-                  text_is(9, x.breached) && text_is(10, x.warning) &&
-                  stored->Int(11) == r.elapsed_s && stored->Text(12) == r.status &&
-                  text_is(13, x.day);
+        same[k] = stored.policy == r.policy && stored.target_s == r.target_s &&
+                  stored.business_hours == static_cast<int64_t>(r.business_hours) &&
+                  stored.applied == x.applied && stored.due == x.due &&
+                  stored.fulfilled == x.fulfilled && stored.breached == x.breached &&
+                  stored.warning == x.warning && stored.elapsed_s == r.elapsed_s &&
+                  stored.status == r.status && stored.day == x.day;
       }
-    }));
+    }
     if (stale) RETURN_IF_ERROR(DeleteStaleSla(source, ticket_id, counts));
     ASSIGN_OR_RETURN(
         Stmt * ins,
