@@ -252,9 +252,19 @@ void Server::RegisterGauges() {
                     "Records waiting for the next group commit.", {},
                     [gc] { return static_cast<double>(gc->pending()); });
   Worker* worker = worker_.get();
-  metrics_.AddGauge("supportpipe_worker_active",
-                    "1 when this process runs the processor and loader (holds the worker lock).",
-                    {}, [worker] { return worker->active() ? 1.0 : 0.0; });
+  metrics_.AddGauge(
+      "supportpipe_worker_active",
+      "1 when this process runs pipeline stages (holds a worker lock).", {}, [worker] {
+        return worker->active(Worker::kLoad) || worker->active(Worker::kFeed) ? 1.0 : 0.0;
+      });
+  for (const auto& [group, name] :
+       {std::pair{Worker::kLoad, "load"}, std::pair{Worker::kFeed, "feed"}}) {
+    metrics_.AddGauge("supportpipe_worker_group_active",
+                      "1 when this process runs the group's stages: load (loader, SLA clocks, "
+                      "rules, surges) or feed (processor, dispatcher, deliveries).",
+                      {{"group", name}},
+                      [worker, group] { return worker->active(group) ? 1.0 : 0.0; });
+  }
   observe::RegisterProcessMetrics(metrics_);
 }
 

@@ -17,6 +17,7 @@ Worker::Worker(log::EventLog& log, warehouse::Warehouse& warehouse,
     : log_(log),
       warehouse_(warehouse),
       clock_(clock),
+      shared_(config.storage.pg_warehouse()),
       privacy_(config.privacy),
       processor_(log, decoders, clock, metrics, &privacy_),
       loader_(log, warehouse, clock, metrics),
@@ -61,30 +62,117 @@ Status Worker::Validate(const Config& config) {
   return triggers::Rules::Compile(config).status();
 }
 
+namespace {
+
+constexpr const char* kGroupLock[] = {"worker", "worker-feed"};
+constexpr const char* kGroupName[] = {"load", "feed"};
+constexpr int kMemberSlots = 4;  // worker processes that can run groups; more stand by
+
+}  // namespace
+
 bool Worker::TryActivate() {
   std::lock_guard lock(lock_mu_);
-  if (active_) return true;
+  const int groups = shared_ ? 2 : 1;
+  bool all = true;
+  for (int g = 0; g < groups; ++g) all = all && groups_[g].active;
+  if (all) return true;
   // Every idle stage asks; one attempt per half second is enough (with a JetStream log each
   // attempt is a PostgreSQL connection).
   const auto now = std::chrono::steady_clock::now();
   if (now - last_try_ < std::chrono::milliseconds(500)) return false;
   last_try_ = now;
-  auto l = log_.TryLock("worker");
+  all = true;
+  for (int g = 0; g < groups; ++g) {
+    if (!groups_[g].active && !TakeGroup(static_cast<Group>(g))) all = false;
+  }
+  if (!all) {
+    for (int g = 0; g < groups; ++g) ReleaseGroup(static_cast<Group>(g));
+  }
+  return all;
+}
+
+bool Worker::TakeGroup(Group g) {
+  GroupState& group = groups_[g];
+  if (group.active) return true;
+  auto l = log_.TryLock(kGroupLock[g]);
   if (!l.ok()) {
-    spdlog::warn("worker: cannot take the worker lock: {}", l.status().ToString());
+    spdlog::warn("worker: cannot take the {} lock: {}", kGroupLock[g], l.status().ToString());
     return false;
   }
   if (!*l) return false;
-  lock_ = std::move(l).value();
-  active_ = true;
-  spdlog::info("worker: processing stages running (this process holds the worker lock)");
+  group.lease = std::move(l).value();
+  group.active = true;
+  if (shared_) {
+    spdlog::info("worker: running the {} stages (this process holds the {} lock)", kGroupName[g],
+                 kGroupLock[g]);
+  } else {
+    spdlog::info("worker: processing stages running (this process holds the worker lock)");
+  }
   return true;
+}
+
+void Worker::ReleaseGroup(Group g) {
+  GroupState& group = groups_[g];
+  if (!group.active) return;
+  group.active = false;
+  std::unique_lock wait(group.running);  // the group's steps in flight end first
+  group.lease.reset();
+  spdlog::info("worker: {} stages handed over (lock {} released)", kGroupName[g], kGroupLock[g]);
+}
+
+void Worker::Coordinate() {
+  pthread_setname_np(pthread_self(), "workers");
+  while (!stop_) {
+    {
+      std::lock_guard lock(lock_mu_);
+      for (int j = 0; j < kMemberSlots && !member_; ++j) {
+        auto l = log_.TryLock(fmt::format("worker-member-{}", j));
+        if (l.ok() && *l) {
+          member_ = std::move(l).value();
+          member_slot_ = j;
+        }
+      }
+      // The live members are the slots held; a slot this process can take is free (and is
+      // given back at once). Ranks follow slot numbers.
+      int members = 1, rank = 0;
+      bool known = member_ != nullptr;
+      for (int j = 0; j < kMemberSlots && known; ++j) {
+        if (j == member_slot_) continue;
+        auto l = log_.TryLock(fmt::format("worker-member-{}", j));
+        if (!l.ok()) {
+          known = false;  // the log is unreachable: change nothing this time
+        } else if (!*l) {
+          ++members;
+          if (j < member_slot_) ++rank;
+        }
+      }
+      if (known) {
+        for (int g = 0; g < 2; ++g) {
+          if (g % members == rank) {
+            if (!groups_[g].active && TakeGroup(static_cast<Group>(g))) WakeAll();
+          } else {
+            ReleaseGroup(static_cast<Group>(g));
+          }
+        }
+      }
+    }
+    std::unique_lock lock(coordinate_mu_);
+    coordinate_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_.load(); });
+  }
+}
+
+void Worker::WakeAll() {
+  std::vector<Stage*> stages = {&process_stage_, &load_stage_,     &sla_stage_,    &rules_stage_,
+                                &surge_stage_,   &dispatch_stage_, &consent_stage_};
+  for (auto& s : delivery_stages_) stages.push_back(s.get());
+  for (Stage* s : stages) Wake(*s);
 }
 
 void Worker::Start() {
   raw_watch_ = log_.WatchRaw([this] { NotifyRaw(); });
+  if (shared_) coordinator_ = std::thread([this] { Coordinate(); });
   process_stage_.thread = std::thread([this] {
-    Run(process_stage_, "processor",
+    Run(kFeed, process_stage_, "processor",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(size_t n, processor_.Step());
           if (n) Wake(dispatch_stage_);
@@ -95,13 +183,14 @@ void Worker::Start() {
   // Consent rules changed since they were last applied to every stored person: apply them,
   // in pages, beside the loads.
   consent_stage_.thread = std::thread([this] {
-    Run(consent_stage_, "consent", [this] { return warehouse_.ApplyConsentPolicy({}); }, {});
+    Run(kLoad, consent_stage_, "consent", [this] { return warehouse_.ApplyConsentPolicy({}); }, {});
   });
   load_stage_.thread = std::thread([this] {
-    Run(load_stage_, "loader", [this] { return loader_.Step(); }, {&sla_stage_, &rules_stage_});
+    Run(kLoad, load_stage_, "loader", [this] { return loader_.Step(); },
+        {&sla_stage_, &rules_stage_});
   });
   rules_stage_.thread = std::thread([this] {
-    Run(rules_stage_, "rules",
+    Run(kLoad, rules_stage_, "rules",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(triggers::RuleRunner::StepResult r, rule_runner_.Step());
           if (r.appended) Wake(dispatch_stage_);
@@ -111,7 +200,7 @@ void Worker::Start() {
   });
   sla_stage_.thread = std::thread([this] {
     Run(
-        sla_stage_, "sla-clock",
+        kLoad, sla_stage_, "sla-clock",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(pipeline::SlaClock::StepResult r, sla_clock_.Step());
           sla_next_ = r.next;
@@ -122,7 +211,7 @@ void Worker::Start() {
   });
   surge_stage_.thread = std::thread([this] {
     Run(
-        surge_stage_, "surge",
+        kLoad, surge_stage_, "surge",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(triggers::SurgeDetector::StepResult r, surge_.Step());
           surge_next_ = r.next;
@@ -132,7 +221,7 @@ void Worker::Start() {
         {&load_stage_}, [this] { return surge_next_; });
   });
   dispatch_stage_.thread = std::thread([this] {
-    Run(dispatch_stage_, "dispatcher",
+    Run(kFeed, dispatch_stage_, "dispatcher",
         [this]() -> Result<size_t> {
           ASSIGN_OR_RETURN(size_t n, dispatcher_.Step());
           if (n) {
@@ -147,7 +236,7 @@ void Worker::Start() {
       // Thread names are at most 15 characters.
       const std::string name = ("dl-" + deliverers_[i]->destination().name).substr(0, 15);
       Run(
-          *delivery_stages_[i], name.c_str(),
+          kFeed, *delivery_stages_[i], name.c_str(),
           [this, i]() -> Result<size_t> {
             ASSIGN_OR_RETURN(delivery::Deliverer::StepResult r, deliverers_[i]->Step());
             delivery_next_[i] = r.next;
@@ -161,18 +250,20 @@ void Worker::Start() {
 void Worker::Stop() {
   if (stop_.exchange(true)) return;
   raw_watch_.reset();  // no more wake-ups from other processes
-  Wake(process_stage_);
-  Wake(load_stage_);
+  { std::lock_guard lock(coordinate_mu_); }
+  coordinate_cv_.notify_all();
+  if (coordinator_.joinable()) coordinator_.join();
+  WakeAll();
   std::vector<Stage*> stages = {&process_stage_, &load_stage_,     &sla_stage_,    &rules_stage_,
                                 &surge_stage_,   &dispatch_stage_, &consent_stage_};
   for (auto& s : delivery_stages_) stages.push_back(s.get());
-  for (Stage* s : stages) Wake(*s);
   for (Stage* s : stages) {
     if (s->thread.joinable()) s->thread.join();
   }
   std::lock_guard lock(lock_mu_);
-  lock_.reset();
-  active_ = false;
+  ReleaseGroup(kLoad);
+  ReleaseGroup(kFeed);
+  member_.reset();
 }
 
 void Worker::Wake(Stage& s) {
@@ -193,8 +284,8 @@ bool Worker::Idle() {
   return raw.ok() && cur.ok() && events.ok() && pos.ok() && *cur >= *raw && *pos >= *events;
 }
 
-void Worker::Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
-                 const std::vector<Stage*>& downstream,
+void Worker::Run(Group group_of_stage, Stage& stage, const char* name,
+                 const std::function<Result<size_t>()>& step, const std::vector<Stage*>& downstream,
                  const std::function<std::optional<TimeMicros>()>& next_due) {
   pthread_setname_np(pthread_self(), name);  // shows in top -H, perf and gdb
   // Intake answers senders who time out in seconds; the stages only have to keep up on
@@ -204,12 +295,15 @@ void Worker::Run(Stage& stage, const char* name, const std::function<Result<size
   // once whenever a core is free, so at ordinary rates it sees no delay (decision 0017).
   const sched_param idle{};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+  // With the embedded warehouse one lock covers every stage.
+  GroupState& group = groups_[shared_ ? group_of_stage : kLoad];
   int backoff_ms = 100;
   while (!stop_) {
-    if (!active_) TryActivate();
+    if (!shared_ && !group.active) TryActivate();  // shared: Coordinate() decides
     size_t done = 0;
-    int wait_ms = active_ ? 200 : 1000;
-    if (active_) {
+    int wait_ms = group.active ? 200 : 1000;
+    std::shared_lock running(group.running);
+    if (group.active) {
       Result<size_t> r = step();
       if (!r.ok()) {
         // Storage trouble: keep the cursor where it is and retry with backoff.
@@ -224,8 +318,9 @@ void Worker::Run(Stage& stage, const char* name, const std::function<Result<size
         }
       }
     }
-    if (done) continue;                              // more may be waiting: no sleep
-    if (active_ && backoff_ms == 100 && next_due) {  // not after a failure: keep backing off
+    running.unlock();
+    if (done) continue;                                   // more may be waiting: no sleep
+    if (group.active && backoff_ms == 100 && next_due) {  // not after a failure: keep backing off
       if (const std::optional<TimeMicros> due = next_due()) {
         const int64_t ms = (*due - clock_.Now() + 999) / 1000;
         wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));

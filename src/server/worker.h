@@ -4,9 +4,19 @@
 // dispatcher (events -> outbox) and one deliverer per destination (outbox -> HTTP), each on
 // its own thread, woken when upstream has new data (and the timed ones at their next turn).
 //
-// Only one process may run the stages over a data directory at a time; the worker lock
-// (an flock on data_dir/worker.lock) decides which. A process that does not get it keeps
-// trying, so `serve` takes over when an `import` finishes.
+// Only one process runs each stage at a time; locks of the log decide which (an flock on
+// data_dir/<name>.lock, or a PostgreSQL advisory lock with a JetStream log). A process that
+// does not get one keeps trying, so `serve` takes over when an `import` finishes.
+//
+// The stages come in two groups:
+//   load ("worker" lock): loader, SLA clocks, rules, surges, consent;
+//   feed ("worker-feed" lock): processor, dispatcher, deliverers.
+// With the embedded warehouse every stage reads this process's warehouse file, so the one
+// "worker" lock covers both groups. With a shared (PostgreSQL) warehouse the groups run in
+// whichever worker processes the log's members share them out to: each process takes a
+// member slot ("worker-member-N"), ranks itself among the live members, and runs group g
+// when g mod members == its rank; a third process stands by. Membership is looked at every
+// second, so a group whose process died is taken over within about two (decision 0020).
 //
 //   Worker w(log, warehouse, decoders, clock, metrics, config);
 //   w.Start();  w.NotifyRaw();  ...  w.WaitIdle(deadline);  w.Stop();
@@ -21,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -51,12 +62,17 @@ class Worker {
          const Clock& clock, observe::Registry& metrics, const Config& config);
   ~Worker();
 
-  // Takes the worker lock now if it is free; true when this worker holds it.
+  enum Group { kLoad = 0, kFeed = 1 };
+
+  // Takes every group's lock now if all are free (import, tests); true when this worker
+  // then runs every stage.
   bool TryActivate();
   void Start();
   void Stop();
-  void NotifyRaw();                        // new raw records are durable
-  bool active() const { return active_; }  // holds the worker lock
+  void NotifyRaw();  // new raw records are durable
+  // Runs the load group (the loader and the stages that read the warehouse).
+  bool active() const { return groups_[kLoad].active; }
+  bool active(Group g) const { return groups_[shared_ ? g : kLoad].active; }
   // True when both stages have nothing left to do right now.
   bool Idle();
   pipeline::Processor& processor() { return processor_; }
@@ -70,14 +86,28 @@ class Worker {
   };
   // `next_due` (may be empty): when the stage next has timed work, so that it wakes then
   // rather than at its next poll.
-  void Run(Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
+  void Run(Group group, Stage& stage, const char* name, const std::function<Result<size_t>()>& step,
            const std::vector<Stage*>& downstream,
            const std::function<std::optional<TimeMicros>()>& next_due = {});
   static void Wake(Stage& s);
+  // With a shared warehouse: who the members are, and which groups run here.
+  void Coordinate();
+  bool TakeGroup(Group g);
+  void ReleaseGroup(Group g);
+  void WakeAll();
+
+  struct GroupState {
+    std::atomic<bool> active{false};
+    std::unique_ptr<log::EventLog::Lease> lease;
+    // Steps run holding it shared; giving the lock up takes it exclusively, so that no step
+    // of the group is still running here when another process starts the group.
+    std::shared_mutex running;
+  };
 
   log::EventLog& log_;
   warehouse::Warehouse& warehouse_;
   const Clock& clock_;
+  const bool shared_;  // the warehouse is shared: the groups may run in different processes
   security::Privacy privacy_;
   pipeline::Processor processor_;
   pipeline::Loader loader_;
@@ -87,11 +117,15 @@ class Worker {
   delivery::Dispatcher dispatcher_;
   triggers::SurgeDetector surge_;
   std::vector<std::unique_ptr<delivery::Deliverer>> deliverers_;
-  std::unique_ptr<log::EventLog::Lease> lock_;              // the "worker" lock of the log
+  GroupState groups_[2];
+  std::unique_ptr<log::EventLog::Lease> member_;  // shared_: this process's member slot
+  int member_slot_ = -1;
+  std::thread coordinator_;
+  std::mutex coordinate_mu_;
+  std::condition_variable coordinate_cv_;
   std::unique_ptr<log::EventLog::Subscription> raw_watch_;  // other processes' appends
   std::mutex lock_mu_;
   std::chrono::steady_clock::time_point last_try_{};  // of TryLock, while inactive
-  std::atomic<bool> active_{false};
   std::atomic<bool> stop_{false};
   Stage process_stage_;
   Stage load_stage_;

@@ -1,11 +1,13 @@
 // The JetStream log end to end: two `serve --role intake` and two `serve --role worker`
 // processes share one 3-node NATS JetStream cluster (streams with 3 replicas) and one
-// PostgreSQL, which holds their shared state and the warehouse. Clients post to both intake
-// processes; in the middle one NATS server is killed, then the worker running the pipeline
-// (the worker lock's holder) is killed with -9. The other worker takes the lock over and
-// carries on from the warehouse's committed position: every acknowledged event must be in
-// the PostgreSQL warehouse exactly once, and its tickets must equal those of an embedded
-// (SQLite) run fed the same events. Tokens made through one process work on the others.
+// PostgreSQL, which holds their shared state and the warehouse. The two workers share the
+// stages out: one runs the load group (loader, SLA clocks, rules), the other the feed group
+// (processor, deliveries). Clients post to both intake processes; in the middle one NATS
+// server is killed, then the worker running the loader is killed with -9. The other worker
+// takes the load group over and carries on from the warehouse's committed position: every
+// acknowledged event must be in the PostgreSQL warehouse exactly once, and its tickets must
+// equal those of an embedded (SQLite) run fed the same events. Tokens made through one
+// process work on the others.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -59,6 +61,23 @@ std::string ErrTail(const Harness& h) {
 
 bool HoldsWorkerLock(Harness& h) {
   return h.Get("/metrics").body.find("supportpipe_worker_active 1\n") != std::string::npos;
+}
+
+// Whether `h` runs the stage group ("load" or "feed").
+bool Runs(Harness& h, const std::string& group) {
+  return h.Get("/metrics")
+             .body.find("supportpipe_worker_group_active{group=\"" + group + "\"} 1\n") !=
+         std::string::npos;
+}
+
+// Polls for up to 10 s until `ok()`.
+template <typename Fn>
+bool Eventually(Fn ok) {
+  for (int i = 0; i < 200; ++i) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 // Tickets as the warehouse has them, without load times and lineage.
@@ -144,21 +163,22 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_FALSE(HoldsWorkerLock(a));
   EXPECT_FALSE(HoldsWorkerLock(b));
-  Harness& worker = HoldsWorkerLock(w1) ? w1 : w2;
+  // Both workers work: each runs one of the two groups.
+  ASSERT_TRUE(Eventually([&] { return Runs(w1, "load") != Runs(w2, "load"); }));
+  ASSERT_TRUE(Eventually([&] { return Runs(w1, "feed") != Runs(w2, "feed"); }));
+  EXPECT_TRUE(HoldsWorkerLock(w1));
+  EXPECT_TRUE(HoldsWorkerLock(w2));
+  EXPECT_NE(Runs(w1, "load"), Runs(w1, "feed"));
+  Harness& worker = Runs(w1, "load") ? w1 : w2;
   Harness& survivor = &worker == &w1 ? w2 : w1;
-  ASSERT_TRUE(HoldsWorkerLock(worker));
-  worker.Kill9();  // the process running the pipeline dies mid-stream
+  worker.Kill9();  // the process running the loader dies mid-stream
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   stop = true;
   for (auto& t : clients) t.join();
 
-  // The survivor takes the worker lock over and catches up.
-  bool took_over = false;
-  for (int i = 0; i < 200 && !took_over; ++i) {
-    took_over = HoldsWorkerLock(survivor);
-    if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(took_over) << "the surviving process never took the worker lock";
+  // The survivor takes the load group over, keeps the feed group, and catches up.
+  ASSERT_TRUE(Eventually([&] { return Runs(survivor, "load") && Runs(survivor, "feed"); }))
+      << "the surviving worker never took every stage over";
   const auto t0 = std::chrono::steady_clock::now();
   auto since = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
