@@ -8,6 +8,7 @@
 #   js-r3      JetStream on a 3-node cluster (streams R3: the cost of replication)
 #   js-r3 x2   two intake processes on that cluster, wrk against each with half the connections
 #   js-r1-pgw  js-r1 with the warehouse in PostgreSQL too (the full scale-out storage)
+#   js-r1-pgw x2 workers  the same drained by two workers, which share the stages out
 # SETUPS="js-r1 js-r1-pgw" runs only those.
 # Private servers from scripts/pg.sh and scripts/nats.sh on loopback, in a temporary directory.
 #   DURATION=10s CONNS=64 bench/p7_scaleout.sh
@@ -59,23 +60,29 @@ load() {  # port conns -> "rps p99_us errors"; freshly signed, never-repeated re
 metric() {  # port name -> the first sample of a metric
   curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
 }
-drain() {  # port -> "events seconds": what the worker loads until it has caught up
-  local t0; t0=$(date +%s.%N)
-  for _ in $(seq 1 100); do [[ $(metric "$1" supportpipe_worker_active) == 1 ]] && break; sleep 0.05; done
+drain() {  # ports... -> "events seconds": what the workers load until they have caught up
+  local t0 p v n=0; t0=$(date +%s.%N)
+  for p in "$@"; do
+    for _ in $(seq 1 100); do [[ $(metric "$p" supportpipe_worker_active) == 1 ]] && break; sleep 0.05; done
+  done
   for _ in $(seq 1 12000); do
     [[ $(metric "$1" 'supportpipe_consumer_lag_records{consumer="processor"}') == 0 &&
        $(metric "$1" 'supportpipe_consumer_lag_records{consumer="loader"}') == 0 ]] && break
     sleep 0.1
   done
-  local n; n=$(metric "$1" 'supportpipe_loaded_events_total{source="bench"}')
-  awk -v n="${n:-0}" -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%d %.1f\n", n, t1 - t0 }'
+  local t1; t1=$(date +%s.%N)
+  for p in "$@"; do  # the loader's counter is in whichever process ran it
+    v=$(metric "$p" 'supportpipe_loaded_events_total{source="bench"}' | cut -d. -f1)
+    n=$((n + ${v:-0}))
+  done
+  awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d %.1f\n", n, t1 - t0 }'
 }
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; pids=(); }
 
 ms() { awk -v p="$1" 'BEGIN { printf "%.1f", p / 1000 }'; }
-run() {  # label intake-processes storage-lines
+run() {  # label intake-processes storage-lines [workers]
   [[ -z ${SETUPS:-} || " $SETUPS " == *" $1 "* ]] || return 0
-  local data=$work/$1-$2-data storage=$3
+  local data=$work/$1-$2-data storage=$3 workers=${4:-1}
   start_serve "$1-in1" 18171 intake "$data" "$storage"
   if [[ $2 == 2 ]]; then
     # With SQLite, intake processes on one data directory would share one file: not a set-up.
@@ -88,10 +95,14 @@ run() {  # label intake-processes storage-lines
   else
     read -r rps p99 err < <(load 18171 "$CONNS"); p99=$(ms "$p99")
   fi
-  start_serve "$1-worker" 18180 worker "$data" "$storage"
-  read -r loaded secs < <(drain 18180)
-  printf 'P7 %-9s %d intake: %6.0f req/s, p99 %s ms, %d errors | 1 worker: %d events loaded in %.1f s = %.0f events/s\n' \
-    "$1" "$2" "$rps" "$p99" "$err" "$loaded" "$secs" "$(awk -v n="$loaded" -v s="$secs" 'BEGIN { print (s > 0 ? n / s : 0) }')"
+  local ports=()
+  for w in $(seq 1 "$workers"); do  # started together, so that they share the stages from the start
+    start_serve "$1-worker$w" $((18179 + w)) worker "$data" "$storage"; ports+=($((18179 + w)))
+  done
+  read -r loaded secs < <(drain "${ports[@]}")
+  printf 'P7 %-9s %d intake: %6.0f req/s, p99 %s ms, %d errors | %d worker%s: %d events loaded in %.1f s = %.0f events/s\n' \
+    "$1" "$2" "$rps" "$p99" "$err" "$workers" "$([[ $workers == 1 ]] || echo s)" "$loaded" "$secs" \
+    "$(awk -v n="$loaded" -v s="$secs" 'BEGIN { print (s > 0 ? n / s : 0) }')"
   stop_all
 }
 run embedded 1 ''
@@ -111,3 +122,8 @@ state = \"$pg\"
 log_name = \"p7pw\"
 warehouse = \"$pg\"
 warehouse_schema = \"p7pw\""
+run js-r1-pgw 1 "log = \"$nats1\"
+state = \"$pg\"
+log_name = \"p7pw2\"
+warehouse = \"$pg\"
+warehouse_schema = \"p7pw2\"" 2
