@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace supportpipe {
@@ -83,7 +84,8 @@ Status PgDb::Reconnect() {
 Status PgDb::ErrorOf(pg_result* r, std::string_view sql) {
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const char* code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string state = code ? code : "";  // copied: PQclear frees it
   const bool lost = PQstatus(conn_) != CONNECTION_OK;
   PQclear(r);
   if (lost) {
@@ -95,14 +97,9 @@ Status PgDb::ErrorOf(pg_result* r, std::string_view sql) {
       fmt::format("PostgreSQL: {} (in: {}{})", msg, head, sql.size() > 80 ? "…" : "");
   // Class 40 (serialization failure, deadlock) and 53/57/08 (resources, shutdown,
   // connection) are worth retrying; 42 (syntax, undefined) is the caller's error.
-  if (state && (std::string_view(state).substr(0, 2) == "40" ||
-                std::string_view(state).substr(0, 2) == "53" ||
-                std::string_view(state).substr(0, 2) == "57" ||
-                std::string_view(state).substr(0, 2) == "08")) {
-    return Unavailable(std::move(text));
-  }
-  if (state && std::string_view(state).substr(0, 2) == "42")
-    return InvalidArgument(std::move(text));
+  const std::string_view cls = std::string_view(state).substr(0, 2);
+  if (cls == "40" || cls == "53" || cls == "57" || cls == "08") return Unavailable(std::move(text));
+  if (cls == "42") return InvalidArgument(std::move(text));
   return Internal(std::move(text));
 }
 
@@ -183,6 +180,33 @@ Result<PgRows> PgDb::Exec(std::string_view sql, const std::vector<PgParam>& para
   const ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(r, sql);
   return PgRows(r);
+}
+
+Status PgDb::CopyIn(std::string_view sql, std::string_view data) {
+  RETURN_IF_ERROR(Flush());
+  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+  pg_result* r = PQexec(conn_, std::string(sql).c_str());
+  if (PQresultStatus(r) != PGRES_COPY_IN) return ErrorOf(r, sql);
+  PQclear(r);
+  // Sent in pieces of 1 MiB at most: libpq buffers what it is given.
+  for (size_t at = 0; at < data.size();) {
+    const size_t n = std::min<size_t>(data.size() - at, 1 << 20);
+    if (PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1) {
+      return ErrorOf(nullptr, sql);
+    }
+    at += n;
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) return ErrorOf(nullptr, sql);
+  Status st;
+  while ((r = PQgetResult(conn_)) != nullptr) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      Status e = ErrorOf(r, sql);
+      if (st.ok()) st = e;
+    } else {
+      PQclear(r);
+    }
+  }
+  return st;
 }
 
 Result<PgRows> PgDb::ExecOnce(std::string_view sql) {

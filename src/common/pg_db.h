@@ -88,6 +88,9 @@ class PgDb {
                std::function<Status(PgRows&)> then = {});
   Status Flush();
 
+  // COPY ... FROM STDIN, sending `data` (COPY's text format, see PgCopyRows).
+  Status CopyIn(std::string_view sql, std::string_view data);
+
   // Runs one statement without parameters and without preparing it (SQL made once, such as
   // a user's query); more than one statement is an error.
   Result<PgRows> ExecOnce(std::string_view sql);

@@ -62,6 +62,36 @@ TEST(PgDbTest, AQueuedErrorComesBackAndStopsWhatFollows) {
   EXPECT_EQ(n->Int(0, 0), 0);
 }
 
+// COPY takes rows made by PgCopyRows back exactly, whatever characters their text holds.
+TEST(PgDbTest, CopyInTakesRowsBackExactly) {
+  auto db = OpenOrSkip();
+  SKIP_WITHOUT_PG(db);
+  ASSERT_TRUE(db->Script("CREATE TEMP TABLE c(k BIGINT, t TEXT, x DOUBLE PRECISION)").ok());
+  const std::string tricky = "tab\there\nnew line\\back\\slash\r\\N é";
+  PgCopyRows rows;
+  rows.Bind(1, int64_t{1}).Bind(2, tricky).Bind(3, 2.5);
+  rows.EndRow();
+  rows.Bind(1, int64_t{2}).BindNull(2).BindNull(3);
+  rows.EndRow();
+  EXPECT_EQ(rows.rows(), 2u);
+  ASSERT_TRUE(db->CopyIn("COPY c(k, t, x) FROM STDIN", rows.data()).ok());
+  auto got = db->Exec("SELECT k, t, x, t IS NULL FROM c ORDER BY k");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 2);
+  EXPECT_EQ(got->Text(0, 1), tricky);
+  EXPECT_EQ(got->Real(0, 2), 2.5);
+  EXPECT_TRUE(got->IsNull(1, 1));
+  EXPECT_TRUE(got->IsNull(1, 2));
+  // A bad row fails the COPY with the server's reason, and the connection goes on.
+  PgCopyRows bad;
+  bad.Bind(1, "not a number");
+  bad.EndRow();
+  Status s = db->CopyIn("COPY c(k) FROM STDIN", bad.data());
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("bigint"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(db->Exec("SELECT 1").ok());
+}
+
 // PgConn: statements in SQLite's placeholders, writes pipelined with Send().
 TEST(PgDbTest, PgConnRunsSqliteShapedStatements) {
   auto db = OpenOrSkip();

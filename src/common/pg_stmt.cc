@@ -40,6 +40,32 @@ std::string PgPlaceholders(std::string_view sql, int* params) {
 
 PgStmt& PgStmt::Bind(int i, double v) { return Set(i, fmt::format("{}", v)); }
 
+PgCopyRows& PgCopyRows::Bind(int, double v) { return Field(fmt::format("{}", v)); }
+
+PgCopyRows& PgCopyRows::Bind(int, std::string_view v) {
+  if (in_row_) data_ += '\t';
+  in_row_ = true;
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        data_ += "\\\\";
+        break;
+      case '\t':
+        data_ += "\\t";
+        break;
+      case '\n':
+        data_ += "\\n";
+        break;
+      case '\r':
+        data_ += "\\r";
+        break;
+      default:
+        data_ += c;
+    }
+  }
+  return *this;
+}
+
 Result<bool> PgStmt::Step() {
   if (!ran_) {
     ASSIGN_OR_RETURN(rows_, db_.Exec(sql_, params_));

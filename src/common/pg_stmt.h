@@ -94,6 +94,47 @@ class PgStmt {
   int row_ = -1;
 };
 
+// Rows in COPY's text format, filled like a statement's parameters, in order:
+//   rows.Bind(1, "a").BindNull(2).Bind(3, int64_t{7});  rows.EndRow();
+//   db.CopyIn("COPY t(a, b, c) FROM STDIN", rows.data());
+class PgCopyRows {
+ public:
+  PgCopyRows& Bind(int, int64_t v) { return Field(std::to_string(v)); }
+  PgCopyRows& Bind(int, double v);
+  PgCopyRows& Bind(int, std::string_view v);
+  PgCopyRows& BindNull(int) { return Field("\\N"); }
+  PgCopyRows& Bind(int i, const std::optional<std::string>& v) {
+    return v ? Bind(i, std::string_view(*v)) : BindNull(i);
+  }
+  PgCopyRows& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  PgCopyRows& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  void EndRow() {
+    data_ += '\n';
+    in_row_ = false;
+    ++rows_;
+  }
+
+  const std::string& data() const { return data_; }
+  size_t rows() const { return rows_; }
+  void Clear() {
+    data_.clear();
+    rows_ = 0;
+    in_row_ = false;
+  }
+
+ private:
+  PgCopyRows& Field(std::string_view text) {
+    if (in_row_) data_ += '\t';
+    in_row_ = true;
+    data_ += text;
+    return *this;
+  }
+
+  std::string data_;
+  size_t rows_ = 0;
+  bool in_row_ = false;
+};
+
 class PgConn {
  public:
   using Stmt = PgStmt;

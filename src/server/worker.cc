@@ -117,7 +117,9 @@ void Worker::ReleaseGroup(Group g) {
   group.active = false;
   std::unique_lock wait(group.running);  // the group's steps in flight end first
   group.lease.reset();
-  spdlog::info("worker: {} stages handed over (lock {} released)", kGroupName[g], kGroupLock[g]);
+  if (!stop_) {  // another member's turn
+    spdlog::info("worker: {} stages handed over (lock {} released)", kGroupName[g], kGroupLock[g]);
+  }
 }
 
 void Worker::Coordinate() {

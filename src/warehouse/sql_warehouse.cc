@@ -107,6 +107,7 @@ class SqlWarehouse final : public Warehouse {
     const std::string loaded_at = FormatRfc3339(started);
     WriteTxn<Db> txn(*w_);
     RETURN_IF_ERROR(txn.Begin());
+    staged_.Clear();  // what a failed load left
     ASSIGN_OR_RETURN(const uint64_t pos, PositionLocked(*w_, consumer));
 
     // The tickets the batch touched; each is re-folded once, after its events are in.
@@ -152,6 +153,7 @@ class SqlWarehouse final : public Warehouse {
         RETURN_IF_ERROR(TouchRequesterTickets(e.source, e.customer->id, &touched));
       }
     }
+    RETURN_IF_ERROR(FlushTimeline(&stats));
     for (const std::string& order : returned) {
       ASSIGN_OR_RETURN(Stmt * q, w_->Prepare("SELECT source FROM fact_order WHERE order_id = ?"));
       q->Bind(1, order);
@@ -207,9 +209,6 @@ class SqlWarehouse final : public Warehouse {
                               "CONFLICT(consumer) DO UPDATE SET \"offset\" = excluded.\"offset\""));
     p->Bind(1, consumer).Bind(2, static_cast<int64_t>(std::max(last, pos)));
     RETURN_IF_ERROR(p->Send());
-    if constexpr (kPostgres) {
-      RETURN_IF_ERROR(w_->db().Flush());  // the pipelined inserts have counted themselves
-    }
     if (!items.empty())
       RETURN_IF_ERROR(RecordLoad(consumer, items, stats, last, loaded_at, max_occurred));
     RETURN_IF_ERROR(txn.Commit());
@@ -709,37 +708,40 @@ class SqlWarehouse final : public Warehouse {
     return out;
   }
 
+  // fact_ticket_event's columns as the loader writes them (BindTimeline's order), and how a
+  // replayed event's row is rewritten.
+  static constexpr const char* kTimelineColumns =
+      "source, event_id, ticket_id, type, occurred_at, occurred_us, sequence, status_to, "
+      "received_at, event_offset, raw_offset, loaded_at, ticket, changes, attributes, "
+      "author_role, is_public, csat_rating, customer_id, customer_tier";
+  static constexpr const char* kTimelineRewrite =
+      "ON CONFLICT(source, event_id) DO UPDATE SET ticket_id = excluded.ticket_id, type = "
+      "excluded.type, occurred_at = excluded.occurred_at, occurred_us = excluded.occurred_us, "
+      "sequence = excluded.sequence, status_to = excluded.status_to, received_at = "
+      "excluded.received_at, event_offset = excluded.event_offset, raw_offset = "
+      "excluded.raw_offset, loaded_at = excluded.loaded_at, ticket = excluded.ticket, changes = "
+      "excluded.changes, attributes = excluded.attributes, author_role = excluded.author_role, "
+      "is_public = excluded.is_public, csat_rating = excluded.csat_rating, customer_id = "
+      "excluded.customer_id, customer_tier = excluded.customer_tier";
+
   // Inserts the timeline row, or rewrites it with the re-derived payload when the event was
-  // already there (a replay); counts which in `stats`.
+  // already there (a replay); counts which in `stats`. On PostgreSQL the row is staged, and
+  // the batch's rows go in together at FlushTimeline().
   Status InsertTimeline(const LoadItem& item, const std::string& loaded_at, LoadStats* stats) {
-    static constexpr const char* kInsert =
-        "INSERT INTO fact_ticket_event(source, event_id, ticket_id, type, occurred_at, "
-        "occurred_us, sequence, status_to, received_at, event_offset, raw_offset, loaded_at, "
-        "ticket, changes, attributes, author_role, is_public, csat_rating, customer_id, "
-        "customer_tier) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, "
-        "event_id) ";
-    static constexpr const char* kRewrite =
-        "DO UPDATE SET ticket_id = excluded.ticket_id, type = excluded.type, occurred_at = "
-        "excluded.occurred_at, occurred_us = excluded.occurred_us, sequence = "
-        "excluded.sequence, status_to = excluded.status_to, received_at = "
-        "excluded.received_at, event_offset = excluded.event_offset, raw_offset = "
-        "excluded.raw_offset, loaded_at = excluded.loaded_at, ticket = excluded.ticket, "
-        "changes = excluded.changes, attributes = excluded.attributes, author_role = "
-        "excluded.author_role, is_public = excluded.is_public, csat_rating = "
-        "excluded.csat_rating, customer_id = excluded.customer_id, customer_tier = "
-        "excluded.customer_tier";
     if constexpr (kPostgres) {
-      // One pipelined upsert; a row just inserted has no xmax (no older version).
-      static const std::string upsert = std::string(kInsert) + kRewrite + " RETURNING xmax = 0";
-      ASSIGN_OR_RETURN(Stmt * s, w_->Prepare(upsert));
-      RETURN_IF_ERROR(BindTimeline(*s, item, loaded_at));
-      return s->Send([stats](const PgRows& r) {
-        r.size() == 1 && r.Text(0, 0) == "t" ? ++stats->inserted : ++stats->replaced;
-      });
+      RETURN_IF_ERROR(BindTimeline(staged_, item, loaded_at));
+      staged_.Bind(21, static_cast<int64_t>(staged_.rows()));  // arrival, for repeats
+      staged_.EndRow();
+      return Status::Ok();
     } else {
       // Insert first (the common case needs no lookup); a conflict means a replay.
-      static const std::string insert = std::string(kInsert) + "DO NOTHING";
-      static const std::string rewrite = std::string(kInsert) + kRewrite;
+      static const std::string insert = fmt::format(
+          "INSERT INTO fact_ticket_event({}) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON "
+          "CONFLICT(source, event_id) DO NOTHING",
+          kTimelineColumns);
+      static const std::string rewrite = fmt::format(
+          "INSERT INTO fact_ticket_event({}) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) {}",
+          kTimelineColumns, kTimelineRewrite);
       ASSIGN_OR_RETURN(Stmt * ins, w_->Prepare(insert));
       RETURN_IF_ERROR(BindTimeline(*ins, item, loaded_at));
       RETURN_IF_ERROR(ins->Run());
@@ -752,6 +754,36 @@ class SqlWarehouse final : public Warehouse {
       ++stats->replaced;
       return upd->Send();
     }
+  }
+
+  // PostgreSQL: the staged timeline rows go in with COPY into a temporary table and one
+  // upsert from it; an event staged twice (re-derived within the batch) keeps its last
+  // version. A row just inserted has no xmax (no older version), which tells the counts.
+  Status FlushTimeline(LoadStats* stats) {
+    if constexpr (kPostgres) {
+      if (staged_.rows() == 0) return Status::Ok();
+      PgDb& db = w_->db();
+      static const std::string copy =
+          fmt::format("COPY _staged_event({}, arrival) FROM STDIN", kTimelineColumns);
+      static const std::string upsert = fmt::format(
+          "INSERT INTO fact_ticket_event({0}) SELECT DISTINCT ON (source, event_id) {0} FROM "
+          "_staged_event ORDER BY source, event_id, arrival DESC {1} RETURNING xmax = 0",
+          kTimelineColumns, kTimelineRewrite);
+      const size_t staged = staged_.rows();
+      Status st = db.Script(
+          "CREATE TEMP TABLE IF NOT EXISTS _staged_event (LIKE fact_ticket_event, arrival BIGINT) "
+          "ON COMMIT DELETE ROWS");
+      if (st.ok()) st = db.CopyIn(copy, staged_.data());
+      staged_.Clear();
+      RETURN_IF_ERROR(st);
+      ASSIGN_OR_RETURN(PgRows rows, db.Exec(upsert));
+      size_t inserted = 0;
+      for (int r = 0; r < rows.size(); ++r) inserted += rows.Text(r, 0) == "t";
+      stats->inserted += inserted;
+      stats->replaced += staged - inserted;
+    }
+    (void)stats;
+    return Status::Ok();
   }
 
   // Whether some consent rule removes anything from the warehouse.
@@ -920,7 +952,10 @@ class SqlWarehouse final : public Warehouse {
     return s->Send();
   }
 
-  static Status BindTimeline(Stmt& s, const LoadItem& item, const std::string& loaded_at) {
+  // Binds fact_ticket_event's columns (kTimelineColumns) as parameters 1..20 of `s` (a
+  // statement, or PgCopyRows).
+  template <typename Sink>
+  static Status BindTimeline(Sink& s, const LoadItem& item, const std::string& loaded_at) {
     const event::Event& e = item.event;
     std::optional<std::string> status_to;
     if (const event::Change* c = e.FindChange("status")) status_to = c->to_text;
@@ -1773,6 +1808,7 @@ class SqlWarehouse final : public Warehouse {
 
   std::mutex wmu_;
   std::unique_ptr<Db> w_;  // null when read-only
+  PgCopyRows staged_;      // PostgreSQL: the batch's timeline rows (under wmu_)
   std::mutex rmu_;
   std::unique_ptr<Db> r_;
   const Clock& clock_;

@@ -19,6 +19,8 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "common/pg_db.h"
 #include "common/test_servers.h"
 #include "harness.h"
@@ -38,8 +40,8 @@ std::string Script(const std::string& args) {
   return out;
 }
 
-// Status changes of 40 tickets at times fixed by the id, so the final state depends on
-// what arrived, not in what order.
+// Status changes of 40 tickets at times fixed by the id, so the final state and metrics
+// depend on what arrived, not in what order.
 std::string Event(int client, int i) {
   static const char* kStatus[] = {"open", "pending", "solved"};
   const int ticket = (client * 7 + i) % 40;
@@ -49,7 +51,7 @@ std::string Event(int client, int i) {
   return R"({"spec":"supportpipe/v1","id":"c)" + std::to_string(client) + "-" + std::to_string(i) +
          R"(","type":"ticket.updated","occurred_at":")" + when + R"(","ticket":{"id":"T)" +
          std::to_string(ticket) + R"(","status":")" + kStatus[i % 3] +
-         R"(","subject":"scale-out"}})";
+         R"(","subject":"scale-out"},"changes":{"status":{"to":")" + kStatus[i % 3] + R"("}}})";
 }
 
 // The end of a process's log, for failure messages.
@@ -80,13 +82,42 @@ bool Eventually(Fn ok) {
   return false;
 }
 
-// Tickets as the warehouse has them, without load times and lineage.
+// Tickets as the warehouse has them, state and every metric, without load times and
+// lineage.
 std::vector<std::string> Tickets(Harness& h) {
+  std::string columns;
+  for (const char* c : {"status",
+                        "initial_status",
+                        "event_count",
+                        "last_occurred_us",
+                        "created_day",
+                        "first_solved_at",
+                        "first_resolution_s",
+                        "first_resolution_business_s",
+                        "last_solved_at",
+                        "full_resolution_s",
+                        "full_resolution_business_s",
+                        "reopens",
+                        "requester_wait_s",
+                        "requester_wait_business_s",
+                        "agent_work_s",
+                        "agent_work_business_s",
+                        "agent_wait_s",
+                        "agent_wait_business_s",
+                        "on_hold_s",
+                        "on_hold_business_s",
+                        "resolution_touches"}) {
+    columns += fmt::format(" || '|' || COALESCE(CAST({} AS TEXT), '-')", c);
+  }
+  return h.Column("SELECT ticket_id" + columns + " FROM fact_ticket ORDER BY ticket_id");
+}
+
+// Every ticket's status changes in order: per-ticket order as the warehouse derived it.
+std::vector<std::string> StatusChanges(Harness& h) {
   return h.Column(
-      "SELECT ticket_id || '|' || status || '|' || event_count || '|' || last_occurred_us || '|' "
-      "|| COALESCE(CAST(first_resolution_s AS TEXT), '') || '|' || "
-      "COALESCE(CAST(full_resolution_s AS TEXT), '') || '|' || "
-      "reopens FROM fact_ticket ORDER BY ticket_id");
+      "SELECT ticket_id || '|' || n || '|' || from_status || '>' || to_status || '|' || "
+      "changed_us || '|' || is_solve || is_reopen FROM fact_status_change ORDER BY ticket_id, "
+      "n");
 }
 
 TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
@@ -136,6 +167,19 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   std::mutex mu;
   std::set<std::string> acked;
   std::map<std::string, std::string> bodies;  // id -> body of all sent, for the embedded run
+  // The tickets are created first, so that every metric and status change has a start.
+  {
+    HttpClient to_a(a.port());
+    for (int t = 0; t < 40; ++t) {
+      const std::string id = "create-T" + std::to_string(t);
+      bodies[id] =
+          R"({"spec":"supportpipe/v1","id":")" + id +
+          R"(","type":"ticket.created","occurred_at":"2026-11-01T09:00:00Z","ticket":{"id":"T)" +
+          std::to_string(t) + R"(","status":"new","subject":"scale-out"}})";
+      ASSERT_EQ(to_a.Request("POST", "/v1/events", bodies[id]).status, 202);
+      acked.insert(id);
+    }
+  }
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   constexpr int kClients = 4;
@@ -190,8 +234,9 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   EXPECT_NE(status.out.find("processor lag,0\n"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("schema " + name + "_wh"), std::string::npos) << status.out;
   std::printf("scale-out: the survivor caught up %.1f s after taking over\n", since());
-  const std::vector<std::string> rows =
-      survivor.Column("SELECT event_id FROM fact_ticket_event WHERE type = 'ticket.updated'");
+  const std::vector<std::string> rows = survivor.Column(
+      "SELECT event_id FROM fact_ticket_event WHERE type IN ('ticket.created', "
+      "'ticket.updated')");
   std::multiset<std::string> loaded(rows.begin(), rows.end());
   ASSERT_GT(acked.size(), 100u) << "the clients should have been acknowledged many times";
   for (const auto& id : acked) EXPECT_EQ(loaded.count(id), 1u) << "acknowledged event " << id;
@@ -210,6 +255,9 @@ TEST(ScaleOutTest, NodeAndWorkerDeathsLoseAndDoubleNothing) {
   }
   ASSERT_TRUE(embedded.WaitForLoaded());
   EXPECT_EQ(Tickets(survivor), Tickets(embedded));
+  const std::vector<std::string> changes = StatusChanges(survivor);
+  EXPECT_GT(changes.size(), 40u);
+  EXPECT_EQ(changes, StatusChanges(embedded));
   std::printf(
       "scale-out: 2 intake + 2 worker processes: %zu acknowledged, %zu loaded; a NATS server "
       "and the active worker killed\n",
