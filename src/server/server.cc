@@ -257,12 +257,12 @@ void Server::RegisterGauges() {
       "1 when this process runs pipeline stages (holds a worker lock).", {}, [worker] {
         return worker->active(Worker::kLoad) || worker->active(Worker::kFeed) ? 1.0 : 0.0;
       });
-  for (const auto& [group, name] :
-       {std::pair{Worker::kLoad, "load"}, std::pair{Worker::kFeed, "feed"}}) {
+  for (const auto& entry : {std::pair{Worker::kLoad, "load"}, std::pair{Worker::kFeed, "feed"}}) {
+    const Worker::Group group = entry.first;
     metrics_.AddGauge("supportpipe_worker_group_active",
                       "1 when this process runs the group's stages: load (loader, SLA clocks, "
                       "rules, surges) or feed (processor, dispatcher, deliveries).",
-                      {{"group", name}},
+                      {{"group", entry.second}},
                       [worker, group] { return worker->active(group) ? 1.0 : 0.0; });
   }
   observe::RegisterProcessMetrics(metrics_);
