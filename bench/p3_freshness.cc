@@ -6,7 +6,10 @@
 // Prints p50 / p99 / max of (first seen in the warehouse − 202 received). One line.
 //   build/release/bench/p3_freshness build/release/src/cli/supportpipe [RATE] [SECONDS]
 // P3_STORAGE adds lines to [storage] (a JetStream log: log = "nats://...", state = "...");
-// P3_SPLIT=1 runs a `--role intake` and a `--role worker` process instead of one.
+// P3_SPLIT=1 runs a `--role intake` and a `--role worker` process instead of one;
+// P3_WORKERS=2 runs two worker processes (with a PostgreSQL warehouse they share the stages).
+// P3_PG_WAREHOUSE: when the warehouse is in PostgreSQL, a URL whose search_path is its schema,
+// to watch it there.
 
 #include <algorithm>
 #include <atomic>
@@ -27,6 +30,7 @@
 #include "bench_util.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/pg_db.h"
 #include "common/sqlite_db.h"
 #include "common/time.h"
 #include "intake/http_client.h"
@@ -81,19 +85,47 @@ secret_file = "{}/secret"
       dir, std::getenv("P3_STORAGE") ? std::getenv("P3_STORAGE") : "", dir);
   std::ofstream(dir + "/secret") << bench::kSecret << "\n";
   const bool split = std::getenv("P3_SPLIT") != nullptr;
+  const int n_workers =
+      split ? std::max(1, std::atoi(std::getenv("P3_WORKERS") ? std::getenv("P3_WORKERS") : "1"))
+            : 0;
   const bench::Served served = bench::Serve(argv[1], dir, split ? "intake" : nullptr);
-  const bench::Served worker = split ? bench::Serve(argv[1], dir, "worker") : bench::Served{};
-  const int port = served.port;
-  if (!port || (split && !worker.port)) {
+  std::vector<bench::Served> workers;
+  for (int w = 0; w < n_workers; ++w) {
+    // Each worker its own directory (its config names the shared backends).
+    const std::string wdir = fmt::format("{}/w{}", dir, w);
+    std::filesystem::create_directories(wdir);
+    std::filesystem::copy_file(dir + "/sp.toml", wdir + "/sp.toml");
+    workers.push_back(bench::Serve(argv[1], n_workers == 1 ? dir : wdir, "worker"));
+  }
+  auto stop_all = [&] {
     served.Stop();
-    worker.Stop();
+    for (const bench::Served& w : workers) w.Stop();
+  };
+  const int port = served.port;
+  bool started = port != 0;
+  for (const bench::Served& w : workers) started = started && w.port;
+  if (!started) {
+    stop_all();
     return 1;
   }
-  auto db = SqliteDb::Open(dir + "/data/warehouse.db", {.read_only = true, .cache_mib = 8});
-  if (!db.ok()) {
-    std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
-    served.Stop();
-    worker.Stop();
+  // Rows appear in load order: read past the last one seen (SQLite's rowid, or the event
+  // offset in PostgreSQL).
+  const char* pg_url = std::getenv("P3_PG_WAREHOUSE");
+  std::unique_ptr<SqliteDb> sqlite;
+  std::unique_ptr<PgDb> pg;
+  Status opened;
+  if (pg_url) {
+    auto p = PgDb::Open(pg_url);
+    opened = p.status();
+    if (p.ok()) pg = std::move(p).value();
+  } else {
+    auto d = SqliteDb::Open(dir + "/data/warehouse.db", {.read_only = true, .cache_mib = 8});
+    opened = d.status();
+    if (d.ok()) sqlite = std::move(d).value();
+  }
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s\n", opened.ToString().c_str());
+    stop_all();
     return 1;
   }
 
@@ -129,27 +161,34 @@ secret_file = "{}/secret"
       }
     });
   }
-  // Watch the warehouse: rows appear in load order, so read past the last rowid seen.
   std::thread watcher([&] {
     int64_t after = 0;
     int found = 0;
     const auto deadline = start + std::chrono::seconds(seconds + 30);
+    auto saw = [&](int64_t position, std::string_view id, TimeMicros now) {
+      after = std::max(after, position);
+      const int i = std::atoi(std::string(id.substr(3)).c_str());
+      if (id.rfind("p3-", 0) == 0 && i >= 0 && i < n && !seen[i]) {
+        seen[i] = now;
+        ++found;
+      }
+    };
     while (found < n && std::chrono::steady_clock::now() < deadline) {
-      auto q = (*db)->Prepare(
-          "SELECT rowid, event_id FROM fact_ticket_event WHERE rowid > ? ORDER BY rowid");
-      if (q.ok()) {
+      if (pg) {
+        auto rows = pg->Exec(
+            "SELECT event_offset, event_id FROM fact_ticket_event WHERE event_offset > $1 "
+            "ORDER BY event_offset",
+            {Pg(after)});
+        const TimeMicros now = clock.Now();
+        for (int r = 0; rows.ok() && r < rows->size(); ++r) {
+          saw(rows->Int(r, 0), rows->Text(r, 1), now);
+        }
+      } else if (auto q = sqlite->Prepare("SELECT rowid, event_id FROM fact_ticket_event WHERE "
+                                          "rowid > ? ORDER BY rowid");
+                 q.ok()) {
         const TimeMicros now = clock.Now();
         (*q)->Bind(1, after);
-        (*q)->ForEachRow([&] {
-              after = (*q)->Int(0);
-              const std::string_view id = (*q)->Text(1);
-              const int i = std::atoi(std::string(id.substr(3)).c_str());
-              if (id.rfind("p3-", 0) == 0 && i >= 0 && i < n && !seen[i]) {
-                seen[i] = now;
-                ++found;
-              }
-            })
-            .IgnoreError();
+        (*q)->ForEachRow([&] { saw((*q)->Int(0), (*q)->Text(1), now); }).IgnoreError();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -159,9 +198,9 @@ secret_file = "{}/secret"
   const double sent_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   watcher.join();
-  served.Stop();
-  worker.Stop();
-  db->reset();
+  stop_all();
+  sqlite.reset();
+  pg.reset();
   std::filesystem::remove_all(dir);
 
   std::vector<int64_t> lat;

@@ -139,15 +139,16 @@ class EventLog {
   // null while another holds it.
   virtual Result<std::unique_ptr<Lease>> TryLock(std::string_view name) = 0;
 
-  // Calls `fn` (on a thread of the log's) soon after any process appended raw records, so a
-  // worker in another process need not wait for its next poll, until the returned object is
-  // destroyed. May also call it for this process's appends. Null when the log cannot tell
-  // (the worker then polls).
+  // Calls `fn` (on a thread of the log's) soon after any process appended to `stream` ("raw"
+  // or "events"), so that a stage in another process need not wait for its next poll, until
+  // the returned object is destroyed. May also call it for this process's appends. Null
+  // when the log cannot tell (the stage then polls).
   class Subscription {
    public:
     virtual ~Subscription() = default;
   };
-  virtual std::unique_ptr<Subscription> WatchRaw(std::function<void()> fn) {
+  virtual std::unique_ptr<Subscription> Watch(std::string_view stream, std::function<void()> fn) {
+    (void)stream;
     (void)fn;
     return nullptr;
   }

@@ -171,7 +171,13 @@ void Worker::WakeAll() {
 }
 
 void Worker::Start() {
-  raw_watch_ = log_.WatchRaw([this] { NotifyRaw(); });
+  raw_watch_ = log_.Watch("raw", [this] { NotifyRaw(); });
+  if (shared_) {
+    events_watch_ = log_.Watch("events", [this] {
+      Wake(load_stage_);
+      Wake(dispatch_stage_);
+    });
+  }
   if (shared_) coordinator_ = std::thread([this] { Coordinate(); });
   process_stage_.thread = std::thread([this] {
     Run(kFeed, process_stage_, "processor",
@@ -252,6 +258,7 @@ void Worker::Start() {
 void Worker::Stop() {
   if (stop_.exchange(true)) return;
   raw_watch_.reset();  // no more wake-ups from other processes
+  events_watch_.reset();
   { std::lock_guard lock(coordinate_mu_); }
   coordinate_cv_.notify_all();
   if (coordinator_.joinable()) coordinator_.join();

@@ -123,7 +123,9 @@ class Worker {
   std::thread coordinator_;
   std::mutex coordinate_mu_;
   std::condition_variable coordinate_cv_;
-  std::unique_ptr<log::EventLog::Subscription> raw_watch_;  // other processes' appends
+  // Other processes' appends: raw records wake the processor, events the loader and the
+  // dispatcher (when they run in another process than the processor).
+  std::unique_ptr<log::EventLog::Subscription> raw_watch_, events_watch_;
   std::mutex lock_mu_;
   std::chrono::steady_clock::time_point last_try_{};  // of TryLock, while inactive
   std::atomic<bool> stop_{false};

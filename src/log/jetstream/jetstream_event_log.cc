@@ -371,7 +371,8 @@ class JetStreamEventLog final : public EventLog {
         state_url_(o.state_url),
         prefix_(AsciiLower(o.name)),
         raw_subject_(prefix_ + ".raw"),
-        appended_subject_(prefix_ + ".appended.raw"),
+        appended_raw_(prefix_ + ".appended.raw"),
+        appended_events_(prefix_ + ".appended.events"),
         raw_stream_(AsciiUpper(o.name) + "_RAW"),
         events_stream_(AsciiUpper(o.name) + "_EVENTS"),
         cipher_(o.cipher) {}
@@ -382,9 +383,10 @@ class JetStreamEventLog final : public EventLog {
     natsConnection_Destroy(nc_);
   }
 
-  // A core NATS subject beside the streams: every process that appended raw records says so
-  // there (no payload), and workers elsewhere wake up.
-  std::unique_ptr<Subscription> WatchRaw(std::function<void()> fn) override {
+  // Core NATS subjects beside the streams: every process that appended to a stream says so
+  // on <name>.appended.<stream> (no payload), and stages elsewhere wake up.
+  std::unique_ptr<Subscription> Watch(std::string_view stream, std::function<void()> fn) override {
+    if (stream != "raw" && stream != "events") return nullptr;
     struct NatsWatch : Subscription {
       natsSubscription* sub = nullptr;
       std::function<void()> fn;
@@ -402,8 +404,9 @@ class JetStreamEventLog final : public EventLog {
     };
     auto w = std::make_unique<NatsWatch>();
     w->fn = std::move(fn);
-    if (natsConnection_Subscribe(&w->sub, nc_, appended_subject_.c_str(), &NatsWatch::OnMsg,
-                                 w.get()) != NATS_OK) {
+    const std::string& subject = stream == "raw" ? appended_raw_ : appended_events_;
+    if (natsConnection_Subscribe(&w->sub, nc_, subject.c_str(), &NatsWatch::OnMsg, w.get()) !=
+        NATS_OK) {
       return nullptr;  // the worker still polls
     }
     return w;
@@ -493,7 +496,7 @@ class JetStreamEventLog final : public EventLog {
         (*results)[i] = {AppendOutcome::kDuplicate, (*results)[f].offset};
       }
       // Wake workers in other processes; a lost note only delays them to their next poll.
-      natsConnection_PublishString(nc_, appended_subject_.c_str(), "");
+      natsConnection_PublishString(nc_, appended_raw_.c_str(), "");
       return Status::Ok();
     });
   }
@@ -642,6 +645,7 @@ class JetStreamEventLog final : public EventLog {
       }));
       // Replaced versions leave the stream, so readers meet each event once.
       for (Offset old : superseded) RETURN_IF_ERROR(DeleteMessage(events_stream_, old, false));
+      natsConnection_PublishString(nc_, appended_events_.c_str(), "");  // as for raw appends
       return Status::Ok();
     });
   }
@@ -1104,11 +1108,12 @@ class JetStreamEventLog final : public EventLog {
   PublisherPool pubs_;  // cleared before the connection goes (the destructor)
   std::unique_ptr<PgPool> pg_;
   const std::string state_url_;
-  const std::string prefix_;            // subjects: <prefix>.raw, <prefix>.events.<p>
-  const std::string raw_subject_;       // <prefix>.raw: the raw stream's one subject
-  const std::string appended_subject_;  // core NATS: "raw records were appended"
-  const std::string raw_stream_;        // <NAME>_RAW
-  const std::string events_stream_;     // <NAME>_EVENTS
+  const std::string prefix_;           // subjects: <prefix>.raw, <prefix>.events.<p>
+  const std::string raw_subject_;      // <prefix>.raw: the raw stream's one subject
+  const std::string appended_raw_;     // core NATS: "raw records were appended"
+  const std::string appended_events_;  // and "events were appended"
+  const std::string raw_stream_;       // <NAME>_RAW
+  const std::string events_stream_;    // <NAME>_EVENTS
   std::shared_ptr<const PayloadCipher> cipher_;
 };
 

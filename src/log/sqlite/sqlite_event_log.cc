@@ -224,8 +224,10 @@ class SqliteEventLog final : public EventLog {
         cipher_(std::move(cipher)) {}
 
   // Another process's commits to the raw log write raw.db-wal: inotify on the directory
-  // tells us (an intake process and a worker process sharing the data directory).
-  std::unique_ptr<Subscription> WatchRaw(std::function<void()> fn) override {
+  // tells us (an intake process and a worker process sharing the data directory). Not for
+  // events: events.db also holds every stage's cursor, so its WAL changes all the time.
+  std::unique_ptr<Subscription> Watch(std::string_view stream, std::function<void()> fn) override {
+    if (stream != "raw") return nullptr;
     struct InotifyWatch : Subscription {
       int fd = -1;
       int stop = -1;  // eventfd that ends the thread
@@ -257,13 +259,13 @@ class SqliteEventLog final : public EventLog {
         if (!(fds[0].revents & POLLIN)) continue;
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n <= 0) continue;
-        bool raw = false;
+        bool written = false;
         for (ssize_t i = 0; i < n;) {
           const auto* e = reinterpret_cast<const inotify_event*>(buf + i);
-          if (e->len && std::string_view(e->name) == "raw.db-wal") raw = true;
+          if (e->len && std::string_view(e->name) == "raw.db-wal") written = true;
           i += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
         }
-        if (raw) fn();
+        if (written) fn();
       }
     });
     return w;
