@@ -163,11 +163,15 @@ void Worker::Coordinate() {
   }
 }
 
-void Worker::WakeAll() {
+std::vector<Worker::Stage*> Worker::AllStages() {
   std::vector<Stage*> stages = {&process_stage_, &load_stage_,     &sla_stage_,    &rules_stage_,
                                 &surge_stage_,   &dispatch_stage_, &consent_stage_};
   for (auto& s : delivery_stages_) stages.push_back(s.get());
-  for (Stage* s : stages) Wake(*s);
+  return stages;
+}
+
+void Worker::WakeAll() {
+  for (Stage* s : AllStages()) Wake(*s);
 }
 
 void Worker::Start() {
@@ -263,10 +267,7 @@ void Worker::Stop() {
   coordinate_cv_.notify_all();
   if (coordinator_.joinable()) coordinator_.join();
   WakeAll();
-  std::vector<Stage*> stages = {&process_stage_, &load_stage_,     &sla_stage_,    &rules_stage_,
-                                &surge_stage_,   &dispatch_stage_, &consent_stage_};
-  for (auto& s : delivery_stages_) stages.push_back(s.get());
-  for (Stage* s : stages) {
+  for (Stage* s : AllStages()) {
     if (s->thread.joinable()) s->thread.join();
   }
   std::lock_guard lock(lock_mu_);

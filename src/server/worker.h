@@ -34,6 +34,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "delivery/deliverer.h"
@@ -95,6 +96,7 @@ class Worker {
   bool TakeGroup(Group g);
   void ReleaseGroup(Group g);
   void WakeAll();
+  std::vector<Stage*> AllStages();
 
   struct GroupState {
     std::atomic<bool> active{false};

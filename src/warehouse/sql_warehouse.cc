@@ -344,75 +344,67 @@ class SqlWarehouse final : public Warehouse {
     ErasureCounts n;
     WriteTxn<Db> txn(*w_);
     RETURN_IF_ERROR(txn.Begin());
-    auto run = [&](const char* sql, const std::string& source, const std::string& id,
-                   int64_t* count) -> Status {
-      ASSIGN_OR_RETURN(Stmt * s, w_->Prepare(sql));
-      s->Bind(1, source).Bind(2, id).Bind(3, subject.replacement);
-      RETURN_IF_ERROR(s->Run());
-      *count += w_->Changes();
-      return Status::Ok();
+    // Their tickets first (found by requester), then everything that names them. Each
+    // statement takes (source, customer id, replacement) and counts what it changed.
+    const struct {
+      const char* sql;
+      int64_t ErasureCounts::*count;
+    } kSteps[] = {
+        {"UPDATE fact_message SET body = NULL, author_id = CASE WHEN author_id = ?2 THEN ?3 ELSE "
+         "author_id END WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket "
+         "WHERE source = ?1 AND requester_id = ?2)",
+         &ErasureCounts::messages},
+        {kPostgres
+             ? "UPDATE fact_ticket_event SET ticket = (ticket::jsonb - 'requester' - "
+               "'subject')::text, changes = (changes::jsonb - 'subject' - 'requester')::text, "
+               "attributes = CASE WHEN attributes IS NULL THEN NULL ELSE '{}' END, customer_id "
+               "= NULL WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket "
+               "WHERE source = ?1 AND requester_id = ?2) AND CAST(?3 AS TEXT) IS NOT NULL"
+             : "UPDATE fact_ticket_event SET ticket = json_remove(ticket, '$.requester', "
+               "'$.subject'), changes = CASE WHEN changes IS NULL THEN NULL ELSE "
+               "json_remove(changes, '$.subject', '$.requester') END, attributes = CASE WHEN "
+               "attributes IS NULL THEN NULL ELSE '{}' END, customer_id = NULL WHERE source = "
+               "?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket WHERE source = ?1 AND "
+               "requester_id = ?2) AND CAST(?3 AS TEXT) IS NOT NULL",
+         &ErasureCounts::events},
+        {"UPDATE fact_ticket SET requester_id = ?3, subject = NULL WHERE source = ?1 AND "
+         "requester_id = ?2",
+         &ErasureCounts::tickets},
+        {"DELETE FROM fact_ticket_event WHERE source = ?1 AND customer_id = ?2 AND type = "
+         "'customer.upserted' AND CAST(?3 AS TEXT) IS NOT NULL",
+         &ErasureCounts::events},
+        {"UPDATE fact_ticket_event SET customer_id = NULL WHERE source = ?1 AND customer_id = ?2 "
+         "AND CAST(?3 AS TEXT) IS NOT NULL",
+         &ErasureCounts::events},
+        {"UPDATE fact_message SET body = NULL, author_id = ?3 WHERE source = ?1 AND author_id = "
+         "?2",
+         &ErasureCounts::messages},
+        // Context facts stay (orders count), named by the erasure instead of the person.
+        {"UPDATE fact_customer_event SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2 "
+         "AND CAST(?3 AS TEXT) IS NOT NULL",
+         &ErasureCounts::events},
+        {"UPDATE fact_order SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2 AND "
+         "CAST(?3 AS TEXT) IS NOT NULL",
+         &ErasureCounts::tickets},
+        {"DELETE FROM person_link WHERE source = ?1 AND customer_id = ?2 AND CAST(?3 AS TEXT) IS "
+         "NOT NULL",
+         &ErasureCounts::profiles},
+        {"UPDATE person_history SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2",
+         &ErasureCounts::profiles},
+        {"DELETE FROM dim_customer_consent WHERE source = ?1 AND customer_id = ?2 AND CAST(?3 AS "
+         "TEXT) IS NOT NULL",
+         &ErasureCounts::profiles},
+        {"DELETE FROM dim_customer WHERE source = ?1 AND customer_id = ?2 AND CAST(?3 AS TEXT) IS "
+         "NOT NULL",
+         &ErasureCounts::profiles},
     };
     for (const auto& [source, id] : subject.customers) {
-      // Their tickets first (found by requester), then everything that names them.
-      RETURN_IF_ERROR(run(
-          "UPDATE fact_message SET body = NULL, author_id = CASE WHEN author_id = ?2 THEN ?3 ELSE "
-          "author_id END WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket "
-          "WHERE source = ?1 AND requester_id = ?2)",
-          source, id, &n.messages));
-      RETURN_IF_ERROR(run(
-          kPostgres
-              ? "UPDATE fact_ticket_event SET ticket = (ticket::jsonb - 'requester' - "
-                "'subject')::text, changes = (changes::jsonb - 'subject' - 'requester')::text, "
-                "attributes = CASE WHEN attributes IS NULL THEN NULL ELSE '{}' END, customer_id "
-                "= NULL WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket "
-                "WHERE source = ?1 AND requester_id = ?2) AND CAST(?3 AS TEXT) IS NOT NULL"
-              : "UPDATE fact_ticket_event SET ticket = json_remove(ticket, '$.requester', "
-                "'$.subject'), changes = CASE WHEN changes IS NULL THEN NULL ELSE "
-                "json_remove(changes, '$.subject', '$.requester') END, attributes = CASE WHEN "
-                "attributes IS NULL THEN NULL ELSE '{}' END, customer_id = NULL WHERE source = "
-                "?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket WHERE source = ?1 AND "
-                "requester_id = ?2) AND CAST(?3 AS TEXT) IS NOT NULL",
-          source, id, &n.events));
-      RETURN_IF_ERROR(
-          run("UPDATE fact_ticket SET requester_id = ?3, subject = NULL WHERE source = ?1 AND "
-              "requester_id = ?2",
-              source, id, &n.tickets));
-      RETURN_IF_ERROR(
-          run("DELETE FROM fact_ticket_event WHERE source = ?1 AND customer_id = ?2 "
-              "AND type = 'customer.upserted' AND CAST(?3 AS TEXT) IS NOT NULL",
-              source, id, &n.events));
-      RETURN_IF_ERROR(
-          run("UPDATE fact_ticket_event SET customer_id = NULL WHERE source = ?1 AND "
-              "customer_id = ?2 AND CAST(?3 AS TEXT) IS NOT NULL",
-              source, id, &n.events));
-      RETURN_IF_ERROR(
-          run("UPDATE fact_message SET body = NULL, author_id = ?3 WHERE source = ?1 "
-              "AND author_id = ?2",
-              source, id, &n.messages));
-      // Context facts stay (orders count), named by the erasure instead of the person.
-      RETURN_IF_ERROR(
-          run("UPDATE fact_customer_event SET customer_id = ?3 WHERE source = ?1 AND "
-              "customer_id = ?2 AND CAST(?3 AS TEXT) IS NOT NULL",
-              source, id, &n.events));
-      RETURN_IF_ERROR(
-          run("UPDATE fact_order SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2 "
-              "AND CAST(?3 AS TEXT) IS NOT NULL",
-              source, id, &n.tickets));
-      RETURN_IF_ERROR(
-          run("DELETE FROM person_link WHERE source = ?1 AND customer_id = ?2 AND CAST(?3 AS TEXT) "
-              "IS NOT NULL",
-              source, id, &n.profiles));
-      RETURN_IF_ERROR(
-          run("UPDATE person_history SET customer_id = ?3 WHERE source = ?1 AND customer_id = ?2",
-              source, id, &n.profiles));
-      RETURN_IF_ERROR(run(
-          "DELETE FROM dim_customer_consent WHERE source = ?1 AND customer_id = ?2 AND CAST(?3 AS "
-          "TEXT) IS NOT NULL",
-          source, id, &n.profiles));
-      RETURN_IF_ERROR(
-          run("DELETE FROM dim_customer WHERE source = ?1 AND customer_id = ?2 AND CAST(?3 AS "
-              "TEXT) IS NOT NULL",
-              source, id, &n.profiles));
+      for (const auto& step : kSteps) {
+        ASSIGN_OR_RETURN(Stmt * s, w_->Prepare(step.sql));
+        s->Bind(1, source).Bind(2, id).Bind(3, subject.replacement);
+        RETURN_IF_ERROR(s->Run());
+        n.*step.count += w_->Changes();
+      }
     }
     RETURN_IF_ERROR(txn.Commit());
     RETURN_IF_ERROR(Overwrite({"fact_message", "fact_ticket_event", "fact_ticket", "dim_customer",
