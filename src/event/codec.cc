@@ -838,6 +838,41 @@ Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& option
   return e;
 }
 
+Status DecodeStored(const StoredParts& parts, Event* out) {
+  Event& e = *out;
+  e = Event();
+  e.id = parts.id;
+  e.type = parts.type;
+  e.occurred_at = parts.occurred_at;
+  e.sequence = parts.sequence;
+  const DecodeOptions trusted{.trusted = true};
+  Decoder d(&e, trusted);
+  // Each part is its own document; one is decoded before the next parse reuses the parser.
+  auto part = [&](std::string_view json, const char* what, Status (Decoder::*fn)(element)) {
+    if (json.empty()) return Status::Ok();
+    element root;
+    if (auto err = ThreadParser().parse(json.data(), json.size()).get(root)) {
+      return Bad(std::string("/") + what, simdjson::error_message(err));
+    }
+    return root.is_null() ? Status::Ok() : (d.*fn)(root);
+  };
+  RETURN_IF_ERROR(part(parts.ticket, "ticket", &Decoder::Ticket));
+  RETURN_IF_ERROR(part(parts.changes, "changes", &Decoder::Changes));
+  RETURN_IF_ERROR(part(parts.attributes, "attributes", &Decoder::Attributes));
+  if (parts.author_role) {
+    Message& m = e.message.emplace();
+    m.author_role = std::string(*parts.author_role);
+    m.is_public = parts.is_public;
+  }
+  if (parts.csat_rating) e.csat.emplace().rating = *parts.csat_rating;
+  if (parts.customer_id) {
+    Customer& c = e.customer.emplace();
+    c.id = *parts.customer_id;
+    if (parts.customer_tier) c.tier = std::string(*parts.customer_tier);
+  }
+  return CheckEvent(&e, trusted);
+}
+
 std::string EncodeEvent(const Event& e) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

@@ -34,6 +34,23 @@ Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& option
 // Defaults a ticket.created's status to "new".
 Status CheckEvent(Event* event, const DecodeOptions& options);
 
+// An event's parts as the warehouse keeps them in columns, without the JSON round trip of
+// assembling a whole event: JSON texts are empty when the column is NULL.
+struct StoredParts {
+  std::string_view id, type;
+  TimeMicros occurred_at = 0;
+  int64_t sequence = 0;
+  std::string_view ticket, changes, attributes;  // EncodeTicket / EncodeChanges / EncodeAttributes
+  std::optional<std::string_view> author_role;   // the message, when there is one
+  bool is_public = true;
+  std::optional<std::string_view> csat_rating;
+  std::optional<std::string_view> customer_id, customer_tier;
+};
+
+// Decodes stored parts into *e (replacing what it held) as DecodeCanonical decodes the
+// whole stored event with {.trusted = true}; errors name the part ("/ticket").
+Status DecodeStored(const StoredParts& parts, Event* e);
+
 // The stored form: compact JSON with occurred_at/received_at normalised to UTC, unknown
 // fields folded into "attributes". DecodeCanonical(EncodeEvent(e), {.trusted = true})
 // reproduces e.

@@ -61,6 +61,44 @@ TEST(CodecTest, EncodeThenTrustedDecodeRoundTrips) {
   EXPECT_EQ(back->drift_fields, 2);
 }
 
+TEST(CodecTest, StoredPartsDecodeAsTheWholeStoredEvent) {
+  const Event e = *Decode(kFull);
+  const std::string ticket = EncodeTicket(*e.ticket), changes = EncodeChanges(e.changes),
+                    attributes = EncodeAttributes(e.attributes);
+  Event back;
+  back.drift.push_back("left over from the last use");
+  ASSERT_TRUE(DecodeStored({.id = e.id,
+                            .type = e.type,
+                            .occurred_at = e.occurred_at,
+                            .sequence = 7,
+                            .ticket = ticket,
+                            .changes = changes,
+                            .attributes = attributes,
+                            .author_role = "customer",
+                            .is_public = false,
+                            .csat_rating = std::nullopt,
+                            .customer_id = "c-42",
+                            .customer_tier = "vip"},
+                           &back)
+                  .ok());
+  // What the warehouse keeps of the event: the message's role and visibility, the
+  // customer's id and tier.
+  Event kept = e;
+  kept.source.clear();
+  kept.message = Message{.author_role = "customer", .is_public = false};
+  kept.customer = Customer{.id = "c-42", .tier = "vip"};
+  kept.drift_fields = 0;
+  EXPECT_EQ(EncodeEvent(back), EncodeEvent(kept));
+  EXPECT_TRUE(back.drift.empty());
+  EXPECT_EQ(back.FindChange("status")->to_text, "open");
+  EXPECT_EQ(back.ticket->tags, std::vector<std::string>{"refund"});
+
+  Event bad;
+  const Status st = DecodeStored({.id = "x", .type = "ticket.created", .ticket = "{\"id\":"}, &bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.field(), "/ticket");
+}
+
 TEST(CodecTest, DerivedSlaEventsRoundTripAndAreRefusedFromProducers) {
   Event e;
   e.id = "42:sla:first_reply_time:1:breached";

@@ -11,8 +11,6 @@
 #include <type_traits>
 
 #include <fmt/format.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "common/check.h"
 #include "common/crypto.h"
@@ -34,12 +32,13 @@ constexpr const char* kSlaColumns =
 // A ticket's stored timeline rows, copied out of the result into one buffer (no allocation per
 // row) so that another thread can turn them into events.
 struct StoredRows {
-  static constexpr int kText = 10;  // id, type, occurred_at, ticket, changes, attributes,
-                                    // author_role, csat_rating, customer_id, customer_tier
+  static constexpr int kText = 9;  // id, type, ticket, changes, attributes, author_role,
+                                   // csat_rating, customer_id, customer_tier
   struct Row {
     uint32_t off[kText];
     uint32_t len[kText];
     uint32_t nulls = 0;  // bit i: text column i is NULL
+    int64_t occurred_us = 0;
     int64_t sequence = 0;
     bool is_public = false;
     uint64_t raw_offset = 0;
@@ -51,6 +50,29 @@ struct StoredRows {
     return std::string_view(blob).substr(r.off[i], r.len[i]);
   }
   bool Null(const Row& r, int i) const { return r.nulls & (1u << i); }
+  std::optional<std::string_view> OptText(const Row& r, int i) const {
+    return Null(r, i) ? std::nullopt : std::optional<std::string_view>(Text(r, i));
+  }
+
+  // Row r as an event (trusted: these were checked on the way in), without assembling and
+  // parsing a whole JSON event.
+  Status Decode(const Row& r, event::Event* e) const {
+    Status st = event::DecodeStored({.id = Text(r, 0),
+                                     .type = Text(r, 1),
+                                     .occurred_at = r.occurred_us,
+                                     .sequence = r.sequence,
+                                     .ticket = Text(r, 2),
+                                     .changes = Text(r, 3),
+                                     .attributes = Text(r, 4),
+                                     .author_role = OptText(r, 5),
+                                     .is_public = r.is_public,
+                                     .csat_rating = OptText(r, 6),
+                                     .customer_id = OptText(r, 7),
+                                     .customer_tier = OptText(r, 8)},
+                                    e);
+    if (st.ok()) return st;
+    return DataLoss("stored timeline event does not decode: " + st.ToString());
+  }
 };
 
 // One ticket being re-derived: its stored timeline (read), then what it gives (derived).
@@ -315,15 +337,12 @@ class SqlWarehouse final : public Warehouse {
       std::lock_guard lock(rmu_);
       RETURN_IF_ERROR(ReadTimelines(*r_, &d, 1));
     }
-    rapidjson::StringBuffer buf;
     const event::Event* created = nullptr;
-    h.events.reserve(d.stored.rows.size());
-    for (const StoredRows::Row& row : d.stored.rows) {
-      auto e = event::DecodeCanonical(StoredEventJson(d.stored, row, buf), {.trusted = true});
-      if (!e.ok())
-        return DataLoss("stored timeline event does not decode: " + e.status().ToString());
-      e->source = d.source;
-      h.events.push_back(std::move(*e));
+    h.events.resize(d.stored.rows.size());
+    for (size_t i = 0; i < h.events.size(); ++i) {
+      const StoredRows::Row& row = d.stored.rows[i];
+      RETURN_IF_ERROR(d.stored.Decode(row, &h.events[i]));
+      h.events[i].source = d.source;
       h.raw_offsets.push_back(row.raw_offset);
     }
     for (const event::Event& e : h.events) {
@@ -629,57 +648,6 @@ class SqlWarehouse final : public Warehouse {
     Result<bool> row = (*s)->Step();
     (*s)->Reset();
     return row.ok() && *row;
-  }
-
-  // The stored part of a timeline row as a canonical event: the JSON columns go in as they
-  // are (no parsing here; DecodeCanonical parses the whole once).
-  static std::string_view StoredEventJson(const StoredRows& rows, const StoredRows::Row& r,
-                                          rapidjson::StringBuffer& buf) {
-    buf.Clear();
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    auto str = [&](const char* key, std::string_view v) {
-      w.Key(key);
-      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-    };
-    auto raw = [&](const char* key, int col) {
-      if (rows.Null(r, col)) return;
-      const std::string_view v = rows.Text(r, col);
-      w.Key(key);
-      w.RawValue(v.data(), v.size(), rapidjson::kObjectType);
-    };
-    w.StartObject();
-    str("spec", event::kSpec);
-    str("id", rows.Text(r, 0));
-    str("type", rows.Text(r, 1));
-    str("occurred_at", rows.Text(r, 2));
-    w.Key("sequence");
-    w.Int64(r.sequence);
-    raw("ticket", 3);
-    raw("changes", 4);
-    raw("attributes", 5);
-    if (!rows.Null(r, 6)) {
-      w.Key("message");
-      w.StartObject();
-      str("author_role", rows.Text(r, 6));
-      w.Key("public");
-      w.Bool(r.is_public);
-      w.EndObject();
-    }
-    if (!rows.Null(r, 7)) {
-      w.Key("csat");
-      w.StartObject();
-      str("rating", rows.Text(r, 7));
-      w.EndObject();
-    }
-    if (!rows.Null(r, 8)) {
-      w.Key("customer");
-      w.StartObject();
-      str("id", rows.Text(r, 8));
-      if (!rows.Null(r, 9)) str("tier", rows.Text(r, 9));
-      w.EndObject();
-    }
-    w.EndObject();
-    return std::string_view(buf.GetString(), buf.GetSize());
   }
 
   // A requester's tier changed: the SLA of their tickets may change with it.
@@ -1325,16 +1293,12 @@ class SqlWarehouse final : public Warehouse {
   void Derive(Derivation& d, TimeMicros now) const {
     d.state.source = d.source;
     d.state.ticket_id = d.ticket_id;
-    d.timeline.reserve(d.stored.rows.size());
-    rapidjson::StringBuffer buf;
-    for (const StoredRows::Row& row : d.stored.rows) {
-      auto e = event::DecodeCanonical(StoredEventJson(d.stored, row, buf), {.trusted = true});
-      if (!e.ok()) {
-        d.status = DataLoss("stored timeline event does not decode: " + e.status().ToString());
-        return;
-      }
-      Apply(d.state, *e, row.raw_offset);
-      d.timeline.push_back(std::move(*e));
+    d.timeline.resize(d.stored.rows.size());
+    for (size_t i = 0; i < d.timeline.size(); ++i) {
+      const StoredRows::Row& row = d.stored.rows[i];
+      d.status = d.stored.Decode(row, &d.timeline[i]);
+      if (!d.status.ok()) return;
+      Apply(d.state, d.timeline[i], row.raw_offset);
     }
     d.stored = StoredRows();
     const event::Event* created = nullptr;
@@ -1401,7 +1365,7 @@ class SqlWarehouse final : public Warehouse {
   // them in one statement, one round trip instead of n.
   static Status ReadTimelines(Db& db, Derivation* d, size_t n) {
     static constexpr const char* kColumns =
-        "e.event_id, e.type, e.occurred_at, e.sequence, e.ticket, e.changes, e.attributes, "
+        "e.event_id, e.type, e.occurred_us, e.sequence, e.ticket, e.changes, e.attributes, "
         "e.author_role, e.is_public, e.csat_rating, e.customer_id, e.customer_tier, "
         "e.raw_offset";
     static const std::string one = fmt::format(
@@ -1495,7 +1459,7 @@ class SqlWarehouse final : public Warehouse {
   static void AppendStored(const Stmt& s, Derivation& d) {
     // Derived events are part of the timeline, but not of the ticket's state.
     if (event::IsDerivedType(s.Text(2))) return;
-    static constexpr int kColumn[StoredRows::kText] = {1, 2, 3, 5, 6, 7, 8, 10, 11, 12};
+    static constexpr int kColumn[StoredRows::kText] = {1, 2, 5, 6, 7, 8, 10, 11, 12};
     StoredRows::Row& r = d.stored.rows.emplace_back();
     for (int i = 0; i < StoredRows::kText; ++i) {
       const std::string_view v = s.Text(kColumn[i]);
@@ -1504,6 +1468,7 @@ class SqlWarehouse final : public Warehouse {
       if (s.IsNull(kColumn[i])) r.nulls |= 1u << i;
       d.stored.blob.append(v);
     }
+    r.occurred_us = s.Int(3);
     r.sequence = s.Int(4);
     r.is_public = s.Int(9) != 0;
     r.raw_offset = static_cast<uint64_t>(s.Int(13));
