@@ -75,6 +75,34 @@ struct StoredRows {
   }
 };
 
+// A 64-bit digest (FNV-1a) of the values bound to a statement, shaped like one so that the
+// same code binds a row and digests it: Digest d; BindRow(d, ...); d.value().
+class Digest {
+ public:
+  Digest& Bind(int i, int64_t v) { return Mix('i', i, &v, sizeof v); }
+  Digest& Bind(int i, std::string_view v) { return Mix('s', i, v.data(), v.size()); }
+  Digest& BindNull(int i) { return Mix('n', i, nullptr, 0); }
+  Digest& Bind(int i, const std::optional<std::string>& v) {
+    return v ? Bind(i, std::string_view(*v)) : BindNull(i);
+  }
+  Digest& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Digest& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  int64_t value() const { return static_cast<int64_t>(h_); }
+
+ private:
+  Digest& Mix(char kind, int i, const void* data, size_t n) {
+    const uint64_t head[] = {static_cast<uint64_t>(kind), static_cast<uint64_t>(i), n};
+    Bytes(head, sizeof head);
+    Bytes(data, n);
+    return *this;
+  }
+  void Bytes(const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t k = 0; k < n; ++k) h_ = (h_ ^ p[k]) * 0x100000001b3ULL;
+  }
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
 // One ticket being re-derived: its stored timeline (read), then what it gives (derived).
 struct Derivation {
   std::string source, ticket_id;
@@ -96,6 +124,9 @@ struct Derivation {
   std::vector<SlaText> sla_text;
   std::vector<std::pair<std::string, std::string>> change_text;  // changed_at, day
   std::optional<std::string> created_day;
+  // A digest of every value written to fact_ticket and fact_status_change, and the one
+  // stored with the ticket (a recompute skips those writes when the two agree).
+  std::optional<int64_t> digest, stored_digest;
   // The ticket's fact_sla rows before this derivation, read with its timeline.
   struct StoredSla {
     std::string metric, policy, applied, status;
@@ -261,16 +292,20 @@ class SqlWarehouse final : public Warehouse {
       std::lock_guard lock(wmu_);
       WriteTxn<Db> txn(*w_);
       RETURN_IF_ERROR(txn.Begin());
-      ASSIGN_OR_RETURN(Stmt * page,
-                       w_->Prepare("SELECT source, ticket_id FROM fact_ticket WHERE (source, "
-                                   "ticket_id) > (?, ?) ORDER BY source, ticket_id LIMIT 1000"));
+      ASSIGN_OR_RETURN(Stmt * page, w_->Prepare("SELECT source, ticket_id, derived_digest FROM "
+                                                "fact_ticket WHERE (source, ticket_id) > (?, ?) "
+                                                "ORDER BY source, ticket_id LIMIT 1000"));
       page->Bind(1, after.first).Bind(2, after.second);
       std::vector<std::pair<std::string, std::string>> keys;
-      RETURN_IF_ERROR(page->ForEachRow([&] { keys.emplace_back(page->Text(0), page->Text(1)); }));
+      std::vector<std::optional<int64_t>> digests;
+      RETURN_IF_ERROR(page->ForEachRow([&] {
+        keys.emplace_back(page->Text(0), page->Text(1));
+        digests.push_back(page->IsNull(2) ? std::nullopt : std::optional<int64_t>(page->Int(2)));
+      }));
       if (keys.empty()) break;
       ASSIGN_OR_RETURN(const uint64_t seq, NextChangeSeq());
       const std::string loaded_at = FormatRfc3339(clock_.Now());
-      RETURN_IF_ERROR(Recompute(keys, loaded_at, seq));
+      RETURN_IF_ERROR(Recompute(keys, loaded_at, seq, digests));
       RETURN_IF_ERROR(txn.Commit());
       done += keys.size();
       after = keys.back();
@@ -386,7 +421,8 @@ class SqlWarehouse final : public Warehouse {
                "?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket WHERE source = ?1 AND "
                "requester_id = ?2) AND CAST(?3 AS TEXT) IS NOT NULL",
          &ErasureCounts::events},
-        {"UPDATE fact_ticket SET requester_id = ?3, subject = NULL WHERE source = ?1 AND "
+        {"UPDATE fact_ticket SET requester_id = ?3, subject = NULL, derived_digest = NULL WHERE "
+         "source = ?1 AND "
          "requester_id = ?2",
          &ErasureCounts::tickets},
         {"DELETE FROM fact_ticket_event WHERE source = ?1 AND customer_id = ?2 AND type = "
@@ -1227,9 +1263,14 @@ class SqlWarehouse final : public Warehouse {
   // event. This thread runs every statement, on the writer inside the caller's transaction
   // (reads, then writes); a second thread derives each ticket as soon as it is read, so the
   // derivation overlaps both.
+  // `stored_digests`, when given, holds each ticket's fact_ticket.derived_digest.
   Status Recompute(const std::vector<std::pair<std::string, std::string>>& keys,
-                   const std::string& loaded_at, uint64_t change_seq) {
+                   const std::string& loaded_at, uint64_t change_seq,
+                   const std::vector<std::optional<int64_t>>& stored_digests = {}) {
     std::vector<Derivation> all(keys.size());
+    for (size_t k = 0; k < stored_digests.size() && k < all.size(); ++k) {
+      all[k].stored_digest = stored_digests[k];
+    }
     const TimeMicros now = clock_.Now();
     std::mutex mu;
     std::condition_variable cv;
@@ -1291,6 +1332,17 @@ class SqlWarehouse final : public Warehouse {
   // metrics, and the SLA rows unless the tier needs the requester's profile (read by
   // WriteDerived then). Thread-safe.
   void Derive(Derivation& d, TimeMicros now) const {
+    DeriveFromTimeline(d, now);
+    // Unless WriteDerived still has the SLA rows to compute, the digest is made here and
+    // the decoded events are freed here, on the thread that made them (cheaper than on the
+    // statement thread, which is the one that must not wait).
+    if (d.status.ok() && (d.sla_done || !d.created || policies_->sla().empty())) {
+      d.digest = DigestOf(d);
+      d.timeline = {};
+    }
+  }
+
+  void DeriveFromTimeline(Derivation& d, TimeMicros now) const {
     d.state.source = d.source;
     d.state.ticket_id = d.ticket_id;
     d.timeline.resize(d.stored.rows.size());
@@ -1354,9 +1406,14 @@ class SqlWarehouse final : public Warehouse {
       d.sla = support::ComputeSla(d.timeline, policies_->sla(), *d.schedule, d.tier, now);
       FormatSla(d);
     }
-    RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
-    RETURN_IF_ERROR(WriteMetrics(d));
-    RETURN_IF_ERROR(WriteStatusChanges(d));
+    if (!d.digest) d.digest = DigestOf(d);
+    // A ticket whose stored row and status changes are what it derives to (a recompute
+    // after a replay mostly finds them so) costs no statement here.
+    if (d.digest != d.stored_digest) {
+      RETURN_IF_ERROR(WriteTicket(d.state, loaded_at));
+      RETURN_IF_ERROR(WriteMetrics(d));
+      RETURN_IF_ERROR(WriteStatusChanges(d));
+    }
     return WriteSla(d, change_seq, loaded_at);
   }
 
@@ -1602,7 +1659,6 @@ class SqlWarehouse final : public Warehouse {
 
   // The metric columns of fact_ticket, with the day, the tier and the SLA breaches.
   Status WriteMetrics(const Derivation& d) {
-    const std::optional<support::TicketMetrics>& metrics = d.metrics;
     ASSIGN_OR_RETURN(
         Stmt * s,
         w_->Prepare("UPDATE fact_ticket SET schedule = ?, agent_created = ?, first_reply_at = ?, "
@@ -1615,14 +1671,21 @@ class SqlWarehouse final : public Warehouse {
                     "on_hold_s = ?, on_hold_business_s = ?, assignee_stations = ?, "
                     "group_stations = ?, resolution_touches = ?, csat_rating = ?, csat_positive "
                     "= ?, initial_status = ?, created_day = ?, customer_tier = ?, sla_breaches = "
-                    "? WHERE source = ? AND ticket_id = ?"));
+                    "?, derived_digest = ? WHERE source = ? AND ticket_id = ?"));
+    BindMetrics(*s, d);
+    s->Bind(33, *d.digest).Bind(34, d.source).Bind(35, d.ticket_id);
+    return s->Send();
+  }
+
+  // Parameters 1..32 of WriteMetrics's statement.
+  template <typename Sink>
+  void BindMetrics(Sink& s, const Derivation& d) const {
+    const std::optional<support::TicketMetrics>& metrics = d.metrics;
     int i = 0;
     auto bind_time = [&](const std::optional<TimeMicros>& t) {
-      t ? s->Bind(++i, FormatRfc3339(*t)) : s->BindNull(++i);
+      t ? s.Bind(++i, FormatRfc3339(*t)) : s.BindNull(++i);
     };
-    auto bind_int = [&](const std::optional<int64_t>& v) {
-      v ? s->Bind(++i, *v) : s->BindNull(++i);
-    };
+    auto bind_int = [&](const std::optional<int64_t>& v) { v ? s.Bind(++i, *v) : s.BindNull(++i); };
     auto bind_duration = [&](const std::optional<support::Duration>& d) {
       bind_int(d ? std::optional<int64_t>(d->s) : std::nullopt);
       bind_int(d ? std::optional<int64_t>(d->business_s) : std::nullopt);
@@ -1630,7 +1693,7 @@ class SqlWarehouse final : public Warehouse {
     const support::TicketMetrics empty;
     const support::TicketMetrics& m = metrics ? *metrics : empty;
     auto when = [&](auto v) { return metrics ? std::optional<int64_t>(v) : std::nullopt; };
-    s->Bind(++i, d.schedule->name());
+    s.Bind(++i, d.schedule->name());
     bind_int(when(static_cast<int64_t>(m.agent_created)));
     bind_time(m.first_reply_at);
     bind_duration(m.first_reply);
@@ -1650,11 +1713,11 @@ class SqlWarehouse final : public Warehouse {
     bind_int(when(m.assignee_stations));
     bind_int(when(m.group_stations));
     bind_int(m.resolution_touches);
-    m.csat_rating ? s->Bind(++i, *m.csat_rating) : s->BindNull(++i);
+    m.csat_rating ? s.Bind(++i, *m.csat_rating) : s.BindNull(++i);
     bind_int(m.csat_positive ? std::optional<int64_t>(*m.csat_positive) : std::nullopt);
-    metrics ? s->Bind(++i, m.initial_status) : s->BindNull(++i);
-    s->Bind(++i, d.created_day);
-    s->Bind(++i, d.tier);
+    metrics ? s.Bind(++i, m.initial_status) : s.BindNull(++i);
+    s.Bind(++i, d.created_day);
+    s.Bind(++i, d.tier);
     std::optional<int64_t> breaches;
     if (!policies_->sla().empty()) {
       breaches = std::count_if(d.sla.begin(), d.sla.end(), [](const support::SlaInstance& r) {
@@ -1662,9 +1725,6 @@ class SqlWarehouse final : public Warehouse {
       });
     }
     bind_int(breaches);
-    s->Bind(++i, d.source);
-    s->Bind(++i, d.ticket_id);
-    return s->Send();
   }
 
   // The day columns and the status changes the daily views read.
@@ -1696,14 +1756,31 @@ class SqlWarehouse final : public Warehouse {
             "(excluded.changed_us, excluded.day, excluded.from_status, "
             "excluded.to_status, excluded.is_solve, excluded.is_reopen)"));
     for (size_t k = 0; k < metrics->transitions.size(); ++k) {
-      const support::Transition& t = metrics->transitions[k];
-      ins->Bind(1, source).Bind(2, ticket_id).Bind(3, static_cast<int64_t>(k + 1));
-      ins->Bind(4, d.change_text[k].first).Bind(5, t.at).Bind(6, d.change_text[k].second);
-      ins->Bind(7, t.from).Bind(8, t.to);
-      ins->Bind(9, static_cast<int64_t>(t.solve)).Bind(10, static_cast<int64_t>(t.reopen));
+      BindStatusChange(*ins, d, k);
       RETURN_IF_ERROR(ins->Send());
     }
     return Status::Ok();
+  }
+
+  // The k-th status change's row (parameters 1..10 of WriteStatusChanges's upsert).
+  template <typename Sink>
+  static void BindStatusChange(Sink& s, const Derivation& d, size_t k) {
+    const support::Transition& t = d.metrics->transitions[k];
+    s.Bind(1, d.source).Bind(2, d.ticket_id).Bind(3, static_cast<int64_t>(k + 1));
+    s.Bind(4, d.change_text[k].first).Bind(5, t.at).Bind(6, d.change_text[k].second);
+    s.Bind(7, t.from).Bind(8, t.to);
+    s.Bind(9, static_cast<int64_t>(t.solve)).Bind(10, static_cast<int64_t>(t.reopen));
+  }
+
+  // What WriteTicket, WriteMetrics and WriteStatusChanges write for `d`, as one digest.
+  int64_t DigestOf(const Derivation& d) const {
+    Digest h;
+    BindTicket(h, d.state);
+    BindMetrics(h, d);
+    const size_t changes = d.metrics ? d.metrics->transitions.size() : 0;
+    h.Bind(0, static_cast<int64_t>(changes));
+    for (size_t k = 0; k < changes; ++k) BindStatusChange(h, d, k);
+    return h.value();
   }
 
   Status WriteTicket(const TicketState& t, const std::string& loaded_at) {
@@ -1728,26 +1805,32 @@ class SqlWarehouse final : public Warehouse {
             "excluded.event_count, last_occurred_us = excluded.last_occurred_us, "
             "last_sequence = excluded.last_sequence, event_id = excluded.event_id, "
             "raw_offset = excluded.raw_offset, loaded_at = excluded.loaded_at"));
-    s->Bind(1, t.source).Bind(2, t.ticket_id).Bind(3, t.status).Bind(4, t.priority);
-    s->Bind(5, t.channel).Bind(6, t.subject).Bind(7, t.group).Bind(8, t.assignee);
-    s->Bind(9, t.requester).Bind(10, t.organization).Bind(11, t.brand);
-    if (t.tags) {
-      s->Bind(12, event::EncodeStringList(*t.tags));
-    } else {
-      s->BindNull(12);
-    }
-    if (t.custom_fields.empty()) {
-      s->BindNull(13);
-    } else {
-      s->Bind(13, t.custom_fields);
-    }
-    s->Bind(14, t.merged_into).Bind(15, FormatRfc3339(t.created_at));
-    s->Bind(16, FormatRfc3339(t.updated_at)).Bind(17, t.created_at);
-    s->Bind(18, static_cast<int64_t>(t.created_seen)).Bind(19, t.updated_at);
-    s->Bind(20, t.event_count).Bind(21, t.last.occurred_at).Bind(22, t.last.sequence);
-    s->Bind(23, t.last.event_id).Bind(24, static_cast<int64_t>(t.last_raw_offset));
+    BindTicket(*s, t);
     s->Bind(25, loaded_at);
     return s->Send();
+  }
+
+  // Parameters 1..24 of WriteTicket's statement.
+  template <typename Sink>
+  static void BindTicket(Sink& s, const TicketState& t) {
+    s.Bind(1, t.source).Bind(2, t.ticket_id).Bind(3, t.status).Bind(4, t.priority);
+    s.Bind(5, t.channel).Bind(6, t.subject).Bind(7, t.group).Bind(8, t.assignee);
+    s.Bind(9, t.requester).Bind(10, t.organization).Bind(11, t.brand);
+    if (t.tags) {
+      s.Bind(12, event::EncodeStringList(*t.tags));
+    } else {
+      s.BindNull(12);
+    }
+    if (t.custom_fields.empty()) {
+      s.BindNull(13);
+    } else {
+      s.Bind(13, t.custom_fields);
+    }
+    s.Bind(14, t.merged_into).Bind(15, FormatRfc3339(t.created_at));
+    s.Bind(16, FormatRfc3339(t.updated_at)).Bind(17, t.created_at);
+    s.Bind(18, static_cast<int64_t>(t.created_seen)).Bind(19, t.updated_at);
+    s.Bind(20, t.event_count).Bind(21, t.last.occurred_at).Bind(22, t.last.sequence);
+    s.Bind(23, t.last.event_id).Bind(24, static_cast<int64_t>(t.last_raw_offset));
   }
 
   // After rows were scrubbed (retention, erasure, consent), their old bytes are overwritten:

@@ -33,6 +33,15 @@ void WarehouseContract::SetUp() {
 
 void WarehouseContract::TearDown() { wh_.reset(); }
 
+void WarehouseContract::Configure(const std::string& toml) {
+  auto config = ParseConfig(toml, "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto policies = support::Policies::Create(*config);
+  ASSERT_TRUE(policies.ok()) << policies.status().ToString();
+  policies_ = std::move(policies).value();
+  Reopen();
+}
+
 void WarehouseContract::Reopen() {
   wh_.reset();
   auto r = GetParam().open(dir_.path(), clock_, policies_.get());
@@ -192,15 +201,12 @@ TEST_P(WarehouseContract, OrdersReturnsAndTicketsMeetInTheContextViews) {
 
 TEST_P(WarehouseContract, ConsentRulesRemoveBodiesAndIdentifiersOfThoseWithoutIt) {
   auto policy = [&](const char* def) {
-    auto config = ParseConfig(std::string(R"(
+    Configure(std::string(R"(
 [privacy.consent.analytics]
-default = ")") + def + R"("
+default = ")") +
+              def + R"("
 without = ["message_bodies", "identifiers"]
-)",
-                              "t.toml");
-    EXPECT_TRUE(config.ok()) << config.status().ToString();
-    policies_ = std::move(support::Policies::Create(*config)).value();
-    Reopen();
+)");
   };
   policy("granted");
   EXPECT_EQ(*wh_->ApplyConsentPolicy({}), 0u);  // nothing stored yet
@@ -260,15 +266,11 @@ without = ["message_bodies", "identifiers"]
 }
 
 TEST_P(WarehouseContract, OnePersonAcrossSourcesMergesAndSplits) {
-  auto config = ParseConfig(R"(
+  Configure(R"(
 [identity]
 match_on = ["email", "phone", "external_id"]
 default_country_code = "47"
-)",
-                            "t.toml");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  policies_ = std::move(support::Policies::Create(*config)).value();
-  Reopen();
+)");
   auto profile = [](const std::string& source, const std::string& id, const std::string& at,
                     const std::string& fields) {
     return R"({"spec":"supportpipe/v1","source":")" + source + R"(","id":")" + source + id + at +
@@ -327,10 +329,7 @@ default_country_code = "47"
 }
 
 TEST_P(WarehouseContract, VerifiedEmailsOnlyLinkWhenBothAreVerified) {
-  auto config = ParseConfig("[identity]\nmatch_on = [\"verified_email\"]\n", "t.toml");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  policies_ = std::move(support::Policies::Create(*config)).value();
-  Reopen();
+  Configure("[identity]\nmatch_on = [\"verified_email\"]\n");
   auto profile = [](const std::string& source, const std::string& verified) {
     return R"({"spec":"supportpipe/v1","source":")" + source +
            R"(","id":"p","type":"customer.upserted","occurred_at":"2025-11-01T00:00:00Z","customer":{"id":"x","email":"ana@example.com")" +
@@ -510,6 +509,44 @@ TEST_P(WarehouseContract, TicketMetricsAreRecomputedWhateverTheArrivalOrder) {
             "NULL NULL");
 }
 
+// A recompute rewrites only what moved: a ticket that derives to its stored row and status
+// changes keeps them (and their loaded_at); a schedule change rewrites the tickets it moves.
+TEST_P(WarehouseContract, RecomputeRewritesOnlyTicketsWhoseDerivationMoved) {
+  const std::string t = R"("ticket":{"id":"R1"})";
+  LoadJson({Ev("r-c", "ticket.created", "2026-11-30T08:00:00Z", R"("ticket":{"id":"R1"})"),
+            Ev("r-s", "ticket.status_changed", "2026-11-30T10:00:00Z",
+               t + R"(,"changes":{"status":{"to":"solved"}})"),
+            Ev("q-c", "ticket.created", "2026-11-30T08:00:00Z", R"("ticket":{"id":"Q1"})")});
+  const std::string row =
+      "SELECT ticket_id, loaded_at, schedule, first_resolution_business_s FROM fact_ticket "
+      "ORDER BY ticket_id";
+  const std::string before = Rows(row);
+  EXPECT_EQ(before,
+            "Q1 2025-11-30T09:15:02.000000Z always NULL | R1 2025-11-30T09:15:02.000000Z always "
+            "7200");
+  clock_.Advance(3600LL * 1000000);
+  auto n = wh_->RecomputeAll(nullptr);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(Rows(row), before);
+
+  Configure(R"(
+[reporting]
+default_schedule = "office"
+[[schedule]]
+name = "office"
+time_zone = "UTC"
+hours = ["mon-fri 09:00-17:00"]
+)");
+  ASSERT_TRUE(wh_->RecomputeAll(nullptr).ok());
+  // 2026-11-30 is a Monday: 08:00 to 10:00 holds one office hour.
+  EXPECT_EQ(Rows(row),
+            "Q1 2025-11-30T10:15:02.000000Z office NULL | R1 2025-11-30T10:15:02.000000Z office "
+            "3600");
+  EXPECT_EQ(Rows("SELECT ticket_id, n, to_status FROM fact_status_change ORDER BY ticket_id, n"),
+            "R1 1 solved");
+}
+
 }  // namespace supportpipe::warehouse
 
 namespace supportpipe::warehouse {
@@ -542,7 +579,7 @@ TEST_P(WarehouseContract, DailyViewsCountCreationsSolvesReopensAndBacklog) {
 namespace supportpipe::warehouse {
 
 TEST_P(WarehouseContract, SlaRowsFollowTheTierRuleAndFeedTheViews) {
-  auto config = ParseConfig(R"(
+  Configure(R"(
 [[sla_policy]]
 name = "vip"
 when = { customer_tier = ["vip"] }
@@ -553,11 +590,7 @@ first_reply_time = { normal = 10 }
 name = "std"
 [sla_policy.targets]
 first_reply_time = { normal = 60 }
-)",
-                            "t.toml");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  policies_ = std::move(support::Policies::Create(*config)).value();
-  Reopen();
+)");
   clock_.Set(1796029200LL * 1000000 + 3600LL * 24 * 1000000);  // a day after 2026-11-30 09:00
   const std::string created =
       R"("ticket":{"id":"S1","status":"open","priority":"normal","requester":"u1","channel":"email"},)"
@@ -608,7 +641,7 @@ namespace supportpipe::warehouse {
 // move; the warehouse, fed them shuffled, repeated and in several batches, must agree with
 // the engine run on the history in order.
 TEST_P(WarehouseContract, ShuffledRepeatedBatchesGiveTheEngineResultForEveryTicket) {
-  auto config = ParseConfig(R"(
+  Configure(R"(
 [reporting]
 default_schedule = "office"
 [[schedule]]
@@ -632,11 +665,7 @@ next_reply_time = { normal = 240, high = 120 }
 requester_wait_time = { normal = 480, high = 240 }
 agent_work_time = { normal = 300, high = 200 }
 total_resolution_time = { normal = 960, high = 600 }
-)",
-                            "t.toml");
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  policies_ = std::move(support::Policies::Create(*config)).value();
-  Reopen();
+)");
   const TimeMicros t0 = 1796029200LL * 1000000;  // Mon 2026-11-30 09:00Z
   clock_.Set(t0 + 10LL * 24 * 3600 * 1000000);
   std::mt19937_64 rng(9);

@@ -30,6 +30,8 @@ class WarehouseContract : public testing::TestWithParam<WarehouseFactory> {
   void SetUp() override;
   void TearDown() override;
   void Reopen();
+  // Parses a config file's text, takes its policies and reopens the warehouse with them.
+  void Configure(const std::string& toml);
   // Loads canonical JSON events at consecutive offsets after the last one used.
   LoadStats LoadJson(const std::vector<std::string>& events);
   LoadStats LoadEvents(std::vector<event::Event> events);

@@ -411,8 +411,14 @@ CREATE VIEW dim_person AS
   FROM person_link l GROUP BY l.person_key;
 )sql";
 
+// Version 2: a digest of what each ticket derives to, so that a recompute skips the
+// tickets it finds unchanged (as the embedded warehouse's version 10).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE fact_ticket ADD COLUMN derived_digest BIGINT;
+)sql";
+
 // Each entry takes the schema from the version before it to its own (index + 1).
-constexpr const char* kMigrations[] = {kSchemaV1};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 constexpr int64_t kVersion = std::size(kMigrations);
 
 // Creates the schema or brings it to kVersion, in one transaction under an advisory lock.

@@ -1,5 +1,8 @@
 #include "warehouse/sqlite/sqlite_warehouse.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "common/sqlite_db.h"
 #include "warehouse/sql_warehouse.h"
 
@@ -460,21 +463,30 @@ CREATE VIEW dim_person AS
 UPDATE _schema SET version = 9;
 )sql";
 
+// Version 10: a digest of what each ticket derives to, so that a recompute skips the
+// tickets it finds unchanged (docs/warehouse.md#fact_ticket).
+constexpr const char* kMigrationV10 = R"sql(
+ALTER TABLE fact_ticket ADD COLUMN derived_digest INTEGER;
+UPDATE _schema SET version = 10;
+)sql";
+
+// Each entry takes the schema from the version before it to its own (index + 2).
+constexpr const char* kMigrations[] = {kMigrationV2, kMigrationV3, kMigrationV4,
+                                       kMigrationV5, kMigrationV6, kMigrationV7,
+                                       kMigrationV8, kMigrationV9, kMigrationV10};
+constexpr int64_t kVersion = std::size(kMigrations) + 1;
+
 Status Migrate(SqliteDb& db) {
   ASSIGN_OR_RETURN(SqliteStmt * v, db.Prepare("SELECT version FROM _schema"));
   ASSIGN_OR_RETURN(bool row, v->Step());
   const int64_t version = row ? v->Int(0) : 1;
   v->Reset();
-  if (version >= 9) return Status::Ok();
+  if (version >= kVersion) return Status::Ok();
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-  Status st = version < 2 ? db.Exec(kMigrationV2) : Status::Ok();
-  if (st.ok() && version < 3) st = db.Exec(kMigrationV3);
-  if (st.ok() && version < 4) st = db.Exec(kMigrationV4);
-  if (st.ok() && version < 5) st = db.Exec(kMigrationV5);
-  if (st.ok() && version < 6) st = db.Exec(kMigrationV6);
-  if (st.ok() && version < 7) st = db.Exec(kMigrationV7);
-  if (st.ok() && version < 8) st = db.Exec(kMigrationV8);
-  if (st.ok()) st = db.Exec(kMigrationV9);
+  Status st;
+  for (int64_t k = std::max<int64_t>(version, 1); k < kVersion && st.ok(); ++k) {
+    st = db.Exec(kMigrations[k - 1]);
+  }
   if (!st.ok()) {
     (void)db.Exec("ROLLBACK");
     return st;
