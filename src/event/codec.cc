@@ -823,10 +823,8 @@ std::string_view ContextKind(std::string_view t) {
 }
 
 bool IsDerivedType(std::string_view t) {
-  static constexpr std::string_view kTypes[] = {
-      "sla.applied",      "sla.warning",    "sla.breached",  "sla.fulfilled",
-      "ticket.escalated", "surge.detected", "pipeline.alert"};
-  return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
+  return std::find(std::begin(kDerivedTypes), std::end(kDerivedTypes), t) !=
+         std::end(kDerivedTypes);
 }
 
 Result<Event> DecodeCanonical(std::string_view json, const DecodeOptions& options) {

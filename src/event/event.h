@@ -141,6 +141,9 @@ struct Event {
 // (sla.*, ticket.escalated, surge.detected, pipeline.alert) are emitted by supportpipe only.
 bool IsProducerType(std::string_view type);
 bool IsDerivedType(std::string_view type);
+inline constexpr std::string_view kDerivedTypes[] = {
+    "sla.applied",      "sla.warning",    "sla.breached",  "sla.fulfilled",
+    "ticket.escalated", "surge.detected", "pipeline.alert"};
 
 inline constexpr const char* kStatuses[] = {"new",    "open",   "pending", "hold",
                                             "solved", "closed", "deleted"};

@@ -1272,23 +1272,31 @@ class SqlWarehouse final : public Warehouse {
       all[k].stored_digest = stored_digests[k];
     }
     const TimeMicros now = clock_.Now();
+    // Tickets are derived in the order they are read, each by whichever thread claims it
+    // first: the worker, or this thread when it waits to write a ticket not derived yet.
     std::mutex mu;
     std::condition_variable cv;
-    size_t n_read = 0, n_derived = 0;
+    size_t n_read = 0, n_claimed = 0;
+    std::vector<char> derived(all.size(), 0);
     bool reading_done = false;
+    auto derive = [&](size_t i) {
+      Derive(all[i], now);
+      {
+        std::lock_guard lock(mu);
+        derived[i] = 1;
+      }
+      cv.notify_all();
+    };
     std::thread worker([&] {
-      for (size_t i = 0;; ++i) {
+      for (;;) {
+        size_t i;
         {
           std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return i < n_read || reading_done; });
-          if (i >= n_read) return;
+          cv.wait(lock, [&] { return n_claimed < n_read || reading_done; });
+          if (n_claimed >= n_read) return;
+          i = n_claimed++;
         }
-        Derive(all[i], now);
-        {
-          std::lock_guard lock(mu);
-          n_derived = i + 1;
-        }
-        cv.notify_all();
+        derive(i);
       }
     });
     Status st;
@@ -1318,9 +1326,16 @@ class SqlWarehouse final : public Warehouse {
     }
     cv.notify_all();
     for (size_t i = 0; i < read && st.ok(); ++i) {
-      {
+      for (;;) {
         std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return n_derived > i; });
+        if (derived[i]) break;
+        if (n_claimed < n_read) {
+          const size_t j = n_claimed++;
+          lock.unlock();
+          derive(j);
+        } else {
+          cv.wait(lock, [&] { return derived[i] != 0; });
+        }
       }
       st = WriteDerived(all[i], now, loaded_at, change_seq);
     }
@@ -1425,15 +1440,24 @@ class SqlWarehouse final : public Warehouse {
         "e.event_id, e.type, e.occurred_us, e.sequence, e.ticket, e.changes, e.attributes, "
         "e.author_role, e.is_public, e.csat_rating, e.customer_id, e.customer_tier, "
         "e.raw_offset";
+    // Derived events are part of the timeline, but not of the ticket's state. The timeline
+    // index holds the type, so that their rows are passed over without being read.
+    static const std::string producer = [] {
+      std::string list;
+      for (std::string_view t : event::kDerivedTypes) {
+        list += fmt::format("{}'{}'", list.empty() ? "" : ", ", t);
+      }
+      return fmt::format("type NOT IN ({})", list);
+    }();
     static const std::string one = fmt::format(
-        "SELECT 1, {} FROM fact_ticket_event e WHERE e.source = ? AND e.ticket_id = ? ORDER BY "
-        "e.occurred_us, e.sequence, e.event_id",
-        kColumns);
+        "SELECT 1, {} FROM fact_ticket_event e WHERE e.source = ? AND e.ticket_id = ? AND e.{} "
+        "ORDER BY e.occurred_us, e.sequence, e.event_id",
+        kColumns, producer);
     static const std::string all = fmt::format(
         "SELECT k.i, {} FROM {} CROSS JOIN LATERAL (SELECT * FROM fact_ticket_event x WHERE "
-        "x.source = k.source AND x.ticket_id = k.ticket_id) e ORDER BY k.i, e.occurred_us, "
-        "e.sequence, e.event_id",
-        kColumns, kKeys);
+        "x.source = k.source AND x.ticket_id = k.ticket_id AND x.{}) e ORDER BY k.i, "
+        "e.occurred_us, e.sequence, e.event_id",
+        kColumns, kKeys, producer);
     return ForTickets(db, d, n, one, all, [](const Stmt& s, Derivation& t) { AppendStored(s, t); });
   }
 
@@ -1514,8 +1538,6 @@ class SqlWarehouse final : public Warehouse {
 
   // Copies the timeline row `s` is on (columns 1..13 of ReadTimeline) into `d`.
   static void AppendStored(const Stmt& s, Derivation& d) {
-    // Derived events are part of the timeline, but not of the ticket's state.
-    if (event::IsDerivedType(s.Text(2))) return;
     static constexpr int kColumn[StoredRows::kText] = {1, 2, 5, 6, 7, 8, 10, 11, 12};
     StoredRows::Row& r = d.stored.rows.emplace_back();
     for (int i = 0; i < StoredRows::kText; ++i) {

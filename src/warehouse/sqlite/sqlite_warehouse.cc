@@ -464,9 +464,13 @@ UPDATE _schema SET version = 9;
 )sql";
 
 // Version 10: a digest of what each ticket derives to, so that a recompute skips the
-// tickets it finds unchanged (docs/warehouse.md#fact_ticket).
+// tickets it finds unchanged (docs/warehouse.md#fact_ticket), and the event type in the
+// timeline index, so that reading a ticket's own events passes the derived ones over.
 constexpr const char* kMigrationV10 = R"sql(
 ALTER TABLE fact_ticket ADD COLUMN derived_digest INTEGER;
+DROP INDEX fact_ticket_event_timeline;
+CREATE INDEX fact_ticket_event_timeline
+  ON fact_ticket_event(source, ticket_id, occurred_us, sequence, event_id, type);
 UPDATE _schema SET version = 10;
 )sql";
 
