@@ -409,13 +409,17 @@ class SqlWarehouse final : public Warehouse {
          "WHERE source = ?1 AND requester_id = ?2)",
          &ErasureCounts::messages},
         {kPostgres
-             ? "UPDATE fact_ticket_event SET ticket = (ticket::jsonb - 'requester' - "
-               "'subject')::text, changes = (changes::jsonb - 'subject' - 'requester')::text, "
+             ? "UPDATE fact_ticket_event SET ticket = (CASE WHEN ticket::jsonb ->> "
+               "'requester' = ?2 THEN jsonb_set(ticket::jsonb - 'subject', '{requester}', "
+               "to_jsonb(CAST(?3 AS TEXT))) ELSE ticket::jsonb - 'requester' - 'subject' "
+               "END)::text, changes = (changes::jsonb - 'subject' - 'requester')::text, "
                "attributes = CASE WHEN attributes IS NULL THEN NULL ELSE '{}' END, customer_id "
                "= NULL WHERE source = ?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket "
                "WHERE source = ?1 AND requester_id = ?2) AND CAST(?3 AS TEXT) IS NOT NULL"
-             : "UPDATE fact_ticket_event SET ticket = json_remove(ticket, '$.requester', "
-               "'$.subject'), changes = CASE WHEN changes IS NULL THEN NULL ELSE "
+             : "UPDATE fact_ticket_event SET ticket = CASE WHEN json_extract(ticket, "
+               "'$.requester') = ?2 THEN json_set(json_remove(ticket, '$.subject'), "
+               "'$.requester', ?3) ELSE json_remove(ticket, '$.requester', '$.subject') END, "
+               "changes = CASE WHEN changes IS NULL THEN NULL ELSE "
                "json_remove(changes, '$.subject', '$.requester') END, attributes = CASE WHEN "
                "attributes IS NULL THEN NULL ELSE '{}' END, customer_id = NULL WHERE source = "
                "?1 AND ticket_id IN (SELECT ticket_id FROM fact_ticket WHERE source = ?1 AND "

@@ -547,6 +547,25 @@ hours = ["mon-fri 09:00-17:00"]
             "R1 1 solved");
 }
 
+// An erasure rewrites ticket rows outside the derivation: the next recompute must write them
+// again (their digest was cleared) and keep what the erasure made of them.
+TEST_P(WarehouseContract, ErasureSurvivesARecompute) {
+  LoadJson({Ev("e-c", "ticket.created", "2026-11-30T08:00:00Z",
+               R"("ticket":{"id":"E1","requester":"c-7","subject":"My address is ..."})"),
+            Ev("e-u", "ticket.updated", "2026-11-30T09:00:00Z",
+               R"("ticket":{"id":"E1","requester":"c-7"},"changes":{"priority":{"to":"high"}})")});
+  auto erased = wh_->Erase({.customers = {{"acme", "c-7"}}, .replacement = "erased:er_1"});
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  const std::string row =
+      "SELECT requester_id, subject, priority, derived_digest IS NULL FROM fact_ticket";
+  EXPECT_EQ(Rows(row), "erased:er_1 NULL high 1");
+  ASSERT_TRUE(wh_->RecomputeAll(nullptr).ok());
+  EXPECT_EQ(Rows(row), "erased:er_1 NULL high 0");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM fact_ticket_event WHERE ticket LIKE '%c-7%' OR ticket "
+                   "LIKE '%address%'"),
+            "0");
+}
+
 }  // namespace supportpipe::warehouse
 
 namespace supportpipe::warehouse {
