@@ -56,15 +56,32 @@ if [[ -z ${SKIP_FUZZ:-} ]]; then
   targets="$targets zendesk_tickets_export_fuzz:zendesk_tickets csv_export_fuzz:csv"
   targets="$targets http_query_fuzz:http_query redactor_fuzz:redactor"
   targets="$targets jetstream_record_fuzz:jetstream_record"
-  for target in $targets; do
-    name=${target%%:*}; corpus=${target##*:}
+  fuzz_one() {  # name:corpus -> runs the target on a copy of its corpus, prints its last lines
+    local name=${1%%:*} corpus=${1##*:} work rc=0
     work=$(mktemp -d)
     cp fuzz/corpus/"$corpus"/* "$work"/
-    step "fuzz $name for ${FUZZ_SECONDS}s"
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions="$root/fuzz/ubsan.supp" \
       build/fuzz/fuzz/"$name" -max_total_time="$FUZZ_SECONDS" -max_len=8192 -print_final_stats=1 \
-      "$work" 2>&1 | tail -n 3
-    rm -rf "$work"
+      "$work" > "$work.log" 2>&1 || rc=$?
+    echo "--- $name$( ((rc)) && echo " FAILED (exit $rc)")"
+    if ((rc)); then cat "$work.log"; else tail -n 3 "$work.log"; fi
+    rm -rf "$work" "$work.log"
+    return "$rc"
+  }
+  # Two at a time: each fuzzer uses one core.
+  set -- $targets
+  while (($#)); do
+    if (($# > 1)); then
+      step "fuzz ${1%%:*} and ${2%%:*} for ${FUZZ_SECONDS}s"
+      fuzz_one "$1" & first=$!
+      fuzz_one "$2" & second=$!
+      wait "$first"; wait "$second"
+      shift 2
+    else
+      step "fuzz ${1%%:*} for ${FUZZ_SECONDS}s"
+      fuzz_one "$1"
+      shift
+    fi
   done
 fi
 step "all tests passed"
