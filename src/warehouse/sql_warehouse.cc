@@ -1698,14 +1698,14 @@ class SqlWarehouse final : public Warehouse {
                     "group_stations = ?, resolution_touches = ?, csat_rating = ?, csat_positive "
                     "= ?, initial_status = ?, created_day = ?, customer_tier = ?, sla_breaches = "
                     "?, derived_digest = ? WHERE source = ? AND ticket_id = ?"));
-    BindMetrics(*s, d);
-    s->Bind(33, *d.digest).Bind(34, d.source).Bind(35, d.ticket_id);
+    const int n = BindMetrics(*s, d);
+    s->Bind(n + 1, *d.digest).Bind(n + 2, d.source).Bind(n + 3, d.ticket_id);
     return s->Send();
   }
 
-  // Parameters 1..32 of WriteMetrics's statement.
+  // The metric parameters of WriteMetrics's statement, from 1; returns how many.
   template <typename Sink>
-  void BindMetrics(Sink& s, const Derivation& d) const {
+  int BindMetrics(Sink& s, const Derivation& d) const {
     const std::optional<support::TicketMetrics>& metrics = d.metrics;
     int i = 0;
     auto bind_time = [&](const std::optional<TimeMicros>& t) {
@@ -1751,6 +1751,7 @@ class SqlWarehouse final : public Warehouse {
       });
     }
     bind_int(breaches);
+    return i;
   }
 
   // The day columns and the status changes the daily views read.
